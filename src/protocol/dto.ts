@@ -1,0 +1,318 @@
+// DTOs shared by the store's named queries, the webview, MCP tools, CSV export and the status bar.
+// Types and constants only; this file imports nothing. Field names of the MCP-facing DTOs are a public
+// contract (issue "MCP server"): change them only with a version bump of the MCP server definition.
+
+/** Named ranges; "today" and "month" are in the user's local time zone. */
+export type RangeKey = 'today' | 'yesterday' | '7d' | '30d' | 'month' | 'all';
+export const RANGE_KEYS: readonly RangeKey[] = ['today', 'yesterday', '7d', '30d', 'month', 'all'];
+
+/** A range as asked: a key, or explicit ISO-8601 bounds (from inclusive, to exclusive). */
+export interface RangeSpec {
+  key?: RangeKey;
+  from?: string;
+  to?: string;
+}
+
+/** A resolved range, ISO-8601 with offset. */
+export interface ResolvedRange {
+  from: string;
+  to: string;
+}
+
+export interface TokenCounts {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheCreation: number;
+}
+
+/** reported = Claude Code's own cost_usd (or its cost.usage metric); estimated = from tokens x price table. */
+export type CostSource = 'reported' | 'estimated' | 'mixed' | 'none';
+
+export interface ModelUsageDto {
+  model: string;
+  costUsd: number;
+  requests: number;
+  tokens: TokenCounts;
+  /** true when this model's cost could not be priced (unknown model, no reported cost). */
+  unpriced?: boolean;
+}
+
+export type GroupBy = 'model' | 'day' | 'session' | 'repo' | 'user' | 'querySource';
+
+export interface SummaryGroupDto {
+  key: string;
+  costUsd: number;
+  requests: number;
+  tokens: TokenCounts;
+}
+
+/** MCP `usage_summary` output, also the dashboard overview's numbers. */
+export interface SummaryDto {
+  range: ResolvedRange;
+  costUsd: number;
+  costSource: CostSource;
+  requests: number;
+  sessions: number;
+  prompts: number;
+  tokens: TokenCounts;
+  /** cacheRead / (input + cacheRead + cacheCreation); 0 when the denominator is 0. */
+  cacheHitRate: number;
+  /** cacheRead x (input price - cache-read price), USD. */
+  cacheSavingsUsd: number;
+  byModel: ModelUsageDto[];
+  /** Present when groupBy was asked. */
+  groups?: SummaryGroupDto[];
+  linesAdded: number;
+  linesRemoved: number;
+  accepts: number;
+  rejects: number;
+  /** Models seen with no price and no reported cost (flagged, never priced at $0 silently). */
+  unpricedModels: string[];
+}
+
+export interface CostSeriesPointDto {
+  /** Bucket start, ISO-8601 with offset (local day or hour). */
+  bucket: string;
+  model: string;
+  costUsd: number;
+  tokens: TokenCounts;
+  requests: number;
+}
+
+export interface CostSeriesDto {
+  range: ResolvedRange;
+  bucket: 'hour' | 'day';
+  points: CostSeriesPointDto[];
+  /** Cost by repo over the range (for the "cost by repo" chart). */
+  byRepo: { repo: string; costUsd: number }[];
+}
+
+export type SessionSort = 'start' | 'cost' | 'requests' | 'duration';
+
+/** MCP `list_sessions` row; also the dashboard's sessions table row. */
+export interface SessionRowDto {
+  sessionId: string;
+  start: string;
+  end: string;
+  durationMs: number;
+  costUsd: number;
+  costSource: CostSource;
+  requests: number;
+  prompts: number;
+  models: string[];
+  repo: string | null;
+  linesAdded: number;
+  linesRemoved: number;
+  accepts: number;
+  rejects: number;
+  tokens: TokenCounts;
+}
+
+export interface SessionsDto {
+  range: ResolvedRange;
+  total: number;
+  sessions: SessionRowDto[];
+}
+
+export interface TimelineRequestDto {
+  requestId: string | null;
+  time: string;
+  model: string;
+  costUsd: number;
+  estimated: boolean;
+  tokens: TokenCounts;
+  durationMs: number | null;
+  ttftMs: number | null;
+  querySource: string | null;
+  /** Attempts seen on the llm_request span (retries before success), when traces are present. */
+  attempts: number | null;
+}
+
+export interface TimelineToolDto {
+  toolUseId: string | null;
+  time: string;
+  /** Display name: `Write`, `Bash`, `mcp__server__tool`. */
+  tool: string;
+  filePath: string | null;
+  /** Present only when command capture is enabled. */
+  command: string | null;
+  decision: string | null;
+  decisionSource: string | null;
+  success: boolean | null;
+  durationMs: number | null;
+  error: string | null;
+  linesAdded: number | null;
+  linesRemoved: number | null;
+}
+
+export interface TimelineErrorDto {
+  time: string;
+  kind: 'api_error' | 'retries_exhausted';
+  model: string | null;
+  statusCode: number | null;
+  attempt: number | null;
+  message: string | null;
+}
+
+/** A span of the waterfall (traces present only). */
+export interface WaterfallSpanDto {
+  spanId: string;
+  parentSpanId: string | null;
+  name: string;
+  /** interaction | llm_request | tool | tool.blocked_on_user | tool.execution | other */
+  type: string;
+  startMs: number;
+  endMs: number;
+  label: string;
+  error: boolean;
+  depth: number;
+}
+
+export interface TimelinePromptDto {
+  promptId: string | null;
+  time: string;
+  promptLength: number | null;
+  /** Present only when prompt capture is enabled. */
+  promptText: string | null;
+  costUsd: number;
+  requests: TimelineRequestDto[];
+  tools: TimelineToolDto[];
+  errors: TimelineErrorDto[];
+  /** Spans of this prompt's trace, ordered by start; empty without traces. */
+  waterfall: WaterfallSpanDto[];
+  /** Time blocked on the user / executing tools / waiting for the model, from spans (ms). */
+  blockedOnUserMs: number | null;
+  toolExecutionMs: number | null;
+  modelMs: number | null;
+}
+
+/** MCP `session_timeline` output and the dashboard's session view. */
+export interface SessionTimelineDto {
+  sessionId: string;
+  found: boolean;
+  session: SessionRowDto | null;
+  prompts: TimelinePromptDto[];
+}
+
+/** MCP `files_edited` row and the dashboard's files table row. */
+export interface FileEditedDto {
+  path: string;
+  edits: number;
+  accepts: number;
+  rejects: number;
+  linesAdded: number;
+  linesRemoved: number;
+  sessions: number;
+  lastEdited: string;
+}
+
+export interface FilesEditedDto {
+  range: ResolvedRange;
+  files: FileEditedDto[];
+}
+
+export interface RateDto {
+  key: string;
+  accepts: number;
+  rejects: number;
+  /** accepts / (accepts + rejects); null when both are 0. */
+  rate: number | null;
+}
+
+/** MCP `acceptance_rates` output. bySource keeps user decisions apart from auto-approvals. */
+export interface AcceptanceDto {
+  range: ResolvedRange;
+  overall: { accepts: number; rejects: number; rate: number | null };
+  /** Only decisions a person made (source not config/hook). */
+  user: { accepts: number; rejects: number; rate: number | null };
+  /** Auto decisions (config rules, permission mode, hooks). */
+  auto: { accepts: number; rejects: number; rate: number | null };
+  byTool: RateDto[];
+  byLanguage: RateDto[];
+  bySource: (RateDto & { auto: boolean })[];
+}
+
+export interface ToolStatDto {
+  /** `Write`, `Bash`, or `mcp__server__tool`. */
+  tool: string;
+  mcpServer: string | null;
+  calls: number;
+  failures: number;
+  successRate: number | null;
+  p50Ms: number | null;
+  p95Ms: number | null;
+}
+
+export interface ToolStatsDto {
+  range: ResolvedRange;
+  tools: ToolStatDto[];
+}
+
+export interface ApiErrorsDto {
+  range: ResolvedRange;
+  total: number;
+  byStatus: { statusCode: number | null; count: number }[];
+  retriesExhausted: number;
+  refusals: number;
+  recent: TimelineErrorDto[];
+}
+
+export interface BurnRateDto {
+  /** USD per hour over the last 60 minutes. */
+  lastHourUsdPerHour: number;
+  todayUsd: number;
+  monthUsd: number;
+  /** Linear forecasts to the end of the local day / month. */
+  forecastTodayUsd: number;
+  forecastMonthUsd: number;
+  dailyBudgetUsd: number | null;
+  monthlyBudgetUsd: number | null;
+  dailyBudgetRemainingUsd: number | null;
+  monthlyBudgetRemainingUsd: number | null;
+}
+
+/** Everything the status bar needs, in one cheap query. */
+export interface StatusSnapshotDto {
+  todayUsd: number;
+  monthUsd: number;
+  /** Cost of the most recently active session. */
+  currentSession: { sessionId: string; costUsd: number } | null;
+  todayTokens: TokenCounts;
+  cacheHitRateToday: number;
+  cacheSavingsTodayUsd: number;
+  lastHourUsdPerHour: number;
+  forecastTodayUsd: number;
+  forecastMonthUsd: number;
+  modelMixToday: { model: string; costUsd: number }[];
+  sessionsToday: number;
+  requestsToday: number;
+  /** ISO time of the last record stored, null when empty. */
+  lastEventAt: string | null;
+  estimatedToday: boolean;
+  /** Increments on every ingest that changed data (lets followers and views skip refetches). */
+  dataVersion: number;
+}
+
+/** Names of the store's named queries, their params and results. */
+export interface QueryMethods {
+  summary: { params: { range: RangeSpec; groupBy?: GroupBy }; result: SummaryDto };
+  costSeries: { params: { range: RangeSpec; bucket: 'hour' | 'day' }; result: CostSeriesDto };
+  sessions: {
+    params: { range: RangeSpec; limit?: number; offset?: number; sort?: SessionSort; repo?: string; model?: string };
+    result: SessionsDto;
+  };
+  sessionTimeline: { params: { sessionId: string | 'current' }; result: SessionTimelineDto };
+  filesEdited: { params: { range: RangeSpec; limit?: number }; result: FilesEditedDto };
+  acceptance: { params: { range: RangeSpec }; result: AcceptanceDto };
+  toolStats: { params: { range: RangeSpec }; result: ToolStatsDto };
+  apiErrors: { params: { range: RangeSpec }; result: ApiErrorsDto };
+  burnRate: { params: { dailyBudgetUsd?: number | null; monthlyBudgetUsd?: number | null }; result: BurnRateDto };
+  status: { params: Record<string, never>; result: StatusSnapshotDto };
+}
+export type QueryName = keyof QueryMethods;
+
+/** Anything that can answer named queries: the store worker client (leader) or the leader's /api (follower). */
+export interface QueryApi {
+  query<M extends QueryName>(method: M, params: QueryMethods[M]['params']): Promise<QueryMethods[M]['result']>;
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The one test command (README: `npm ci && npm test`; .ci/run runs exactly that).
+# Order: build -> type check -> unit -> integration (real OTel exporters, real Claude Code CLI, MCP SDK
+# client) -> webview in real Chromium -> end to end in real VS Code (code-server).
+# Nothing is skipped silently: a missing prerequisite fails the run with a message naming it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== build"
+node esbuild.mjs
+echo "== typecheck"
+npx tsc --noEmit -p .
+if [ -f webview/main.ts ]; then npx tsc --noEmit -p webview; fi
+
+shopt -s nullglob globstar
+unit=(test/unit/**/*.test.ts)
+slow=(test/integration/**/*.test.ts test/webview/**/*.test.ts test/e2e/**/*.test.ts)
+
+if [ "${#slow[@]}" -gt 0 ] && ls test/webview/*.test.ts test/e2e/*.test.ts >/dev/null 2>&1; then
+  echo "== browser prerequisites"
+  bash test/support/installBrowserDeps.sh
+fi
+
+echo "== unit tests (${#unit[@]} files)"
+node --import tsx --test --test-reporter=spec "${unit[@]}"
+
+if [ "${#slow[@]}" -gt 0 ]; then
+  echo "== integration, webview and end-to-end tests (${#slow[@]} files, one at a time)"
+  node --import tsx --test --test-concurrency=1 --test-reporter=spec "${slow[@]}"
+fi
