@@ -1,0 +1,142 @@
+// OTLP request bodies -> wire-neutral objects (camelCase keys, as protobufjs and OTLP/JSON both spell
+// them). Protobuf is first walked against the schema to check every known field's wire type: protobufjs'
+// generated decoders read a known field by its declared type whatever the wire type says, so a valid
+// protobuf of the wrong message (a trace export sent to /v1/logs) would otherwise decode into garbage.
+import * as protobuf from 'protobufjs';
+import type { Signal } from './records';
+import { otlpTypes } from './otlpSchema';
+
+export type Encoding = 'protobuf' | 'json';
+
+/** The body could not be decoded; the message says what is wrong (sent back with HTTP 400). */
+export class OtlpDecodeError extends Error {
+  override name = 'OtlpDecodeError';
+}
+
+/** Nesting bound for AnyValue arrays / kvlists (and the wire walk), against stack exhaustion. */
+export const MAX_NESTING = 32;
+
+const MESSAGE_NAME: Record<Signal, string> = {
+  logs: 'ExportLogsServiceRequest',
+  metrics: 'ExportMetricsServiceRequest',
+  traces: 'ExportTraceServiceRequest',
+};
+
+/** Wire-neutral request: `{ resourceLogs | resourceMetrics | resourceSpans: [...] }`. */
+export type DecodedRequest = Record<string, unknown>;
+
+export function decodeRequest(signal: Signal, encoding: Encoding, body: Uint8Array): DecodedRequest {
+  return encoding === 'json' ? decodeJson(signal, body) : decodeProtobuf(signal, body);
+}
+
+function typeOf(signal: Signal): protobuf.Type {
+  const t = otlpTypes();
+  return signal === 'logs' ? t.logsRequest : signal === 'metrics' ? t.metricsRequest : t.traceRequest;
+}
+
+function decodeProtobuf(signal: Signal, body: Uint8Array): DecodedRequest {
+  const type = typeOf(signal);
+  try {
+    checkWireTypes(type, protobuf.Reader.create(body), body.length, 0, type.name);
+  } catch (err) {
+    if (err instanceof OtlpDecodeError) throw err;
+    throw new OtlpDecodeError(`body is not a valid protobuf ${MESSAGE_NAME[signal]}: ${(err as Error).message}`);
+  }
+  try {
+    return type.decode(body) as unknown as DecodedRequest;
+  } catch (err) {
+    throw new OtlpDecodeError(`body is not a valid protobuf ${MESSAGE_NAME[signal]}: ${(err as Error).message}`);
+  }
+}
+
+const WIRE_OF: Record<string, number> = {
+  double: 1, fixed64: 1, sfixed64: 1,
+  float: 5, fixed32: 5, sfixed32: 5,
+  int32: 0, int64: 0, uint32: 0, uint64: 0, sint32: 0, sint64: 0, bool: 0,
+  string: 2, bytes: 2,
+};
+
+function checkWireTypes(type: protobuf.Type, r: protobuf.Reader, end: number, depth: number, path: string): void {
+  if (depth > MAX_NESTING) throw new OtlpDecodeError(`${path}: nesting deeper than ${MAX_NESTING} levels`);
+  while (r.pos < end) {
+    const tag = r.uint32();
+    const id = tag >>> 3;
+    const wire = tag & 7;
+    if (id === 0) throw new OtlpDecodeError(`${path}: field number 0 at byte ${r.pos}`);
+    const field = type.fieldsById[id];
+    if (!field) {
+      r.skipType(wire);
+      continue;
+    }
+    const resolved = field.resolvedType;
+    if (resolved instanceof protobuf.Type) {
+      if (wire !== 2) throw wrongWire(path, field, wire, 2);
+      const len = r.uint32();
+      const subEnd = r.pos + len;
+      if (subEnd > end) throw new OtlpDecodeError(`${path}.${field.name}: length ${len} runs past the end of the body`);
+      checkWireTypes(resolved, r, subEnd, depth + 1, `${path}.${field.name}`);
+      r.pos = subEnd;
+      continue;
+    }
+    const expected = resolved instanceof protobuf.Enum ? 0 : WIRE_OF[field.type];
+    if (expected === undefined) throw new OtlpDecodeError(`${path}.${field.name}: unsupported type ${field.type}`);
+    if (wire !== expected && !(field.repeated && wire === 2 && expected !== 2)) throw wrongWire(path, field, wire, expected);
+    r.skipType(wire);
+    if (r.pos > end) throw new OtlpDecodeError(`${path}.${field.name}: value runs past the end of its message`);
+  }
+}
+
+function wrongWire(path: string, field: protobuf.Field, got: number, expected: number): OtlpDecodeError {
+  return new OtlpDecodeError(
+    `${path}.${field.name} (field ${field.id}) has wire type ${got}, expected ${expected}: the body is not this signal's export request (sent to the wrong path?)`,
+  );
+}
+
+const TOP_KEY: Record<Signal, string> = { logs: 'resourceLogs', metrics: 'resourceMetrics', traces: 'resourceSpans' };
+const OTHER_KEYS = ['resourceLogs', 'resourceMetrics', 'resourceSpans'];
+
+function decodeJson(signal: Signal, body: Uint8Array): DecodedRequest {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+  } catch (err) {
+    throw new OtlpDecodeError(`body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new OtlpDecodeError(`OTLP/JSON body must be an object with "${TOP_KEY[signal]}"`);
+  }
+  const obj = parsed as Record<string, unknown>;
+  const key = TOP_KEY[signal];
+  // Accept snake_case too (some SDKs' JSON encoders emit proto field names).
+  const snake = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  const list = obj[key] ?? obj[snake];
+  if (list === undefined) {
+    const other = OTHER_KEYS.find((k) => k !== key && k in obj);
+    if (other) throw new OtlpDecodeError(`OTLP/JSON body has "${other}" but this endpoint takes "${key}" (sent to the wrong path?)`);
+    if (Object.keys(obj).length === 0) return { [key]: [] };
+    throw new OtlpDecodeError(`OTLP/JSON body has no "${key}" array`);
+  }
+  if (!Array.isArray(list)) throw new OtlpDecodeError(`"${key}" must be an array`);
+  return { [key]: list };
+}
+
+/** Encodes the Export*ServiceResponse (empty, or with partial_success) in the request's encoding. */
+export function encodeResponse(
+  signal: Signal,
+  encoding: Encoding,
+  rejected: number,
+  message?: string,
+): { body: Buffer; contentType: string } {
+  const countKey = signal === 'logs' ? 'rejectedLogRecords' : signal === 'metrics' ? 'rejectedDataPoints' : 'rejectedSpans';
+  const payload: Record<string, unknown> =
+    rejected > 0 || message ? { partialSuccess: { [countKey]: rejected, errorMessage: message ?? '' } } : {};
+  if (encoding === 'json') {
+    // proto3 JSON mapping: int64 as a string.
+    const json = rejected > 0 || message ? { partialSuccess: { [countKey]: String(rejected), errorMessage: message ?? '' } } : {};
+    return { body: Buffer.from(JSON.stringify(json)), contentType: 'application/json' };
+  }
+  const t = otlpTypes();
+  const type = signal === 'logs' ? t.logsResponse : signal === 'metrics' ? t.metricsResponse : t.traceResponse;
+  const bytes = type.encode(type.fromObject(payload)).finish();
+  return { body: Buffer.from(bytes), contentType: 'application/x-protobuf' };
+}

@@ -1,0 +1,621 @@
+// Wire-neutral OTLP requests (decode.ts) -> normalized Claude Code records (records.ts).
+// Handles both protobufjs messages (Long, Uint8Array, own properties for set fields) and OTLP/JSON
+// objects (hex ids, int64 as string or number) through the small accessors at the top.
+// Traps handled (see test/fixtures/claude-code-otlp/INVENTORY.md): event name in the `event.name`
+// attribute, else the body, else LogRecord.event_name; numbers and booleans sent as strings; model ids
+// with a `[1m]` suffix; MCP tools reported as `mcp_tool` with names only in tool_parameters.
+import { createHash } from 'node:crypto';
+import type {
+  Attrs,
+  AttrValue,
+  EventRecord,
+  Identity,
+  IngestOptions,
+  MetricKind,
+  MetricPoint,
+  NormalizedBatch,
+  NormRecord,
+  Signal,
+  SpanRecord,
+  ToolDetails,
+} from './records';
+import { normalizeModel } from './records';
+import type { DecodedRequest } from './decode';
+import { MAX_NESTING } from './decode';
+import { languageOf, lineDeltaOf } from './lineCounts';
+
+type Obj = Record<string, unknown>;
+
+// ---------------------------------------------------------------- wire accessors
+
+function has(o: unknown, k: string): boolean {
+  return o !== null && typeof o === 'object' && Object.prototype.hasOwnProperty.call(o, k);
+}
+
+function list(o: unknown, k: string): Obj[] {
+  if (o === null || typeof o !== 'object') return [];
+  const v = (o as Obj)[k];
+  return Array.isArray(v) ? (v as Obj[]) : [];
+}
+
+interface LongLike {
+  low: number;
+  high: number;
+  unsigned?: boolean;
+  toString(): string;
+}
+
+function isLong(v: unknown): v is LongLike {
+  return v !== null && typeof v === 'object' && 'low' in v && 'high' in v;
+}
+
+/** 64-bit nanosecond times as exact decimal strings ('0' when absent). */
+function nanos(v: unknown): string {
+  if (v === undefined || v === null) return '0';
+  if (typeof v === 'string') return /^\d+$/.test(v) ? v.replace(/^0+(?=\d)/, '') : '0';
+  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? BigInt(Math.trunc(v)).toString() : '0';
+  if (isLong(v)) return v.toString();
+  return '0';
+}
+
+/** Exact integer milliseconds plus the sub-millisecond fraction. */
+export function nanosToMs(ns: string): number {
+  const b = BigInt(ns);
+  return Number(b / 1_000_000n) + Number(b % 1_000_000n) / 1e6;
+}
+
+function int(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  if (isLong(v)) return Number(v.toString());
+  return undefined;
+}
+
+const HEX = /^[0-9a-fA-F]*$/;
+
+/** Trace/span ids as lowercase hex ('' when absent). OTLP/JSON uses hex; tolerate base64 too. */
+function idHex(v: unknown): string {
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
+  if (typeof v === 'string') {
+    if (HEX.test(v)) return v.toLowerCase();
+    return Buffer.from(v, 'base64').toString('hex');
+  }
+  return '';
+}
+
+function anyValue(v: unknown, depth = 0): AttrValue {
+  if (v === null || typeof v !== 'object') return null;
+  if (has(v, 'stringValue')) return String((v as Obj).stringValue);
+  if (has(v, 'boolValue')) return Boolean((v as Obj).boolValue);
+  if (has(v, 'intValue')) return int((v as Obj).intValue) ?? null;
+  if (has(v, 'doubleValue')) {
+    const d = (v as Obj).doubleValue;
+    return typeof d === 'number' ? d : typeof d === 'string' ? Number(d) : null;
+  }
+  if (depth >= MAX_NESTING) return null;
+  if (has(v, 'arrayValue')) return list((v as Obj).arrayValue, 'values').map((x) => anyValue(x, depth + 1));
+  if (has(v, 'kvlistValue')) return attrsOf(list((v as Obj).kvlistValue, 'values'), depth + 1);
+  if (has(v, 'bytesValue')) {
+    const b = (v as Obj).bytesValue;
+    return b instanceof Uint8Array ? Buffer.from(b).toString('base64') : typeof b === 'string' ? b : null;
+  }
+  return null;
+}
+
+function attrsOf(kvs: Obj[], depth = 0): Attrs {
+  const out: Attrs = {};
+  for (const kv of kvs) {
+    const key = kv.key;
+    if (typeof key !== 'string') continue;
+    out[key] = anyValue(kv.value, depth);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- typed attribute readers
+
+const str = (a: Attrs, k: string): string | undefined => {
+  const v = a[k];
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return undefined;
+};
+const num = (a: Attrs, k: string): number | undefined => {
+  const v = a[k];
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v === 'string' && v.trim() !== '') {
+    const n = Number(v);
+    return Number.isFinite(n) ? n : undefined;
+  }
+  return undefined;
+};
+const bool = (a: Attrs, k: string): boolean | undefined => {
+  const v = a[k];
+  if (typeof v === 'boolean') return v;
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  return undefined;
+};
+
+// ---------------------------------------------------------------- identity
+
+const IDENTITY_KEYS = new Set([
+  'session.id', 'user.id', 'user.email', 'user.account_uuid', 'organization.id', 'terminal.type',
+  'repo.name', 'team.id', 'service.name', 'service.version',
+]);
+
+/** Never kept in `extra`: content that no feature needs (prompts, responses, file contents). */
+const SENSITIVE_KEYS = new Set([
+  'prompt', 'response', 'tool_input', 'tool_parameters', 'user_prompt', 'prompt_text', 'system_prompt',
+  'content', 'old_string', 'new_string', 'full_command', 'bash_command', 'command',
+]);
+
+interface Scope {
+  resource: Attrs;
+  scopeName: string;
+  isClaudeCode: boolean;
+}
+
+function identity(a: Attrs, s: Scope): Identity {
+  const pick = (k: string) => str(a, k) ?? str(s.resource, k);
+  return {
+    sessionId: pick('session.id') ?? '',
+    userId: pick('user.id'),
+    userEmail: pick('user.email'),
+    accountUuid: pick('user.account_uuid'),
+    organizationId: pick('organization.id'),
+    terminalType: pick('terminal.type'),
+    repo: pick('repo.name'),
+    teamId: pick('team.id'),
+    serviceName: str(s.resource, 'service.name') ?? 'unknown_service',
+    serviceVersion: str(s.resource, 'service.version'),
+    isClaudeCode: s.isClaudeCode,
+  };
+}
+
+function scopeOf(resource: Attrs, scope: unknown): Scope {
+  const scopeName = scope && typeof scope === 'object' && typeof (scope as Obj).name === 'string' ? ((scope as Obj).name as string) : '';
+  const service = str(resource, 'service.name') ?? '';
+  return { resource, scopeName, isClaudeCode: service === 'claude-code' || scopeName.startsWith('com.anthropic.claude_code') };
+}
+
+function bounded(a: Attrs, skip: Set<string>, opts: IngestOptions): Attrs {
+  const out: Attrs = {};
+  let n = 0;
+  for (const [k, v] of Object.entries(a)) {
+    if (skip.has(k) || IDENTITY_KEYS.has(k) || SENSITIVE_KEYS.has(k)) continue;
+    if (n++ >= opts.maxExtraAttrs) break;
+    out[k] = boundValue(v, opts, 0);
+  }
+  return out;
+}
+
+function boundValue(v: AttrValue, opts: IngestOptions, depth: number): AttrValue {
+  if (typeof v === 'string') return v.length > opts.maxAttrChars ? `${v.slice(0, opts.maxAttrChars)}…` : v;
+  if (Array.isArray(v)) return depth > 3 ? null : v.slice(0, 32).map((x) => boundValue(x, opts, depth + 1));
+  if (v && typeof v === 'object') {
+    if (depth > 3) return null;
+    const o: Attrs = {};
+    for (const [k, x] of Object.entries(v).slice(0, 32)) o[k] = boundValue(x, opts, depth + 1);
+    return o;
+  }
+  return v;
+}
+
+// ---------------------------------------------------------------- logs
+
+const EVENT_KEYS = new Set(['event.name', 'event.timestamp', 'event.sequence', 'prompt.id']);
+
+function parseJsonObject(s: string | undefined): Record<string, unknown> | undefined {
+  if (!s) return undefined;
+  try {
+    const v = JSON.parse(s);
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function boundCommand(cmd: string | undefined, argv0: string | undefined, opts: IngestOptions): string | undefined {
+  if (!opts.storeCommands) return argv0 ?? (cmd ? cmd.trim().split(/\s+/)[0] : undefined);
+  if (cmd === undefined) return argv0;
+  return cmd.length > opts.maxCommandChars ? `${cmd.slice(0, opts.maxCommandChars)}…` : cmd;
+}
+
+function toolDetails(a: Attrs, opts: IngestOptions): ToolDetails & { input?: Record<string, unknown> } {
+  const toolName = str(a, 'tool_name') ?? 'unknown';
+  const params = parseJsonObject(str(a, 'tool_parameters'));
+  const input = parseJsonObject(str(a, 'tool_input'));
+  const d: ToolDetails & { input?: Record<string, unknown> } = { toolName, toolUseId: str(a, 'tool_use_id'), input };
+  const pstr = (o: Record<string, unknown> | undefined, k: string) => (o && typeof o[k] === 'string' ? (o[k] as string) : undefined);
+  d.mcpServer = pstr(params, 'mcp_server_name');
+  d.mcpTool = pstr(params, 'mcp_tool_name');
+  if (!d.mcpServer && toolName.startsWith('mcp__')) {
+    const [, server, ...rest] = toolName.split('__');
+    d.mcpServer = server;
+    d.mcpTool = rest.join('__');
+  }
+  const filePath = pstr(input, 'file_path') ?? pstr(input, 'notebook_path') ?? pstr(params, 'file_path');
+  if (filePath) {
+    d.filePath = filePath;
+    d.language = languageOf(filePath);
+  }
+  if (toolName === 'Bash' || pstr(params, 'bash_command') !== undefined) {
+    d.command = boundCommand(pstr(params, 'full_command') ?? pstr(input, 'command'), pstr(params, 'bash_command'), opts);
+  }
+  return d;
+}
+
+function logRecords(req: DecodedRequest, opts: IngestOptions, out: NormRecord[], rej: Rejections): void {
+  for (const rl of list(req, 'resourceLogs')) {
+    const resource = attrsOf(list(rl.resource, 'attributes'));
+    for (const sl of list(rl, 'scopeLogs')) {
+      const scope = scopeOf(resource, sl.scope);
+      for (const lr of list(sl, 'logRecords')) {
+        if (out.length >= opts.maxRecordsPerRequest) {
+          rej.add(1, `more than ${opts.maxRecordsPerRequest} records in one request`);
+          continue;
+        }
+        const rec = logRecord(lr, scope, opts);
+        if (typeof rec === 'string') rej.add(1, rec);
+        else out.push(rec);
+      }
+    }
+  }
+}
+
+function logRecord(lr: Obj, scope: Scope, opts: IngestOptions): EventRecord | string {
+  const a = attrsOf(list(lr, 'attributes'));
+  const body = anyValue(lr.body);
+  const bodyName = typeof body === 'string' && body.startsWith('claude_code.') ? body.slice('claude_code.'.length) : undefined;
+  const fieldName = typeof lr.eventName === 'string' && lr.eventName !== '' ? (lr.eventName as string).replace(/^claude_code\./, '') : undefined;
+  const name = str(a, 'event.name') ?? bodyName ?? fieldName ?? (typeof body === 'string' && body.length <= 64 ? body : 'log');
+  let tNs = nanos(lr.timeUnixNano);
+  if (tNs === '0') tNs = nanos(lr.observedTimeUnixNano);
+  if (tNs === '0') {
+    const iso = str(a, 'event.timestamp');
+    const ms = iso ? Date.parse(iso) : NaN;
+    if (!Number.isFinite(ms)) return 'log record without a time';
+    tNs = (BigInt(ms) * 1_000_000n).toString();
+  }
+  const base = {
+    ...identity(a, scope),
+    name,
+    timeMs: nanosToMs(tNs),
+    sequence: num(a, 'event.sequence'),
+    promptId: str(a, 'prompt.id'),
+    traceId: idHex(lr.traceId) || undefined,
+    spanId: idHex(lr.spanId) || undefined,
+  };
+  if (!scope.isClaudeCode) {
+    // Other services' logs: kept generically (bounded), never counted as Claude Code spend.
+    const extra = bounded(a, EVENT_KEYS, opts);
+    if (typeof body === 'string' && !('body' in extra)) extra.body = boundValue(body, opts, 0);
+    return { kind: 'event', ...base, extra };
+  }
+  switch (name) {
+    case 'api_request': {
+      const model = str(a, 'model') ?? 'unknown';
+      const skip = new Set([
+        'model', 'cost_usd', 'cost_usd_micros', 'input_tokens', 'output_tokens', 'cache_read_tokens',
+        'cache_creation_tokens', 'cache_creation_5m_tokens', 'cache_creation_1h_tokens', 'duration_ms',
+        'ttft_ms', 'request_id', 'query_source', 'agent.name', 'agent_id', 'effort', 'speed',
+      ]);
+      return {
+        kind: 'apiRequest',
+        ...base,
+        requestId: str(a, 'request_id'),
+        model,
+        modelNorm: normalizeModel(model),
+        costUsd: num(a, 'cost_usd'),
+        inputTokens: num(a, 'input_tokens') ?? 0,
+        outputTokens: num(a, 'output_tokens') ?? 0,
+        cacheReadTokens: num(a, 'cache_read_tokens') ?? 0,
+        cacheCreationTokens: num(a, 'cache_creation_tokens') ?? 0,
+        cacheCreation5mTokens: num(a, 'cache_creation_5m_tokens'),
+        cacheCreation1hTokens: num(a, 'cache_creation_1h_tokens'),
+        durationMs: num(a, 'duration_ms'),
+        ttftMs: num(a, 'ttft_ms'),
+        querySource: str(a, 'query_source'),
+        agentName: str(a, 'agent.name'),
+        agentId: str(a, 'agent_id'),
+        effort: str(a, 'effort'),
+        speed: str(a, 'speed'),
+        extra: bounded(a, new Set([...EVENT_KEYS, ...skip]), opts),
+      };
+    }
+    case 'api_error': {
+      const model = str(a, 'model') ?? 'unknown';
+      return {
+        kind: 'apiError',
+        ...base,
+        requestId: str(a, 'request_id'),
+        model,
+        modelNorm: normalizeModel(model),
+        statusCode: num(a, 'status_code'),
+        attempt: num(a, 'attempt'),
+        error: boundText(str(a, 'error'), opts),
+        durationMs: num(a, 'duration_ms'),
+        querySource: str(a, 'query_source'),
+        extra: bounded(a, new Set([...EVENT_KEYS, 'model', 'request_id', 'status_code', 'attempt', 'error', 'duration_ms', 'query_source']), opts),
+      };
+    }
+    case 'api_retries_exhausted': {
+      const model = str(a, 'model') ?? 'unknown';
+      return {
+        kind: 'apiRetriesExhausted',
+        ...base,
+        model,
+        modelNorm: normalizeModel(model),
+        statusCode: num(a, 'status_code'),
+        totalAttempts: num(a, 'total_attempts'),
+        totalRetryDurationMs: num(a, 'total_retry_duration_ms'),
+        error: boundText(str(a, 'error'), opts),
+        extra: bounded(a, new Set([...EVENT_KEYS, 'model', 'status_code', 'total_attempts', 'total_retry_duration_ms', 'error']), opts),
+      };
+    }
+    case 'user_prompt': {
+      const text = str(a, 'prompt');
+      const keep = opts.storePromptText && text !== undefined && text !== '<REDACTED>';
+      return {
+        kind: 'userPrompt',
+        ...base,
+        promptLength: num(a, 'prompt_length') ?? (text !== undefined && text !== '<REDACTED>' ? text.length : undefined),
+        promptText: keep ? text!.slice(0, opts.maxPromptChars) : undefined,
+        extra: bounded(a, new Set([...EVENT_KEYS, 'prompt_length']), opts),
+      };
+    }
+    case 'tool_decision': {
+      const { input, ...d } = toolDetails(a, opts);
+      void input;
+      return {
+        kind: 'toolDecision',
+        ...base,
+        ...d,
+        decision: str(a, 'decision') ?? 'unknown',
+        source: str(a, 'source'),
+        extra: bounded(a, new Set([...EVENT_KEYS, 'tool_name', 'tool_use_id', 'decision', 'source']), opts),
+      };
+    }
+    case 'tool_result': {
+      const { input, ...d } = toolDetails(a, opts);
+      const delta = input ? lineDeltaOf(d.toolName, input) : undefined;
+      return {
+        kind: 'toolResult',
+        ...base,
+        ...d,
+        success: bool(a, 'success') ?? false,
+        durationMs: num(a, 'duration_ms'),
+        error: boundText(str(a, 'error'), opts),
+        errorType: str(a, 'error_type'),
+        inputSizeBytes: num(a, 'tool_input_size_bytes'),
+        resultSizeBytes: num(a, 'tool_result_size_bytes'),
+        linesAdded: delta?.added,
+        linesRemoved: delta?.removed,
+        extra: bounded(
+          a,
+          new Set([...EVENT_KEYS, 'tool_name', 'tool_use_id', 'success', 'duration_ms', 'error', 'error_type', 'tool_input_size_bytes', 'tool_result_size_bytes']),
+          opts,
+        ),
+      };
+    }
+    default:
+      return { kind: 'event', ...base, extra: typedExtra(bounded(a, EVENT_KEYS, opts)) };
+  }
+}
+
+/** Generic events: numeric and boolean strings become typed values (hook counters, retention sweep...). */
+function typedExtra(a: Attrs): Attrs {
+  for (const [k, v] of Object.entries(a)) {
+    if (typeof v !== 'string') continue;
+    if (v === 'true' || v === 'false') a[k] = v === 'true';
+    else if (/^-?\d+(\.\d+)?$/.test(v) && v.length < 16) a[k] = Number(v);
+  }
+  return a;
+}
+
+function boundText(s: string | undefined, opts: IngestOptions): string | undefined {
+  if (s === undefined) return undefined;
+  return s.length > opts.maxAttrChars ? `${s.slice(0, opts.maxAttrChars)}…` : s;
+}
+
+// ---------------------------------------------------------------- metrics
+
+const METRIC_KINDS: [string, MetricKind][] = [
+  ['sum', 'sum'], ['gauge', 'gauge'], ['histogram', 'histogram'],
+  ['exponentialHistogram', 'exponentialHistogram'], ['summary', 'summary'],
+];
+
+function sortedJson(a: Attrs): string {
+  return JSON.stringify(Object.keys(a).sort().map((k) => [k, a[k]]));
+}
+
+function metricRecords(req: DecodedRequest, opts: IngestOptions, out: NormRecord[], rej: Rejections): void {
+  for (const rm of list(req, 'resourceMetrics')) {
+    const resource = attrsOf(list(rm.resource, 'attributes'));
+    const resourceKey = sortedJson(resource);
+    for (const sm of list(rm, 'scopeMetrics')) {
+      const scope = scopeOf(resource, sm.scope);
+      const scopeKey = `${scope.scopeName}`;
+      for (const m of list(sm, 'metrics')) {
+        const name = typeof m.name === 'string' ? m.name : '';
+        if (!name) {
+          rej.add(countPoints(m), 'metric without a name');
+          continue;
+        }
+        const found = METRIC_KINDS.find(([k]) => has(m, k));
+        if (!found) {
+          // A metric with no data (allowed by the proto): nothing to store.
+          continue;
+        }
+        const [field, metricKind] = found;
+        const data = m[field] as Obj;
+        const temporalityRaw = int(data.aggregationTemporality) ?? 0;
+        const temporality = (temporalityRaw === 1 || temporalityRaw === 2 ? temporalityRaw : 0) as 0 | 1 | 2;
+        for (const dp of list(data, 'dataPoints')) {
+          if (out.length >= opts.maxRecordsPerRequest) {
+            rej.add(1, `more than ${opts.maxRecordsPerRequest} records in one request`);
+            continue;
+          }
+          const p = metricPoint(dp, { name, unit: typeof m.unit === 'string' ? m.unit : undefined, metricKind, temporality, monotonic: data.isMonotonic === true }, scope, resourceKey, scopeKey, opts);
+          if (typeof p === 'string') rej.add(1, p);
+          else out.push(p);
+        }
+      }
+    }
+  }
+}
+
+function countPoints(m: Obj): number {
+  const found = METRIC_KINDS.find(([k]) => has(m, k));
+  return found ? list(m[found[0]], 'dataPoints').length : 0;
+}
+
+function metricPoint(
+  dp: Obj,
+  meta: { name: string; unit?: string; metricKind: MetricKind; temporality: 0 | 1 | 2; monotonic: boolean },
+  scope: Scope,
+  resourceKey: string,
+  scopeKey: string,
+  opts: IngestOptions,
+): MetricPoint | string {
+  const a = attrsOf(list(dp, 'attributes'));
+  let value: number | undefined;
+  let count: number | undefined;
+  if (meta.metricKind === 'sum' || meta.metricKind === 'gauge') {
+    if (has(dp, 'asDouble')) value = typeof dp.asDouble === 'number' ? dp.asDouble : Number(dp.asDouble);
+    else if (has(dp, 'asInt')) value = int(dp.asInt);
+    else value = 0; // proto3: an unset oneof on the wire; OTLP/JSON may omit a zero
+  } else {
+    count = int(dp.count) ?? 0;
+    value = typeof dp.sum === 'number' ? dp.sum : int(dp.sum) ?? 0;
+  }
+  if (value === undefined || !Number.isFinite(value)) return `data point of ${meta.name} has no finite value`;
+  const startNs = nanos(dp.startTimeUnixNano);
+  const timeNs = nanos(dp.timeUnixNano);
+  if (timeNs === '0') return `data point of ${meta.name} has no time`;
+  const id = identity(a, scope);
+  const pointAttrs = bounded(a, new Set(), opts);
+  const model = str(a, 'model');
+  const seriesKey = createHash('sha1')
+    .update(meta.name).update('\0').update(resourceKey).update('\0').update(scopeKey).update('\0').update(sortedJson(a))
+    .digest('base64url');
+  return {
+    kind: 'metric',
+    ...id,
+    name: meta.name,
+    unit: meta.unit || undefined,
+    metricKind: meta.metricKind,
+    temporality: meta.temporality,
+    monotonic: meta.monotonic,
+    startTimeUnixNano: startNs,
+    timeUnixNano: timeNs,
+    startMs: nanosToMs(startNs),
+    timeMs: nanosToMs(timeNs),
+    value,
+    count,
+    attrs: pointAttrs,
+    modelNorm: model ? normalizeModel(model) : undefined,
+    seriesKey,
+  };
+}
+
+// ---------------------------------------------------------------- traces
+
+const SPAN_MAPPED = new Set([
+  'span.type', 'model', 'gen_ai.request.model', 'request_id', 'tool_name', 'tool_use_id', 'file_path',
+  'full_command', 'decision', 'source', 'success', 'attempt', 'ttft_ms', 'agent_id', 'input_tokens',
+  'output_tokens', 'cache_read_tokens', 'cache_creation_tokens',
+]);
+
+function spanRecords(req: DecodedRequest, opts: IngestOptions, out: NormRecord[], rej: Rejections): void {
+  for (const rs of list(req, 'resourceSpans')) {
+    const resource = attrsOf(list(rs.resource, 'attributes'));
+    for (const ss of list(rs, 'scopeSpans')) {
+      const scope = scopeOf(resource, ss.scope);
+      for (const sp of list(ss, 'spans')) {
+        if (out.length >= opts.maxRecordsPerRequest) {
+          rej.add(1, `more than ${opts.maxRecordsPerRequest} records in one request`);
+          continue;
+        }
+        const r = span(sp, scope, opts);
+        if (typeof r === 'string') rej.add(1, r);
+        else out.push(r);
+      }
+    }
+  }
+}
+
+function span(sp: Obj, scope: Scope, opts: IngestOptions): SpanRecord | string {
+  const traceId = idHex(sp.traceId);
+  const spanId = idHex(sp.spanId);
+  if (!/^[0-9a-f]{32}$/.test(traceId) || /^0+$/.test(traceId)) return 'span with an invalid trace id';
+  if (!/^[0-9a-f]{16}$/.test(spanId) || /^0+$/.test(spanId)) return 'span with an invalid span id';
+  const a = attrsOf(list(sp, 'attributes'));
+  const model = str(a, 'model') ?? str(a, 'gen_ai.request.model');
+  const status = sp.status as Obj | undefined;
+  const parent = idHex(sp.parentSpanId);
+  const startNs = nanos(sp.startTimeUnixNano);
+  const endNs = nanos(sp.endTimeUnixNano);
+  const name = typeof sp.name === 'string' ? sp.name : '';
+  const toolName = str(a, 'tool_name');
+  return {
+    kind: 'span',
+    ...identity(a, scope),
+    traceId,
+    spanId,
+    parentSpanId: parent && !/^0+$/.test(parent) ? parent : undefined,
+    name,
+    spanType: str(a, 'span.type'),
+    startMs: nanosToMs(startNs),
+    endMs: nanosToMs(endNs === '0' ? startNs : endNs),
+    statusCode: int(status?.code) ?? 0,
+    statusMessage: typeof status?.message === 'string' && status.message !== '' ? boundText(status.message, opts) : undefined,
+    model,
+    modelNorm: model ? normalizeModel(model) : undefined,
+    requestId: str(a, 'request_id'),
+    toolName,
+    toolUseId: str(a, 'tool_use_id'),
+    filePath: str(a, 'file_path'),
+    command: toolName === 'Bash' || a.full_command !== undefined ? boundCommand(str(a, 'full_command'), str(a, 'bash_argv0'), opts) : undefined,
+    decision: str(a, 'decision'),
+    source: str(a, 'source'),
+    success: bool(a, 'success'),
+    attempt: num(a, 'attempt'),
+    ttftMs: num(a, 'ttft_ms'),
+    agentId: str(a, 'agent_id'),
+    inputTokens: num(a, 'input_tokens'),
+    outputTokens: num(a, 'output_tokens'),
+    cacheReadTokens: num(a, 'cache_read_tokens'),
+    cacheCreationTokens: num(a, 'cache_creation_tokens'),
+    events: list(sp, 'events')
+      .slice(0, 64)
+      .map((e) => ({
+        name: typeof e.name === 'string' ? e.name : '',
+        timeMs: nanosToMs(nanos(e.timeUnixNano)),
+        attrs: bounded(attrsOf(list(e, 'attributes')), new Set(), opts),
+      })),
+    extra: bounded(a, SPAN_MAPPED, opts),
+  };
+}
+
+// ---------------------------------------------------------------- entry
+
+class Rejections {
+  count = 0;
+  message: string | undefined;
+  add(n: number, why: string): void {
+    if (n <= 0) return;
+    this.count += n;
+    this.message ??= why;
+  }
+}
+
+export function normalize(signal: Signal, req: DecodedRequest, opts: IngestOptions): NormalizedBatch {
+  const records: NormRecord[] = [];
+  const rej = new Rejections();
+  if (signal === 'logs') logRecords(req, opts, records, rej);
+  else if (signal === 'metrics') metricRecords(req, opts, records, rej);
+  else spanRecords(req, opts, records, rej);
+  return { signal, records, rejected: rej.count, rejectMessage: rej.message };
+}
