@@ -1,0 +1,217 @@
+// One function turns (receiver state, latest StatusSnapshotDto, settings) into what the status bar
+// shows: text, Markdown tooltip, background colour. Pure, so every state is unit-tested without VS Code.
+import type { StatusSnapshotDto, TokenCounts } from '../protocol/dto';
+
+export type ReceiverState =
+  | { kind: 'starting' }
+  | { kind: 'listening'; port: number }
+  | { kind: 'follower'; port: number }
+  | { kind: 'error'; message: string; port?: number };
+
+export type StatusShow = 'today' | 'month' | 'session';
+
+export interface Budgets {
+  /** 0 = no budget. */
+  dailyUsd: number;
+  monthlyUsd: number;
+}
+
+export type BudgetLevel = 'ok' | 'warning' | 'error';
+
+/** Thresholds as fractions of a budget: warning colour from 80 %, error colour from 100 %. */
+export const BUDGET_THRESHOLDS = { warning: 0.8, error: 1 } as const;
+
+export interface BudgetAlert {
+  /** `daily:2026-11-21:80` — unique per budget, period and threshold (what "notify once" keys on). */
+  id: string;
+  budget: 'daily' | 'monthly';
+  percent: 80 | 100;
+  spentUsd: number;
+  budgetUsd: number;
+}
+
+export interface StatusView {
+  text: string;
+  tooltip: string;
+  background: 'warning' | 'error' | undefined;
+  /** Budget thresholds currently crossed (highest per budget), for notifications. */
+  alerts: BudgetAlert[];
+}
+
+export interface StatusInput {
+  state: ReceiverState;
+  snapshot: StatusSnapshotDto | undefined;
+  show: StatusShow;
+  budgets: Budgets;
+  now: Date;
+}
+
+export function statusView(i: StatusInput): StatusView {
+  const alerts = i.snapshot ? budgetAlerts(i.snapshot, i.budgets, i.now) : [];
+  const level: BudgetLevel = alerts.some((a) => a.percent === 100) ? 'error' : alerts.length > 0 ? 'warning' : 'ok';
+  return {
+    text: statusTextLine(i),
+    tooltip: tooltipMarkdown(i),
+    // A receiver error wins over budget colours: no data arrives, so the numbers are stale.
+    background: i.state.kind === 'error' ? 'error' : level === 'ok' ? undefined : level,
+    alerts,
+  };
+}
+
+function statusTextLine(i: StatusInput): string {
+  const s = i.snapshot;
+  if (i.state.kind === 'error') return '$(error) Ledger';
+  if (s === undefined) return i.state.kind === 'starting' ? '$(loading~spin) Ledger' : '$(pulse) $0.00';
+  switch (i.show) {
+    case 'today':
+      return `$(pulse) ${usd(s.todayUsd)}`;
+    case 'month':
+      return `$(pulse) ${usd(s.monthUsd)} month`;
+    case 'session':
+      return `$(pulse) ${usd(s.currentSession?.costUsd ?? 0)} session`;
+  }
+}
+
+/** The highest threshold crossed per budget (0 = no budget = never). */
+export function budgetAlerts(s: StatusSnapshotDto, b: Budgets, now: Date): BudgetAlert[] {
+  const out: BudgetAlert[] = [];
+  const check = (budget: 'daily' | 'monthly', spentUsd: number, budgetUsd: number, period: string) => {
+    if (!(budgetUsd > 0)) return;
+    const ratio = spentUsd / budgetUsd;
+    const percent = ratio >= BUDGET_THRESHOLDS.error ? 100 : ratio >= BUDGET_THRESHOLDS.warning ? 80 : undefined;
+    if (percent !== undefined) out.push({ id: `${budget}:${period}:${percent}`, budget, percent, spentUsd, budgetUsd });
+  };
+  check('daily', s.todayUsd, b.dailyUsd, localDay(now));
+  check('monthly', s.monthUsd, b.monthlyUsd, localDay(now).slice(0, 7));
+  return out;
+}
+
+/**
+ * Alerts not yet notified, and the ids to remember afterwards. Reaching 100 % first (one big batch)
+ * notifies once at 100 % and marks 80 % as done too, so the user never gets a stale "80 %" after it.
+ */
+export function pendingAlerts(alerts: readonly BudgetAlert[], notified: ReadonlySet<string>): { notify: BudgetAlert[]; remember: string[] } {
+  const notify: BudgetAlert[] = [];
+  const remember: string[] = [];
+  for (const a of alerts) {
+    if (notified.has(a.id)) continue;
+    notify.push(a);
+    remember.push(a.id);
+    if (a.percent === 100) remember.push(a.id.replace(/:100$/, ':80'));
+  }
+  return { notify, remember };
+}
+
+export function budgetMessage(a: BudgetAlert): string {
+  const what = a.budget === 'daily' ? "Today's" : "This month's";
+  return a.percent === 100
+    ? `${what} Claude Code spend ${usd(a.spentUsd)} has reached the ${a.budget} budget of ${usd(a.budgetUsd)}.`
+    : `${what} Claude Code spend ${usd(a.spentUsd)} is at ${Math.floor((a.spentUsd / a.budgetUsd) * 100)}% of the ${a.budget} budget of ${usd(a.budgetUsd)}.`;
+}
+
+function tooltipMarkdown(i: StatusInput): string {
+  const lines: string[] = [`**Claude Code Ledger** — ${stateLine(i.state)}`, ''];
+  const s = i.snapshot;
+  if (s === undefined) {
+    lines.push(i.state.kind === 'error' ? 'No data while the receiver is down.' : 'Waiting for the first numbers…', '');
+  } else {
+    lines.push(
+      '| | |',
+      '|---|--:|',
+      `| Today | ${usd(s.todayUsd)}${s.estimatedToday ? ' (partly estimated)' : ''} |`,
+      `| Forecast today | ${usd(s.forecastTodayUsd)} |`,
+      `| This month | ${usd(s.monthUsd)} |`,
+      `| Forecast month | ${usd(s.forecastMonthUsd)} |`,
+      `| Current session | ${s.currentSession ? usd(s.currentSession.costUsd) : '—'} |`,
+      `| Burn rate (last hour) | ${usd(s.lastHourUsdPerHour)}/h |`,
+      '',
+      `Tokens today: ${tokenLine(s.todayTokens)}`,
+      '',
+      `Cache hit rate ${pct(s.cacheHitRateToday)}, saved ${usd(s.cacheSavingsTodayUsd)} today (cache reads are cheap, not free)`,
+      '',
+      `Models today: ${modelMix(s.modelMixToday)}`,
+      '',
+      `Sessions today: ${s.sessionsToday} · requests ${s.requestsToday}`,
+      '',
+      `Last event: ${s.lastEventAt ? lastEvent(s.lastEventAt, i.now) : 'none yet'}`,
+      '',
+    );
+    const budget = budgetLines(s, i.budgets);
+    if (budget) lines.push(budget, '');
+  }
+  const settingsArg = encodeURIComponent(JSON.stringify(['claudeLedger']));
+  lines.push(
+    `[$(graph) Open Dashboard](command:claudeLedger.openDashboard) · [$(gear) Settings](command:workbench.action.openSettings?${settingsArg}) · [$(output) Log](command:claudeLedger.showLog)`,
+  );
+  return lines.join('\n');
+}
+
+function stateLine(s: ReceiverState): string {
+  switch (s.kind) {
+    case 'starting':
+      return 'receiver starting';
+    case 'listening':
+      return `receiving on 127.0.0.1:${s.port}`;
+    case 'follower':
+      return `another VS Code window receives on 127.0.0.1:${s.port}; this one shows its numbers`;
+    case 'error':
+      return `receiver error: ${escapeMd(s.message)}`;
+  }
+}
+
+function budgetLines(s: StatusSnapshotDto, b: Budgets): string | undefined {
+  const parts: string[] = [];
+  if (b.dailyUsd > 0) parts.push(`daily ${usd(s.todayUsd)} of ${usd(b.dailyUsd)} (${pct(s.todayUsd / b.dailyUsd)})`);
+  if (b.monthlyUsd > 0) parts.push(`monthly ${usd(s.monthUsd)} of ${usd(b.monthlyUsd)} (${pct(s.monthUsd / b.monthlyUsd)})`);
+  return parts.length > 0 ? `Budget: ${parts.join(' · ')}` : undefined;
+}
+
+function tokenLine(t: TokenCounts): string {
+  return `input ${count(t.input)} · output ${count(t.output)} · cache read ${count(t.cacheRead)} · cache write ${count(t.cacheCreation)}`;
+}
+
+function modelMix(mix: StatusSnapshotDto['modelMixToday']): string {
+  const total = mix.reduce((a, m) => a + m.costUsd, 0);
+  if (mix.length === 0) return 'none yet';
+  return [...mix]
+    .sort((a, b) => b.costUsd - a.costUsd)
+    .map((m) => `${escapeMd(m.model)} ${total > 0 ? pct(m.costUsd / total) : usd(m.costUsd)}`)
+    .join(', ');
+}
+
+function lastEvent(iso: string, now: Date): string {
+  const t = new Date(iso);
+  if (Number.isNaN(t.getTime())) return escapeMd(iso);
+  const agoS = Math.max(0, Math.round((now.getTime() - t.getTime()) / 1000));
+  const ago = agoS < 60 ? `${agoS} s ago` : agoS < 3600 ? `${Math.round(agoS / 60)} min ago` : agoS < 86400 ? `${Math.round(agoS / 3600)} h ago` : `${Math.round(agoS / 86400)} d ago`;
+  const sameDay = localDay(t) === localDay(now);
+  const hms = `${two(t.getHours())}:${two(t.getMinutes())}:${two(t.getSeconds())}`;
+  return `${sameDay ? hms : `${localDay(t)} ${hms}`} (${ago})`;
+}
+
+/** US dollars, 2 decimals, thousands separators: `$3.42`, `$1,234.50`. */
+export function usd(v: number): string {
+  const sign = v < 0 ? '-' : '';
+  return `${sign}$${Math.abs(v).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}
+
+function pct(r: number): string {
+  return `${Math.round(r * 100)}%`;
+}
+
+function count(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e4 ? `${(n / 1e3).toFixed(1)}k` : n.toLocaleString('en-US');
+}
+
+/** Local calendar day `YYYY-MM-DD` (budgets and "today" follow the user's clock). */
+export function localDay(d: Date): string {
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
+}
+
+function two(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+function escapeMd(s: string): string {
+  return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
+}

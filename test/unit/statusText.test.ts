@@ -1,0 +1,98 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { StatusSnapshotDto } from '../../src/protocol/dto';
+import { budgetMessage, pendingAlerts, statusView, usd } from '../../src/core/statusText';
+
+const snap: StatusSnapshotDto = {
+  todayUsd: 3.4214,
+  monthUsd: 41.2,
+  currentSession: { sessionId: 's1', costUsd: 0.4217 },
+  todayTokens: { input: 1234, output: 56789, cacheRead: 2_500_000, cacheCreation: 45_000 },
+  cacheHitRateToday: 0.823,
+  cacheSavingsTodayUsd: 4.12,
+  lastHourUsdPerHour: 1.2,
+  forecastTodayUsd: 8.1,
+  forecastMonthUsd: 120,
+  modelMixToday: [
+    { model: 'claude-sonnet-4-5', costUsd: 1 },
+    { model: 'claude-opus-4-8', costUsd: 3 },
+  ],
+  sessionsToday: 3,
+  requestsToday: 42,
+  lastEventAt: '2026-11-21T13:59:00.000Z',
+  estimatedToday: false,
+  dataVersion: 7,
+};
+const now = new Date('2026-11-21T14:01:00.000Z');
+const noBudget = { dailyUsd: 0, monthlyUsd: 0 };
+
+test('text per setting: today / month / session', () => {
+  const v = (show: 'today' | 'month' | 'session') => statusView({ state: { kind: 'listening', port: 4318 }, snapshot: snap, show, budgets: noBudget, now }).text;
+  assert.equal(v('today'), '$(pulse) $3.42');
+  assert.equal(v('month'), '$(pulse) $41.20 month');
+  assert.equal(v('session'), '$(pulse) $0.42 session');
+});
+
+test('states without numbers: starting spins, error says so and colours red', () => {
+  const starting = statusView({ state: { kind: 'starting' }, snapshot: undefined, show: 'today', budgets: noBudget, now });
+  assert.equal(starting.text, '$(loading~spin) Ledger');
+  assert.equal(starting.background, undefined);
+  const err = statusView({ state: { kind: 'error', message: 'Port 4318 is used by another program.' }, snapshot: snap, show: 'today', budgets: noBudget, now });
+  assert.equal(err.text, '$(error) Ledger');
+  assert.equal(err.background, 'error');
+  assert.match(err.tooltip, /receiver error: Port 4318 is used by another program\\\./);
+});
+
+test('tooltip: tokens by type, cache, burn, forecast, model mix, sessions, last event, state, links', () => {
+  const t = statusView({ state: { kind: 'follower', port: 4318 }, snapshot: snap, show: 'today', budgets: { dailyUsd: 10, monthlyUsd: 0 }, now }).tooltip;
+  assert.match(t, /another VS Code window receives on 127\.0\.0\.1:4318/);
+  assert.match(t, /input 1,234 · output 56\.8k · cache read 2\.5M · cache write 45\.0k/);
+  assert.match(t, /Cache hit rate 82%, saved \$4\.12/);
+  assert.match(t, /\| Burn rate \(last hour\) \| \$1\.20\/h \|/);
+  assert.match(t, /\| Forecast today \| \$8\.10 \|/);
+  assert.match(t, /\| Forecast month \| \$120\.00 \|/);
+  assert.match(t, /Models today: claude\\-opus\\-4\\-8 75%, claude\\-sonnet\\-4\\-5 25%/);
+  assert.match(t, /Sessions today: 3 · requests 42/);
+  assert.match(t, /Last event: .*\(120 s ago\)|Last event: .*\(2 min ago\)/);
+  assert.match(t, /Budget: daily \$3\.42 of \$10\.00 \(34%\)/);
+  assert.match(t, /\(command:claudeLedger\.openDashboard\)/);
+  assert.match(t, /command:workbench\.action\.openSettings\?%5B%22claudeLedger%22%5D/);
+});
+
+test('budgets colour at 80% (warning) and 100% (error)', () => {
+  const bg = (todayUsd: number, monthUsd: number, budgets = { dailyUsd: 4, monthlyUsd: 100 }) =>
+    statusView({ state: { kind: 'listening', port: 1 }, snapshot: { ...snap, todayUsd, monthUsd }, show: 'today', budgets, now }).background;
+  assert.equal(bg(3.19, 10), undefined);
+  assert.equal(bg(3.2, 10), 'warning');
+  assert.equal(bg(4, 10), 'error');
+  assert.equal(bg(1, 80), 'warning');
+  assert.equal(bg(1, 100), 'error');
+  assert.equal(bg(1000, 1000, noBudget), undefined);
+});
+
+test('notify once per threshold per period', () => {
+  const alertsAt = (todayUsd: number, at: Date) =>
+    statusView({ state: { kind: 'listening', port: 1 }, snapshot: { ...snap, todayUsd, monthUsd: 0 }, show: 'today', budgets: { dailyUsd: 10, monthlyUsd: 0 }, now: at }).alerts;
+  const notified = new Set<string>();
+  const day1 = new Date(2026, 10, 21, 12);
+  let p = pendingAlerts(alertsAt(8.5, day1), notified);
+  assert.deepEqual(p.notify.map((a) => a.percent), [80]);
+  p.remember.forEach((id) => notified.add(id));
+  assert.equal(pendingAlerts(alertsAt(9, day1), notified).notify.length, 0);
+  p = pendingAlerts(alertsAt(10, day1), notified);
+  assert.deepEqual(p.notify.map((a) => a.percent), [100]);
+  assert.match(budgetMessage(p.notify[0]!), /reached the daily budget of \$10\.00/);
+  p.remember.forEach((id) => notified.add(id));
+  assert.equal(pendingAlerts(alertsAt(12, day1), notified).notify.length, 0);
+  // Next day: a new period notifies again.
+  assert.deepEqual(pendingAlerts(alertsAt(8.5, new Date(2026, 10, 22, 9)), notified).notify.map((a) => a.percent), [80]);
+  // Jumping straight to 100% marks 80% as done too.
+  const fresh = pendingAlerts(alertsAt(11, day1), new Set());
+  assert.deepEqual(fresh.remember.sort(), [`daily:2026-11-21:100`, `daily:2026-11-21:80`]);
+});
+
+test('usd formatting', () => {
+  assert.equal(usd(0), '$0.00');
+  assert.equal(usd(1234.5), '$1,234.50');
+  assert.equal(usd(0.004), '$0.00');
+});
