@@ -60,8 +60,12 @@ export interface RecordedRequest {
   stream?: boolean;
   toolNames?: string[];
   nMessages?: number;
-  /** The last message of the request, as sent (tool_result content included). */
+  /** The last message of the request, as sent (Claude Code sometimes ends with a system message). */
   lastMessage?: unknown;
+  /** The last message with role "user", as sent (tool_result content included). */
+  lastUserMessage?: unknown;
+  /** tool_result blocks of lastUserMessage, their content flattened to text. */
+  toolResults?: Array<{ toolUseId: string; isError: boolean; text: string }>;
   /** Index into the scripted queue that answered it (main requests only). */
   turnIndex?: number;
   /** What we answered. */
@@ -160,6 +164,24 @@ function chunks(s: string, parts: number): string[] {
   const out: string[] = [];
   for (let i = 0; i < s.length; i += size) out.push(s.slice(i, i + size));
   return out.length ? out : [''];
+}
+
+/** tool_result blocks of a user message, with their content (string or text blocks) as one string. */
+function toolResultsOf(message: unknown): Array<{ toolUseId: string; isError: boolean; text: string }> {
+  const content = (message as { content?: unknown } | undefined)?.content;
+  if (!Array.isArray(content)) return [];
+  return content
+    .filter((b): b is { type: string; tool_use_id?: string; is_error?: boolean; content?: unknown } => b?.type === 'tool_result')
+    .map((b) => ({
+      toolUseId: String(b.tool_use_id ?? ''),
+      isError: b.is_error === true,
+      text:
+        typeof b.content === 'string'
+          ? b.content
+          : Array.isArray(b.content)
+            ? b.content.map((c: { text?: unknown }) => (typeof c?.text === 'string' ? c.text : '')).join('\n')
+            : '',
+    }));
 }
 
 type Block =
@@ -306,7 +328,10 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions): Promise<Fa
     rec.stream = stream;
     rec.toolNames = tools.map((t) => String(t.name ?? '')).sort();
     rec.nMessages = Array.isArray(body.messages) ? body.messages.length : 0;
-    rec.lastMessage = Array.isArray(body.messages) ? body.messages[body.messages.length - 1] : undefined;
+    const messages = Array.isArray(body.messages) ? (body.messages as Array<{ role?: string; content?: unknown }>) : [];
+    rec.lastMessage = messages[messages.length - 1];
+    rec.lastUserMessage = [...messages].reverse().find((m) => m?.role === 'user');
+    rec.toolResults = toolResultsOf(rec.lastUserMessage);
 
     if (tools.length === 0) {
       rec.kind = 'auxiliary';
