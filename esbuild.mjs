@@ -25,6 +25,7 @@ const targets = [
   { name: 'cli', ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' },
   { name: 'db-worker', ...node, entryPoints: ['src/server/dbWorker.ts'], outfile: 'dist/dbWorker.js' },
   { name: 'sql-worker', ...node, entryPoints: ['src/server/mcp/sqlWorker.ts'], outfile: 'dist/sqlWorker.js' },
+  { name: 'mcp', ...node, entryPoints: ['src/server/mcp/mcpHandler.ts'], outfile: 'dist/mcp.js' },
   {
     name: 'webview',
     bundle: true,

@@ -1,0 +1,517 @@
+// The MCP tools: names, input and output schemas, and how each maps onto the store's named queries
+// (src/protocol/dto.ts). Tool names and output field names are a public contract (issue 6): change
+// them only together with MCP_TOOLS_VERSION in mcpTypes.ts (VS Code re-reads the definition then).
+//
+// Every tool returns structuredContent (validated against its output schema by the SDK, and again by
+// clients) plus a short text summary with units and pricing context, because many clients show the
+// model only the text.
+import * as z from 'zod/v4';
+import type {
+  AcceptanceDto,
+  ApiErrorsDto,
+  BurnRateDto,
+  FilesEditedDto,
+  RangeKey,
+  RangeSpec,
+  SessionSort,
+  SessionsDto,
+  SessionTimelineDto,
+  SummaryDto,
+  ToolStatsDto,
+} from '../../protocol/dto';
+import { RANGE_KEYS } from '../../protocol/dto';
+import type { McpRuntimeOptions, McpStore } from './mcpTypes';
+import { checkReadOnlySql } from './sqlGuard';
+import { SqlToolError, type SqlRunner } from './sqlRunner';
+
+export interface ToolContext {
+  store: McpStore;
+  runtime: McpRuntimeOptions;
+  sql: SqlRunner;
+}
+
+export interface ToolOutcome {
+  structured: Record<string, unknown>;
+  text: string;
+  /** Rows returned (for the log line and the audit table). */
+  rows: number;
+}
+
+export interface ToolDef {
+  name: string;
+  title: string;
+  description: string;
+  inputSchema: z.ZodRawShape;
+  outputSchema: z.ZodRawShape;
+  run(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolOutcome>;
+}
+
+/** A refusal or bad input the model should read as a tool error (isError), never an HTTP error. */
+export class ToolInputError extends Error {
+  override name = 'ToolInputError';
+}
+
+// ---------------------------------------------------------------- input pieces
+
+const rangeInput = {
+  range: z
+    .enum(RANGE_KEYS as [RangeKey, ...RangeKey[]])
+    .optional()
+    .describe('today, yesterday, 7d (last 7 local days incl. today), 30d, month (this calendar month), all. Ignored when from/to are given.'),
+  from: z.string().optional().describe('ISO-8601 start (inclusive), e.g. 2026-11-01 or 2026-11-01T09:00:00+01:00'),
+  to: z.string().optional().describe('ISO-8601 end (exclusive); default: end of today'),
+};
+
+function rangeSpec(args: Record<string, unknown>, fallback: RangeKey): RangeSpec {
+  const from = args.from as string | undefined;
+  const to = args.to as string | undefined;
+  for (const [k, v] of [
+    ['from', from],
+    ['to', to],
+  ] as const) {
+    if (v !== undefined && !Number.isFinite(Date.parse(v))) {
+      throw new ToolInputError(`"${k}" is not an ISO-8601 date or time: ${JSON.stringify(v)}`);
+    }
+  }
+  if (from !== undefined || to !== undefined) return { from, to };
+  return { key: (args.range as RangeKey | undefined) ?? fallback };
+}
+
+// ---------------------------------------------------------------- output pieces
+
+const range = z.object({ from: z.string(), to: z.string() });
+const tokens = z.object({ input: z.number(), output: z.number(), cacheRead: z.number(), cacheCreation: z.number() });
+const costSource = z.enum(['reported', 'estimated', 'mixed', 'none']);
+const rate = z.object({ accepts: z.number(), rejects: z.number(), rate: z.number().nullable() });
+const rateRow = rate.extend({ key: z.string() });
+
+const sessionRow = z.object({
+  sessionId: z.string(),
+  start: z.string(),
+  end: z.string(),
+  durationMs: z.number(),
+  costUsd: z.number(),
+  costSource,
+  requests: z.number(),
+  prompts: z.number(),
+  models: z.array(z.string()),
+  repo: z.string().nullable(),
+  linesAdded: z.number(),
+  linesRemoved: z.number(),
+  accepts: z.number(),
+  rejects: z.number(),
+  tokens,
+});
+
+const errorRow = z.object({
+  time: z.string(),
+  kind: z.enum(['api_error', 'retries_exhausted']),
+  model: z.string().nullable(),
+  statusCode: z.number().nullable(),
+  attempt: z.number().nullable(),
+  message: z.string().nullable(),
+});
+
+// ---------------------------------------------------------------- text helpers
+
+export function usd(n: number): string {
+  if (n === 0) return '$0.00';
+  if (Math.abs(n) < 0.01) return `$${n.toFixed(4)}`;
+  return `$${n.toFixed(2)}`;
+}
+
+export function count(n: number): string {
+  if (Math.abs(n) >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (Math.abs(n) >= 1e4) return `${(n / 1e3).toFixed(0)}k`;
+  if (Math.abs(n) >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
+  return String(n);
+}
+
+function pct(r: number | null): string {
+  return r === null ? 'n/a' : `${(r * 100).toFixed(0)}%`;
+}
+
+function rangeText(r: { from: string; to: string }): string {
+  return `${r.from} to ${r.to}`;
+}
+
+const PRICING_NOTE =
+  'Pricing context: cache reads are billed at about 0.1x the input price (cheap, not free); cache writes at 1.25x (5-minute) or 2x (1-hour) the input price; output tokens cost 5x input.';
+
+function costSourceText(s: string): string {
+  switch (s) {
+    case 'reported':
+      return "Claude Code's own reported cost";
+    case 'estimated':
+      return 'estimated from tokens x list prices (Claude Code reported no cost)';
+    case 'mixed':
+      return "partly Claude Code's reported cost, partly estimated from list prices";
+    default:
+      return 'no cost data';
+  }
+}
+
+// ---------------------------------------------------------------- the tools
+
+const usageSummary: ToolDef = {
+  name: 'usage_summary',
+  title: 'Claude Code usage summary',
+  description:
+    'Cost (USD), requests, sessions and tokens (input, output, cache read, cache creation) of Claude Code over a range, with a per-model breakdown and the cache hit rate. Default range: today.',
+  inputSchema: { ...rangeInput },
+  outputSchema: {
+    range,
+    costUsd: z.number(),
+    costSource,
+    requests: z.number(),
+    sessions: z.number(),
+    prompts: z.number(),
+    tokens,
+    cacheHitRate: z.number(),
+    cacheSavingsUsd: z.number(),
+    byModel: z.array(
+      z.object({ model: z.string(), costUsd: z.number(), requests: z.number(), tokens, unpriced: z.boolean().optional() }),
+    ),
+    linesAdded: z.number(),
+    linesRemoved: z.number(),
+    accepts: z.number(),
+    rejects: z.number(),
+    unpricedModels: z.array(z.string()),
+  },
+  async run(args, { store }) {
+    const s: SummaryDto = await store.query('summary', { range: rangeSpec(args, 'today') });
+    const models = s.byModel.map((m) => `${m.model} ${usd(m.costUsd)} (${m.requests} req)`).join(', ');
+    const text =
+      `Claude Code usage ${rangeText(s.range)}: ${usd(s.costUsd)} USD (${costSourceText(s.costSource)}), ` +
+      `${s.requests} API requests in ${s.sessions} sessions, ${s.prompts} prompts. ` +
+      `Tokens: ${count(s.tokens.input)} input, ${count(s.tokens.output)} output, ${count(s.tokens.cacheRead)} cache read, ` +
+      `${count(s.tokens.cacheCreation)} cache creation; cache hit rate ${pct(s.cacheHitRate)}, saving about ${usd(s.cacheSavingsUsd)} versus uncached input. ` +
+      (models ? `By model: ${models}. ` : '') +
+      (s.unpricedModels.length ? `Unpriced models (cost unknown, not counted as $0): ${s.unpricedModels.join(', ')}. ` : '') +
+      PRICING_NOTE;
+    return { structured: { ...s }, text, rows: 1 };
+  },
+};
+
+const listSessions: ToolDef = {
+  name: 'list_sessions',
+  title: 'Claude Code sessions',
+  description:
+    'Claude Code sessions in a range with cost (USD), requests, prompts, models, repo, lines added/removed and edit accepts/rejects. Default range: 7d, sorted by start (newest first).',
+  inputSchema: {
+    ...rangeInput,
+    limit: z.number().int().min(1).max(200).optional().describe('rows to return, 1..200 (default 20)'),
+    sort: z.enum(['start', 'cost', 'requests', 'duration']).optional().describe('sort key, descending (default start)'),
+  },
+  outputSchema: { range, total: z.number(), sessions: z.array(sessionRow) },
+  async run(args, { store }) {
+    const r: SessionsDto = await store.query('sessions', {
+      range: rangeSpec(args, '7d'),
+      limit: (args.limit as number | undefined) ?? 20,
+      sort: (args.sort as SessionSort | undefined) ?? 'start',
+    });
+    const lines = r.sessions
+      .slice(0, 10)
+      .map((s) => `${s.sessionId} ${s.start} ${usd(s.costUsd)} ${s.requests} req ${s.prompts} prompts${s.repo ? ` repo ${s.repo}` : ''}`);
+    const text =
+      `${r.sessions.length} of ${r.total} sessions ${rangeText(r.range)} (cost in USD, ` +
+      `total shown ${usd(r.sessions.reduce((a, s) => a + s.costUsd, 0))}):\n${lines.join('\n')}` +
+      (r.sessions.length > 10 ? `\n… ${r.sessions.length - 10} more in structuredContent` : '');
+    return { structured: { ...r }, text, rows: r.sessions.length };
+  },
+};
+
+const sessionTimeline: ToolDef = {
+  name: 'session_timeline',
+  title: 'Timeline of one Claude Code session',
+  description:
+    'One session prompt by prompt: its API requests (model, cost USD, tokens, latency), tool calls (file, decision, success, duration, lines), and errors. sessionId "current" = the most recently active session.',
+  inputSchema: {
+    sessionId: z.string().min(1).max(200).describe('a session.id, or "current" for the most recently active session'),
+  },
+  outputSchema: {
+    sessionId: z.string(),
+    found: z.boolean(),
+    session: sessionRow.nullable(),
+    prompts: z.array(
+      z.object({
+        promptId: z.string().nullable(),
+        time: z.string(),
+        promptLength: z.number().nullable(),
+        promptText: z.string().nullable(),
+        costUsd: z.number(),
+        requests: z.array(
+          z.object({
+            requestId: z.string().nullable(),
+            time: z.string(),
+            model: z.string(),
+            costUsd: z.number(),
+            estimated: z.boolean(),
+            tokens,
+            durationMs: z.number().nullable(),
+            ttftMs: z.number().nullable(),
+            querySource: z.string().nullable(),
+            attempts: z.number().nullable(),
+          }),
+        ),
+        tools: z.array(
+          z.object({
+            toolUseId: z.string().nullable(),
+            time: z.string(),
+            tool: z.string(),
+            filePath: z.string().nullable(),
+            command: z.string().nullable(),
+            decision: z.string().nullable(),
+            decisionSource: z.string().nullable(),
+            success: z.boolean().nullable(),
+            durationMs: z.number().nullable(),
+            error: z.string().nullable(),
+            linesAdded: z.number().nullable(),
+            linesRemoved: z.number().nullable(),
+          }),
+        ),
+        errors: z.array(errorRow),
+        blockedOnUserMs: z.number().nullable(),
+        toolExecutionMs: z.number().nullable(),
+        modelMs: z.number().nullable(),
+      }),
+    ),
+  },
+  async run(args, { store, runtime }) {
+    const t: SessionTimelineDto = await store.query('sessionTimeline', { sessionId: String(args.sessionId) });
+    // Privacy: prompt text and commands leave the machine's store only when the user enabled capture.
+    // The waterfall is a UI concern (span geometry), not useful to a model; it is left out.
+    const prompts = t.prompts.map(({ waterfall: _w, ...p }) => ({
+      ...p,
+      promptText: runtime.capturePrompts ? p.promptText : null,
+      tools: p.tools.map((tool) => ({ ...tool, command: runtime.captureCommands ? tool.command : null })),
+    }));
+    const structured = { ...t, prompts };
+    if (!t.found) {
+      return { structured, text: `No session ${JSON.stringify(t.sessionId)} in the ledger.`, rows: 0 };
+    }
+    const s = t.session;
+    const nReq = prompts.reduce((a, p) => a + p.requests.length, 0);
+    const nTools = prompts.reduce((a, p) => a + p.tools.length, 0);
+    const nErr = prompts.reduce((a, p) => a + p.errors.length, 0);
+    const lines = prompts.slice(0, 20).map((p, i) => {
+      const tools = p.tools.map((x) => `${x.tool}${x.filePath ? `(${x.filePath})` : ''}${x.success === false ? ' failed' : ''}`).join(', ');
+      return `#${i + 1} ${p.time} ${usd(p.costUsd)}, ${p.requests.length} req${tools ? `, tools: ${tools}` : ''}${p.errors.length ? `, ${p.errors.length} errors` : ''}`;
+    });
+    const text =
+      `Session ${t.sessionId}${s ? ` (${s.start} to ${s.end}, ${usd(s.costUsd)} USD, ${costSourceText(s.costSource)})` : ''}: ` +
+      `${prompts.length} prompts, ${nReq} API requests, ${nTools} tool calls, ${nErr} errors.\n${lines.join('\n')}` +
+      (prompts.length > 20 ? `\n… ${prompts.length - 20} more prompts in structuredContent` : '');
+    return { structured, text, rows: prompts.length };
+  },
+};
+
+const filesEdited: ToolDef = {
+  name: 'files_edited',
+  title: 'Files Claude Code edited',
+  description: 'Files edited by Claude Code (Write/Edit/MultiEdit/NotebookEdit) with edit counts, accepts/rejects, lines added/removed and last edit time. Default range: 7d, most edited first.',
+  inputSchema: { ...rangeInput, limit: z.number().int().min(1).max(500).optional().describe('rows, 1..500 (default 50)') },
+  outputSchema: {
+    range,
+    files: z.array(
+      z.object({
+        path: z.string(),
+        edits: z.number(),
+        accepts: z.number(),
+        rejects: z.number(),
+        linesAdded: z.number(),
+        linesRemoved: z.number(),
+        sessions: z.number(),
+        lastEdited: z.string(),
+      }),
+    ),
+  },
+  async run(args, { store }) {
+    const r: FilesEditedDto = await store.query('filesEdited', { range: rangeSpec(args, '7d'), limit: (args.limit as number | undefined) ?? 50 });
+    const lines = r.files.slice(0, 15).map((f) => `${f.path}: ${f.edits} edits, +${f.linesAdded}/-${f.linesRemoved} lines, last ${f.lastEdited}`);
+    const text = `${r.files.length} files edited ${rangeText(r.range)}:\n${lines.join('\n')}` + (r.files.length > 15 ? `\n… ${r.files.length - 15} more in structuredContent` : '');
+    return { structured: { ...r }, text, rows: r.files.length };
+  },
+};
+
+const acceptanceRates: ToolDef = {
+  name: 'acceptance_rates',
+  title: 'Tool permission acceptance rates',
+  description:
+    'Accept/reject counts and rates of Claude Code tool permission decisions, overall, by tool, by language and by decision source (user decisions kept apart from automatic config/hook decisions). Default range: 7d.',
+  inputSchema: { ...rangeInput },
+  outputSchema: {
+    range,
+    overall: rate,
+    user: rate,
+    auto: rate,
+    byTool: z.array(rateRow),
+    byLanguage: z.array(rateRow),
+    bySource: z.array(rateRow.extend({ auto: z.boolean() })),
+  },
+  async run(args, { store }) {
+    const r: AcceptanceDto = await store.query('acceptance', { range: rangeSpec(args, '7d') });
+    const byTool = r.byTool.map((t) => `${t.key} ${pct(t.rate)} (${t.accepts}/${t.accepts + t.rejects})`).join(', ');
+    const text =
+      `Decisions ${rangeText(r.range)}: overall ${pct(r.overall.rate)} accepted (${r.overall.accepts} accepts, ${r.overall.rejects} rejects); ` +
+      `by a person ${pct(r.user.rate)} (${r.user.accepts}/${r.user.accepts + r.user.rejects}), automatic (config rules, hooks) ${pct(r.auto.rate)} ` +
+      `(${r.auto.accepts}/${r.auto.accepts + r.auto.rejects}).` +
+      (byTool ? ` By tool: ${byTool}.` : '');
+    return { structured: { ...r }, text, rows: r.byTool.length + r.byLanguage.length + r.bySource.length };
+  },
+};
+
+const toolStats: ToolDef = {
+  name: 'tool_stats',
+  title: 'Tool call statistics',
+  description: 'Calls, failures, success rate and p50/p95 duration (ms) per tool (Bash, Write, mcp__server__tool...). Default range: 7d.',
+  inputSchema: { ...rangeInput },
+  outputSchema: {
+    range,
+    tools: z.array(
+      z.object({
+        tool: z.string(),
+        mcpServer: z.string().nullable(),
+        calls: z.number(),
+        failures: z.number(),
+        successRate: z.number().nullable(),
+        p50Ms: z.number().nullable(),
+        p95Ms: z.number().nullable(),
+      }),
+    ),
+  },
+  async run(args, { store }) {
+    const r: ToolStatsDto = await store.query('toolStats', { range: rangeSpec(args, '7d') });
+    const lines = r.tools.map(
+      (t) => `${t.tool}: ${t.calls} calls, ${t.failures} failed (${pct(t.successRate)} ok), p50 ${t.p50Ms ?? 'n/a'} ms, p95 ${t.p95Ms ?? 'n/a'} ms`,
+    );
+    return { structured: { ...r }, text: `Tool calls ${rangeText(r.range)}:\n${lines.join('\n') || 'none'}`, rows: r.tools.length };
+  },
+};
+
+const apiErrors: ToolDef = {
+  name: 'api_errors',
+  title: 'Anthropic API errors',
+  description:
+    'API errors Claude Code reported (requests that finally failed, by HTTP status), retries exhausted, refusals, and the most recent errors. Retried errors that ended in success are not errors here. Default range: 7d.',
+  inputSchema: { ...rangeInput },
+  outputSchema: {
+    range,
+    total: z.number(),
+    byStatus: z.array(z.object({ statusCode: z.number().nullable(), count: z.number() })),
+    retriesExhausted: z.number(),
+    refusals: z.number(),
+    recent: z.array(errorRow),
+  },
+  async run(args, { store }) {
+    const r: ApiErrorsDto = await store.query('apiErrors', { range: rangeSpec(args, '7d') });
+    const by = r.byStatus.map((b) => `${b.statusCode ?? 'no status'}: ${b.count}`).join(', ');
+    const text =
+      `${r.total} API errors ${rangeText(r.range)}${by ? ` (${by})` : ''}, ${r.retriesExhausted} with retries exhausted, ${r.refusals} refusals.` +
+      (r.recent[0] ? ` Most recent: ${r.recent[0].time} ${r.recent[0].statusCode ?? ''} ${r.recent[0].message ?? ''}`.trimEnd() : '');
+    return { structured: { ...r }, text, rows: r.recent.length + r.byStatus.length };
+  },
+};
+
+const burnRate: ToolDef = {
+  name: 'burn_rate',
+  title: 'Spend rate and forecast',
+  description:
+    'USD per hour over the last 60 minutes, spend today and this month, linear forecasts to the end of the local day and month, and budget remaining when budgets are set.',
+  inputSchema: {},
+  outputSchema: {
+    lastHourUsdPerHour: z.number(),
+    todayUsd: z.number(),
+    monthUsd: z.number(),
+    forecastTodayUsd: z.number(),
+    forecastMonthUsd: z.number(),
+    dailyBudgetUsd: z.number().nullable(),
+    monthlyBudgetUsd: z.number().nullable(),
+    dailyBudgetRemainingUsd: z.number().nullable(),
+    monthlyBudgetRemainingUsd: z.number().nullable(),
+  },
+  async run(_args, { store, runtime }) {
+    const budget = (v: number | null) => (v !== null && v > 0 ? v : null);
+    const r: BurnRateDto = await store.query('burnRate', {
+      dailyBudgetUsd: budget(runtime.dailyBudgetUsd),
+      monthlyBudgetUsd: budget(runtime.monthlyBudgetUsd),
+    });
+    const text =
+      `Burn rate ${usd(r.lastHourUsdPerHour)}/hour over the last hour. Today ${usd(r.todayUsd)} (forecast ${usd(r.forecastTodayUsd)} by end of day), ` +
+      `this month ${usd(r.monthUsd)} (forecast ${usd(r.forecastMonthUsd)}). ` +
+      (r.dailyBudgetUsd !== null ? `Daily budget ${usd(r.dailyBudgetUsd)}, remaining ${usd(r.dailyBudgetRemainingUsd ?? 0)}. ` : 'No daily budget set. ') +
+      (r.monthlyBudgetUsd !== null ? `Monthly budget ${usd(r.monthlyBudgetUsd)}, remaining ${usd(r.monthlyBudgetRemainingUsd ?? 0)}.` : 'No monthly budget set.');
+    return { structured: { ...r }, text, rows: 1 };
+  },
+};
+
+const describeSchema: ToolDef = {
+  name: 'describe_schema',
+  title: 'Ledger database schema',
+  description: 'Tables and views of the ledger database with their columns and meaning, and example queries for query_sql.',
+  inputSchema: {},
+  outputSchema: {
+    tables: z.array(
+      z.object({
+        name: z.string(),
+        meaning: z.string().optional(),
+        columns: z.array(z.object({ name: z.string(), type: z.string().optional(), meaning: z.string().optional() })),
+      }),
+    ),
+    examples: z.array(z.object({ question: z.string(), sql: z.string() })).optional(),
+  },
+  async run(_args, { store }) {
+    const d = await store.describeSchema();
+    const lines = d.tables.map((t) => `${t.name}(${t.columns.map((c) => c.name).join(', ')})${t.meaning ? `: ${t.meaning}` : ''}`);
+    const examples = (d.examples ?? []).map((e) => `-- ${e.question}\n${e.sql}`);
+    const text =
+      `Ledger schema (SQLite; times are epoch ms; costs in USD). query_sql runs one read-only SELECT/WITH on a replica, max 1,000 rows.\n` +
+      `${lines.join('\n')}` +
+      (examples.length ? `\nExamples:\n${examples.join('\n')}` : '');
+    return { structured: { ...d }, text, rows: d.tables.length };
+  },
+};
+
+const querySql: ToolDef = {
+  name: 'query_sql',
+  title: 'Read-only SQL on the ledger',
+  description:
+    'Run ONE read-only SQLite SELECT or WITH statement on a read-only replica of the ledger database (see describe_schema; sqlite_master is readable). At most 1,000 rows (truncated=true when cut); stopped after a timeout. Writes, PRAGMA, ATTACH, several statements and file functions are refused.',
+  inputSchema: {
+    sql: z.string().min(1).max(20_000).describe('one SELECT or WITH statement'),
+    limit: z.number().int().min(1).max(1000).optional().describe('max rows, 1..1000 (default 1000)'),
+  },
+  outputSchema: {
+    columns: z.array(z.string()),
+    rows: z.array(z.array(z.union([z.string(), z.number(), z.null()]))),
+    truncated: z.boolean(),
+  },
+  async run(args, { sql, runtime }) {
+    const text = String(args.sql);
+    const guard = checkReadOnlySql(text);
+    if (!guard.ok) throw new SqlToolError(`refused: ${guard.reason}`, 'refused');
+    const limit = Math.min((args.limit as number | undefined) ?? runtime.sqlMaxRows, runtime.sqlMaxRows);
+    const r = await sql.run(text, limit, runtime.sqlMaxResultChars);
+    const preview = r.rows
+      .slice(0, 10)
+      .map((row) => row.map((v) => (v === null ? 'NULL' : String(v))).join(' | '))
+      .join('\n');
+    const summary =
+      `${r.rows.length} rows${r.truncated ? ` (truncated at ${r.rows.length}; add a LIMIT or aggregate)` : ''}, columns: ${r.columns.join(', ')}` +
+      (preview ? `\n${preview}${r.rows.length > 10 ? `\n… ${r.rows.length - 10} more rows in structuredContent` : ''}` : '');
+    return { structured: { columns: r.columns, rows: r.rows, truncated: r.truncated }, text: summary, rows: r.rows.length };
+  },
+};
+
+export const TOOLS: readonly ToolDef[] = [
+  usageSummary,
+  listSessions,
+  sessionTimeline,
+  filesEdited,
+  acceptanceRates,
+  toolStats,
+  apiErrors,
+  burnRate,
+  describeSchema,
+  querySql,
+];
