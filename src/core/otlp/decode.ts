@@ -140,3 +140,10 @@ export function encodeResponse(
   const bytes = type.encode(type.fromObject(payload)).finish();
   return { body: Buffer.from(bytes), contentType: 'application/x-protobuf' };
 }
+
+/** google.rpc.Status body for OTLP/HTTP error responses (code 3 = INVALID_ARGUMENT etc.). */
+export function encodeStatus(encoding: Encoding, code: number, message: string): { body: Buffer; contentType: string } {
+  if (encoding === 'json') return { body: Buffer.from(JSON.stringify({ code, message })), contentType: 'application/json' };
+  const t = otlpTypes().rpcStatus;
+  return { body: Buffer.from(t.encode(t.fromObject({ code, message })).finish()), contentType: 'application/x-protobuf' };
+}

@@ -120,6 +120,8 @@ message ExportTracePartialSuccess { int64 rejected_spans = 1; string error_messa
 message ExportLogsServiceResponse { ExportLogsPartialSuccess partial_success = 1; }
 message ExportMetricsServiceResponse { ExportMetricsPartialSuccess partial_success = 1; }
 message ExportTraceServiceResponse { ExportTracePartialSuccess partial_success = 1; }
+// google.rpc.Status: the body of OTLP/HTTP error responses.
+message RpcStatus { int32 code = 1; string message = 2; }
 `;
 
 export interface OtlpTypes {
@@ -130,6 +132,7 @@ export interface OtlpTypes {
   logsResponse: protobuf.Type;
   metricsResponse: protobuf.Type;
   traceResponse: protobuf.Type;
+  rpcStatus: protobuf.Type;
 }
 
 let cached: OtlpTypes | undefined;
@@ -147,6 +150,7 @@ export function otlpTypes(): OtlpTypes {
     logsResponse: t('ExportLogsServiceResponse'),
     metricsResponse: t('ExportMetricsServiceResponse'),
     traceResponse: t('ExportTraceServiceResponse'),
+    rpcStatus: t('RpcStatus'),
   };
   return cached;
 }

@@ -1,0 +1,148 @@
+// `node dist/cli.js serve --port P --data DIR [--token T]`: the same receiver, store and MCP as the
+// extension, without VS Code (remote boxes, CI, tests). Exits cleanly on SIGINT/SIGTERM (final snapshot);
+// after a SIGKILL it starts again on the same port and data directory (the store takes over a stale lock).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { streamLogger } from '../core/log';
+import { startLedgerServer } from './httpServer';
+import { StoreClient } from './storeClient';
+
+export interface ServeArgs {
+  port: number;
+  host: string;
+  dataDir: string;
+  token?: string;
+  capturePrompts: boolean;
+  captureCommands: boolean;
+  verbose: boolean;
+}
+
+/** Grace period for the final flush after SIGINT/SIGTERM before the process exits anyway. */
+const SHUTDOWN_DEADLINE_MS = 8_000;
+
+export function parseServeArgs(argv: string[]): ServeArgs {
+  const out: ServeArgs = { port: 4318, host: '127.0.0.1', dataDir: '', capturePrompts: false, captureCommands: true, verbose: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    switch (a) {
+      case '--port': {
+        const p = Number(value());
+        if (!Number.isInteger(p) || p < 0 || p > 65535) throw new Error(`--port must be 0..65535`);
+        out.port = p;
+        break;
+      }
+      case '--host':
+        out.host = value();
+        break;
+      case '--data':
+        out.dataDir = path.resolve(value());
+        break;
+      case '--token':
+        out.token = value();
+        break;
+      case '--capture-prompts':
+        out.capturePrompts = true;
+        break;
+      case '--no-capture-commands':
+        out.captureCommands = false;
+        break;
+      case '--verbose':
+        out.verbose = true;
+        break;
+      default:
+        throw new Error(`unknown option ${a}`);
+    }
+  }
+  if (!out.dataDir) throw new Error('--data DIR is required');
+  if (!['127.0.0.1', 'localhost', '::1'].includes(out.host)) throw new Error(`--host must be a loopback address (got ${out.host})`);
+  return out;
+}
+
+/** Reads DIR/token or creates it (0600) with a random token. */
+export function ensureTokenFile(file: string): string {
+  try {
+    const t = fs.readFileSync(file, 'utf8').trim();
+    if (t.length >= 16) return t;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const token = randomBytes(32).toString('hex');
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, `${token}\n`, { mode: 0o600 });
+  fs.renameSync(tmp, file);
+  return token;
+}
+
+export async function runServeCommand(argv: string[]): Promise<number> {
+  const args = parseServeArgs(argv);
+  const log = streamLogger((l) => process.stderr.write(l), args.verbose ? 'debug' : 'info');
+  fs.mkdirSync(args.dataDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(args.dataDir, 0o700);
+  const tokenFile = path.join(args.dataDir, 'token');
+  let token: string;
+  if (args.token) {
+    token = args.token;
+  } else {
+    token = ensureTokenFile(tokenFile);
+    log.info(`bearer token for /mcp and /api is in ${tokenFile}`);
+  }
+
+  const store = await StoreClient.open({
+    dataDir: args.dataDir,
+    workerPath: path.join(__dirname, 'dbWorker.js'),
+    ingest: { storePromptText: args.capturePrompts, storeCommands: args.captureCommands },
+    log: (level, msg) => log[level](`[store] ${msg}`),
+  });
+  let server;
+  try {
+    server = await startLedgerServer({
+      port: args.port,
+      host: args.host,
+      token,
+      store,
+      log,
+      version: VERSION,
+      mcp: {
+        capturePrompts: args.capturePrompts,
+        captureCommands: args.captureCommands,
+        sqlWorkerPath: path.join(__dirname, 'sqlWorker.js'),
+      },
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  process.stdout.write(`Claude Code Ledger listening on ${server.url} (data: ${args.dataDir})\n`);
+  process.stdout.write(`OTEL_EXPORTER_OTLP_ENDPOINT=${server.url}\n`);
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (sig: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info(`${sig}: closing (final snapshot)`);
+      const deadline = setTimeout(() => {
+        log.error(`shutdown took longer than ${SHUTDOWN_DEADLINE_MS} ms; exiting (the journal keeps what was acknowledged)`);
+        process.exit(1);
+      }, SHUTDOWN_DEADLINE_MS);
+      deadline.unref();
+      server
+        .close()
+        .then(() => store.close())
+        .catch((err: unknown) => log.error(`shutdown: ${(err as Error).message}`))
+        .finally(resolve);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  return 0;
+}
+
+declare const __LEDGER_VERSION__: string | undefined;
+const VERSION = typeof __LEDGER_VERSION__ === 'string' ? __LEDGER_VERSION__ : '0.1.0';
