@@ -7,22 +7,28 @@
 // signals); session id from the x-claude-code-session-id header the fake saw; tool results and
 // decisions from the scenario's expectations; line counts from Claude Code's lines_of_code metric.
 //
-// Receiver: the OTLP bodies are captured over loopback by test/support/otlpCapture.ts and decoded
-// with our decodeAndNormalize (gunzip first when content-encoding is gzip), i.e. the same decode path
-// the HTTP server uses. Nothing is mocked except the Anthropic API, which cannot be reached here.
+// Receiver: our real HTTP server (src/server/httpServer.ts: Host/Origin checks, chunked bodies, gzip,
+// content types) over loopback, with a recording store whose ingest is our decodeAndNormalize: the
+// store itself is replaced because its tests are elsewhere and this file checks the decoded truth.
+// One extra test sends two runs to a raw capture server to check what Claude Code put on the wire
+// (content types, gzip). Nothing is mocked except the Anthropic API, which cannot be reached here.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { startFakeAnthropic, sumUsage, type FakeAnthropic } from '../support/fakeAnthropic';
-import { startOtlpCapture, plainBody, signalOf, type CapturedRequest, type OtlpCapture } from '../support/otlpCapture';
-import { SCENARIOS, executeScenario, type Scenario, type ScenarioRun, type TokenTotals } from '../support/scenarios';
+import { startOtlpCapture, signalOf, type OtlpCapture } from '../support/otlpCapture';
+import { SCENARIOS, executeScenario, scenarioByName, type Scenario, type ScenarioRun, type TokenTotals } from '../support/scenarios';
 import { decodeAndNormalize } from '../../src/core/otlp/ingest';
+import type { Encoding } from '../../src/core/otlp/decode';
+import { startLedgerServer, type LedgerServer, type LedgerStore } from '../../src/server/httpServer';
+import { memoryLogger } from '../../src/core/log';
 import {
   DEFAULT_INGEST_OPTIONS,
   type ApiRequestEvent,
   type MetricPoint,
   type NormRecord,
+  type Signal,
   type SpanRecord,
   type ToolDecisionEvent,
   type ToolResultEvent,
@@ -32,33 +38,48 @@ import {
 /** Per-run limit; a healthy run takes 0.5-5 s. */
 const RUN_TIMEOUT_MS = 60_000;
 
+interface IngestCall {
+  signal: Signal;
+  encoding: Encoding;
+  bytes: number;
+  records: NormRecord[];
+}
+
+/** A store that only decodes and records: what the server acknowledged is what the test sees. */
+function recordingStore(calls: IngestCall[]): LedgerStore {
+  return {
+    async ingest(signal, encoding, body) {
+      const batch = decodeAndNormalize(signal, encoding, body, { ...DEFAULT_INGEST_OPTIONS, storePromptText: true });
+      calls.push({ signal, encoding, bytes: body.length, records: batch.records });
+      return { accepted: batch.records.length, rejected: batch.rejected, rejectMessage: batch.rejectMessage };
+    },
+    onDidChange: () => () => undefined,
+    query: () => Promise.reject(new Error('queries are not part of this test')),
+  };
+}
+
 let fake: FakeAnthropic;
-let capture: OtlpCapture;
+let server: LedgerServer;
+const serverLog = memoryLogger();
+const calls: IngestCall[] = [];
 /** Metric totals of the long-session runs, compared across temporalities at the end. */
 const metricTotalsByScenario = new Map<string, { cost: number; tokens: TokenTotals }>();
 
 before(async () => {
   fake = await startFakeAnthropic({ turns: [] });
-  capture = await startOtlpCapture();
+  server = await startLedgerServer({
+    port: 0,
+    token: 'test-token',
+    store: recordingStore(calls),
+    log: serverLog,
+    mcp: { enabled: false },
+  });
 });
 
 after(async () => {
   await fake?.close();
-  await capture?.close();
+  await server?.close();
 });
-
-function decodeAll(requests: readonly CapturedRequest[]): NormRecord[] {
-  const out: NormRecord[] = [];
-  for (const r of requests) {
-    const signal = signalOf(r.path);
-    assert.ok(signal, `unexpected OTLP path ${r.path}`);
-    const encoding = (r.headers['content-type'] ?? '').includes('json') ? 'json' : 'protobuf';
-    const batch = decodeAndNormalize(signal, encoding, plainBody(r), { ...DEFAULT_INGEST_OPTIONS, storePromptText: true });
-    assert.equal(batch.rejected, 0, `${r.path}: ${batch.rejectMessage}`);
-    out.push(...batch.records);
-  }
-  return out;
-}
 
 const isClaudeMetric = (r: NormRecord): r is MetricPoint => r.kind === 'metric' && r.isClaudeCode;
 
@@ -95,7 +116,7 @@ function countBy<T>(items: readonly T[], key: (t: T) => string): Record<string, 
   return out;
 }
 
-function assertScenario(scenario: Scenario, run: ScenarioRun, requests: readonly CapturedRequest[]): void {
+function assertScenario(scenario: Scenario, run: ScenarioRun, ingested: readonly IngestCall[]): void {
   const exp = scenario.expect;
   const { result } = run;
   const diag = `\n--- claude stderr:\n${result.stderr.slice(0, 2000)}`;
@@ -119,18 +140,13 @@ function assertScenario(scenario: Scenario, run: ScenarioRun, requests: readonly
   );
   assert.equal(sessionHeaders.size, 1, 'one Claude Code session id seen by the API');
 
-  // --- transport
+  // --- what our server accepted
   const protocol = scenario.telemetry.protocol ?? 'http/protobuf';
-  const signals = new Set(requests.map((r) => signalOf(r.path)));
-  assert.deepEqual([...signals].sort(), ['logs', 'metrics', 'traces'], 'all three signals exported');
-  for (const r of requests) {
-    assert.equal(r.method, 'POST');
-    assert.equal(r.headers['content-type'], protocol === 'http/json' ? 'application/json' : 'application/x-protobuf', r.path);
-    assert.equal(r.headers['content-encoding'], scenario.telemetry.compression === 'gzip' ? 'gzip' : undefined, r.path);
-  }
-
-  // --- decoded records
-  const records = decodeAll(requests);
+  assert.deepEqual([...new Set(ingested.map((c) => c.signal))].sort(), ['logs', 'metrics', 'traces'], 'all three signals ingested');
+  for (const c of ingested) assert.equal(c.encoding, protocol === 'http/json' ? 'json' : 'protobuf', c.signal);
+  const refused = serverLog.lines.filter((l) => /^(warn|error) /.test(l));
+  assert.deepEqual(refused, [], 'the server refused nothing');
+  const records = ingested.flatMap((c) => c.records);
   const apiRequests = records.filter((r): r is ApiRequestEvent => r.kind === 'apiRequest');
   assert.equal(apiRequests.length, exp.apiRequests, 'api_request events');
   assert.deepEqual(
@@ -160,7 +176,7 @@ function assertScenario(scenario: Scenario, run: ScenarioRun, requests: readonly
   assert.ok(costEvents > 0, 'cost > 0');
   assert.ok(Math.abs(costEvents - costMetric) < 1e-9, `sum(cost_usd) ${costEvents} = cost.usage ${costMetric}`);
   for (const p of metrics) assert.equal(p.temporality, exp.temporality, `${p.name} temporality`);
-  const metricPayloads = requests.filter((r) => signalOf(r.path) === 'metrics').length;
+  const metricPayloads = ingested.filter((c) => c.signal === 'metrics').length;
   if (exp.minMetricPayloads) assert.ok(metricPayloads >= exp.minMetricPayloads, `metric payloads ${metricPayloads}`);
   metricTotalsByScenario.set(scenario.name, { cost: costMetric, tokens: tokensFromMetric(metrics) });
 
@@ -247,15 +263,41 @@ function assertScenario(scenario: Scenario, run: ScenarioRun, requests: readonly
 describe('real Claude Code CLI against the fake API, telemetry decoded by our ingest', () => {
   for (const scenario of SCENARIOS) {
     test(`${scenario.name}: ${scenario.description}`, async () => {
-      capture.reset();
-      const run = await executeScenario(scenario, { fake, otlpEndpoint: capture.endpoint, timeoutMs: RUN_TIMEOUT_MS });
+      calls.length = 0;
+      serverLog.lines.length = 0;
+      const run = await executeScenario(scenario, { fake, otlpEndpoint: server.url, timeoutMs: RUN_TIMEOUT_MS });
       try {
-        assertScenario(scenario, run, capture.requests);
+        assertScenario(scenario, run, calls);
       } finally {
         run.dispose();
       }
     });
   }
+
+  test('on the wire: http/json and gzip are what Claude Code really sends (raw capture)', async () => {
+    const capture: OtlpCapture = await startOtlpCapture();
+    try {
+      for (const [name, contentType, encoding] of [
+        ['write-edit-bash-json', 'application/json', undefined],
+        ['write-edit-bash-gzip', 'application/x-protobuf', 'gzip'],
+      ] as const) {
+        capture.reset();
+        const run = await executeScenario(scenarioByName(name), { fake, otlpEndpoint: capture.endpoint, timeoutMs: RUN_TIMEOUT_MS });
+        run.dispose();
+        assert.equal(run.result.exitCode, 0, run.result.stderr);
+        assert.deepEqual([...new Set(capture.requests.map((r) => signalOf(r.path)))].sort(), ['logs', 'metrics', 'traces']);
+        for (const r of capture.requests) {
+          assert.equal(r.method, 'POST');
+          assert.equal(r.headers['content-type'], contentType, `${name} ${r.path}`);
+          assert.equal(r.headers['content-encoding'], encoding, `${name} ${r.path}`);
+          // Chunked, no content-length (INVENTORY.md): the receiver must read to the end.
+          assert.equal(r.headers['content-length'], undefined);
+        }
+      }
+    } finally {
+      await capture.close();
+    }
+  });
 
   test('delta and cumulative temporality give the same cost and token totals', () => {
     const delta = metricTotalsByScenario.get('long-session-delta');

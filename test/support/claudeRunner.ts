@@ -196,9 +196,12 @@ export function runClaude(opts: RunClaudeOptions): Promise<RunClaudeResult> {
       }
     };
 
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => {
+    const out = child.stdout;
+    const err = child.stderr;
+    if (!out || !err) throw new Error('runClaude: spawn gave no stdout/stderr pipes');
+    out.setEncoding('utf8');
+    err.setEncoding('utf8');
+    out.on('data', (d: string) => {
       stdout += d;
       if (!multi) return;
       lineBuf += d;
@@ -216,7 +219,7 @@ export function runClaude(opts: RunClaudeOptions): Promise<RunClaudeResult> {
         if (msg.type === 'result') onResult();
       }
     });
-    child.stderr.on('data', (d: string) => (stderr += d));
+    err.on('data', (d: string) => (stderr += d));
     child.stdin?.on('error', (err) => (stderr += `\n[runner] stdin error: ${String(err)}`));
 
     const timer = setTimeout(() => {
