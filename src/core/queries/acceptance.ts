@@ -1,0 +1,55 @@
+// acceptance(range): accept/reject rates overall, by tool, language and decision source. Decisions a
+// person made are kept apart from automatic ones (config rules / permission mode, hooks).
+import type { AcceptanceDto, QueryMethods, RateDto } from '../../protocol/dto';
+import { rangeBuckets, rate, type QueryContext } from './common';
+
+/** Decision sources that are not a person deciding. */
+export const AUTO_SOURCES: ReadonlySet<string> = new Set(['config', 'hook']);
+
+export function acceptanceQuery(ctx: QueryContext, p: QueryMethods['acceptance']['params']): AcceptanceDto {
+  const r = rangeBuckets(p.range, ctx.nowMs);
+  const rows = ctx.sql.all<{ tool: string; lang: string | null; source: string | null; accepts: number; rejects: number }>(
+    `SELECT td.value AS tool, ld.value AS lang, sd.value AS source, sum(x.accepts) AS accepts, sum(x.rejects) AS rejects
+     FROM decision_rollup x JOIN dict td ON td.id = x.tool_id LEFT JOIN dict ld ON ld.id = x.lang_id LEFT JOIN dict sd ON sd.id = x.source_id
+     WHERE x.bucket >= ? AND x.bucket < ? GROUP BY x.tool_id, x.lang_id, x.source_id`,
+    [r.b0, r.b1],
+  );
+  const tally = () => ({ accepts: 0, rejects: 0 });
+  const overall = tally();
+  const user = tally();
+  const auto = tally();
+  const byTool = new Map<string, { accepts: number; rejects: number }>();
+  const byLang = new Map<string, { accepts: number; rejects: number }>();
+  const bySource = new Map<string, { accepts: number; rejects: number }>();
+  const add = (m: Map<string, { accepts: number; rejects: number }>, k: string, a: number, j: number) => {
+    const t = m.get(k) ?? tally();
+    t.accepts += a;
+    t.rejects += j;
+    m.set(k, t);
+  };
+  for (const x of rows) {
+    const source = x.source ?? 'unknown';
+    overall.accepts += x.accepts;
+    overall.rejects += x.rejects;
+    const t = AUTO_SOURCES.has(source) ? auto : user;
+    t.accepts += x.accepts;
+    t.rejects += x.rejects;
+    add(byTool, x.tool, x.accepts, x.rejects);
+    if (x.lang) add(byLang, x.lang, x.accepts, x.rejects);
+    add(bySource, source, x.accepts, x.rejects);
+  }
+  const list = (m: Map<string, { accepts: number; rejects: number }>): RateDto[] =>
+    [...m.entries()]
+      .map(([key, t]) => ({ key, accepts: t.accepts, rejects: t.rejects, rate: rate(t.accepts, t.rejects) }))
+      .sort((a, b) => b.accepts + b.rejects - (a.accepts + a.rejects) || a.key.localeCompare(b.key));
+  const withRate = (t: { accepts: number; rejects: number }) => ({ ...t, rate: rate(t.accepts, t.rejects) });
+  return {
+    range: r.resolved,
+    overall: withRate(overall),
+    user: withRate(user),
+    auto: withRate(auto),
+    byTool: list(byTool),
+    byLanguage: list(byLang),
+    bySource: list(bySource).map((x) => ({ ...x, auto: AUTO_SOURCES.has(x.key) })),
+  };
+}

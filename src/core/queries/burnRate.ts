@@ -1,0 +1,75 @@
+// burnRate(budgets): $/h over the last 60 minutes and linear forecasts for the local day and month.
+// Also used by status.ts. Reads eff_usage only.
+import type { BurnRateDto, QueryMethods } from '../../protocol/dto';
+import { BUCKET_MS, bucketOf, localDayBounds, startOfLocalMonth, startOfNextLocalMonth } from '../time/range';
+import type { QueryContext } from './common';
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+export function costBetween(ctx: QueryContext, fromMs: number, toMs: number): number {
+  const r = ctx.sql.get<{ c: number | null }>('SELECT sum(cost) AS c FROM eff_usage WHERE bucket >= ? AND bucket < ?', [
+    Math.floor(fromMs / BUCKET_MS), Math.ceil(toMs / BUCKET_MS),
+  ]);
+  return r?.c ?? 0;
+}
+
+/**
+ * USD per hour over the last 60 minutes, from 15-minute buckets: the oldest bucket counts with the
+ * fraction of it that lies inside the window (costs inside a bucket are assumed evenly spread).
+ */
+export function lastHourUsdPerHour(ctx: QueryContext): number {
+  const from = ctx.nowMs - HOUR;
+  const b0 = bucketOf(from);
+  const rows = ctx.sql.all<{ bucket: number; c: number }>('SELECT bucket, sum(cost) AS c FROM eff_usage WHERE bucket >= ? AND bucket <= ? GROUP BY bucket', [
+    b0, bucketOf(ctx.nowMs),
+  ]);
+  let usd = 0;
+  for (const r of rows) usd += r.bucket === b0 ? (r.c * ((b0 + 1) * BUCKET_MS - from)) / BUCKET_MS : r.c;
+  return usd;
+}
+
+export interface Forecast {
+  todayUsd: number;
+  monthUsd: number;
+  lastHourUsdPerHour: number;
+  forecastTodayUsd: number;
+  forecastMonthUsd: number;
+}
+
+/**
+ * Today: spent so far + the last hour's rate for the rest of the day. Month: spent so far + the
+ * average of the month's completed days (or today's forecast on the 1st) for each remaining day.
+ */
+export function forecast(ctx: QueryContext): Forecast {
+  const now = ctx.nowMs;
+  const day = localDayBounds(now);
+  const monthStart = startOfLocalMonth(now);
+  const monthEnd = startOfNextLocalMonth(now);
+  const todayUsd = costBetween(ctx, day.fromMs, day.toMs);
+  const monthUsd = costBetween(ctx, monthStart, monthEnd);
+  const rate = lastHourUsdPerHour(ctx);
+  const forecastTodayUsd = todayUsd + (rate * Math.max(0, day.toMs - now)) / HOUR;
+  const completedDays = Math.round((day.fromMs - monthStart) / DAY);
+  const remainingDays = Math.round((monthEnd - day.toMs) / DAY);
+  const beforeToday = monthUsd - todayUsd;
+  const perDay = completedDays > 0 ? beforeToday / completedDays : forecastTodayUsd;
+  return { todayUsd, monthUsd, lastHourUsdPerHour: rate, forecastTodayUsd, forecastMonthUsd: beforeToday + forecastTodayUsd + perDay * remainingDays };
+}
+
+export function burnRateQuery(ctx: QueryContext, p: QueryMethods['burnRate']['params']): BurnRateDto {
+  const f = forecast(ctx);
+  const daily = p.dailyBudgetUsd ?? null;
+  const monthly = p.monthlyBudgetUsd ?? null;
+  return {
+    lastHourUsdPerHour: f.lastHourUsdPerHour,
+    todayUsd: f.todayUsd,
+    monthUsd: f.monthUsd,
+    forecastTodayUsd: f.forecastTodayUsd,
+    forecastMonthUsd: f.forecastMonthUsd,
+    dailyBudgetUsd: daily,
+    monthlyBudgetUsd: monthly,
+    dailyBudgetRemainingUsd: daily === null ? null : daily - f.todayUsd,
+    monthlyBudgetRemainingUsd: monthly === null ? null : monthly - f.monthUsd,
+  };
+}

@@ -1,0 +1,86 @@
+// Shared pieces of the named queries: the query context, token/cost helpers, and the SQL fragment
+// that picks, per session, api_request events (src 0) or, for sessions without any, metrics (src 1).
+import type { CostSource, TokenCounts } from '../../protocol/dto';
+import { cacheSavingsUsd } from '../pricing/estimate';
+import type { PriceOverrides } from '../pricing/priceTable';
+import type { SqlRunner } from '../store/sqlRunner';
+import { bucketBounds, resolveRange, type Bounds } from '../time/range';
+import type { RangeSpec } from '../../protocol/dto';
+
+export interface QueryContext {
+  sql: SqlRunner;
+  nowMs: number;
+  dataVersion: number;
+  lastEventMs: number;
+  priceOverrides?: PriceOverrides;
+}
+
+/** usage_rollup rows that count: events, or metrics of sessions that have no api_request events. */
+export const EFFECTIVE_FROM = `usage_rollup u JOIN sessions s ON s.id = u.session_id`;
+/** Binds [b0, b1]. */
+export const EFFECTIVE_WHERE = `u.bucket >= ? AND u.bucket < ? AND (u.src = 0 OR s.api_events = 0)`;
+
+/** Sums of the usage columns; `t` is the table alias ('' for none). */
+export function usageSums(t = ''): string {
+  const c = (n: string) => `sum(${t ? `${t}.` : ''}${n}) AS ${n}`;
+  return ['cost', 'est_cost', 'requests', 'est_requests', 'unpriced', 'input', 'output', 'cache_read', 'cache_creation'].map(c).join(', ');
+}
+export const USAGE_SUMS = usageSums();
+
+export interface UsageSums {
+  cost: number | null;
+  est_cost: number | null;
+  requests: number | null;
+  est_requests: number | null;
+  unpriced: number | null;
+  input: number | null;
+  output: number | null;
+  cache_read: number | null;
+  cache_creation: number | null;
+}
+
+export function rangeBuckets(spec: RangeSpec | undefined, nowMs: number): Bounds & { b0: number; b1: number } {
+  const b = resolveRange(spec, nowMs);
+  return { ...b, ...bucketBounds(b) };
+}
+
+export function tokensOf(r: Partial<UsageSums>): TokenCounts {
+  return { input: r.input ?? 0, output: r.output ?? 0, cacheRead: r.cache_read ?? 0, cacheCreation: r.cache_creation ?? 0 };
+}
+
+export function addTokens(a: TokenCounts, b: TokenCounts): TokenCounts {
+  return { input: a.input + b.input, output: a.output + b.output, cacheRead: a.cacheRead + b.cacheRead, cacheCreation: a.cacheCreation + b.cacheCreation };
+}
+
+export const ZERO_TOKENS: TokenCounts = { input: 0, output: 0, cacheRead: 0, cacheCreation: 0 };
+
+/** cacheRead / (input + cacheRead + cacheCreation): output tokens are not in the denominator. */
+export function cacheHitRate(t: TokenCounts): number {
+  const d = t.input + t.cacheRead + t.cacheCreation;
+  return d === 0 ? 0 : t.cacheRead / d;
+}
+
+export function costSourceOf(s: { cost: number; estCost: number; requests: number; estRequests: number }): CostSource {
+  const hasEst = s.estRequests > 0;
+  const hasReported = s.requests - s.estRequests > 0 || s.cost - s.estCost !== 0;
+  if (hasEst && hasReported) return 'mixed';
+  if (hasEst) return 'estimated';
+  if (hasReported) return 'reported';
+  return 'none';
+}
+
+/** Savings summed per model (prices differ per model). */
+export function savingsOf(byModel: { model: string; cacheRead: number }[], overrides?: PriceOverrides): number {
+  let usd = 0;
+  for (const m of byModel) usd += cacheSavingsUsd(m.model, m.cacheRead, overrides);
+  return usd;
+}
+
+export function rate(accepts: number, rejects: number): number | null {
+  return accepts + rejects === 0 ? null : accepts / (accepts + rejects);
+}
+
+/** Model key for display: rows without a model (some metrics) show as 'unknown'. */
+export function modelName(name: string | null | undefined): string {
+  return name || 'unknown';
+}

@@ -1,0 +1,173 @@
+// The database itself: a sql.js Database with the schema, the applier and the query helpers.
+// Pure (no file I/O): durableStore.ts adds the journal, snapshots and the lock. Tests use this class
+// directly with hand-made or decoded records.
+import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
+import type { NormRecord } from '../otlp/records';
+import { localPeriodStart } from '../time/range';
+import { Applier, DEFAULT_APPLY_OPTIONS, type ApplyOptions } from './apply';
+import { migrate, SCHEMA_VERSION } from './schema';
+import { SqlRunner } from './sqlRunner';
+
+const sqlJsCache = new Map<string, Promise<SqlJsStatic>>();
+
+/** Loads sql.js once per wasm path. */
+export function loadSqlJs(wasmPath: string): Promise<SqlJsStatic> {
+  let p = sqlJsCache.get(wasmPath);
+  if (!p) {
+    p = initSqlJs({ locateFile: () => wasmPath });
+    sqlJsCache.set(wasmPath, p);
+  }
+  return p;
+}
+
+export interface ApplyResult {
+  /** Records that were new (duplicates are not counted). */
+  applied: number;
+  duplicates: number;
+}
+
+export class LedgerDb {
+  readonly sql: SqlRunner;
+  private readonly applier: Applier;
+  dataVersion = 0;
+  /** Set by the owner: price overrides etc. are in the applier options. */
+  readonly migratedFrom: number;
+
+  private constructor(
+    private db: Database,
+    opts: ApplyOptions,
+    migratedFrom: number,
+  ) {
+    this.sql = new SqlRunner(db);
+    this.applier = new Applier(this.sql, opts);
+    this.migratedFrom = migratedFrom;
+    this.afterOpen();
+    const meta = this.sql.all<{ key: string; value: number }>(`SELECT key, value FROM meta WHERE key IN ('data_version', 'last_event_ms')`);
+    for (const m of meta) {
+      if (m.key === 'data_version') this.dataVersion = Number(m.value);
+      if (m.key === 'last_event_ms') this.applier.lastEventMs = Number(m.value);
+    }
+  }
+
+  /**
+   * Opens a database from snapshot bytes (or empty) and migrates it. Throws SchemaTooNewError for a
+   * newer database (the bytes are not modified: they are a copy in memory) and any sql.js error for
+   * corrupt bytes.
+   */
+  static open(SQL: SqlJsStatic, bytes?: Uint8Array, opts: Partial<ApplyOptions> = {}): LedgerDb {
+    const db = bytes ? new SQL.Database(bytes) : new SQL.Database();
+    try {
+      // quick_check reads every page: corrupt bytes fail here instead of on a later query.
+      if (bytes) {
+        const qc = db.exec('PRAGMA quick_check');
+        const verdict = String(qc[0]?.values[0]?.[0]);
+        if (verdict !== 'ok') throw new Error(`database failed PRAGMA quick_check: ${verdict}`);
+      }
+      const { from } = migrate(db);
+      return new LedgerDb(db, { ...DEFAULT_APPLY_OPTIONS, ...opts }, from);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  /** Pragmas and SQL functions; sql.js drops both on export(), so this runs again after every export. */
+  private afterOpen(): void {
+    // The durable copy is our journal + snapshots; SQLite's own journal would only cost memory.
+    this.db.exec('PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8000');
+    const hourCache = new Map<number, number>();
+    const dayCache = new Map<number, number>();
+    const period = (cache: Map<number, number>, p: 'hour' | 'day') => (bucket: number) => {
+      let v = cache.get(bucket);
+      if (v === undefined) {
+        v = localPeriodStart(bucket, p);
+        if (cache.size > 50_000) cache.clear();
+        cache.set(bucket, v);
+      }
+      return v;
+    };
+    // Local hour / day start (epoch ms) of a 15-minute bucket, in this process's time zone.
+    this.db.create_function('local_hour', period(hourCache, 'hour'));
+    this.db.create_function('local_day', period(dayCache, 'day'));
+  }
+
+  get lastEventMs(): number {
+    return this.applier.lastEventMs;
+  }
+
+  /** Applies records in one transaction. On error nothing of the batch stays. */
+  apply(records: readonly NormRecord[]): ApplyResult {
+    let applied = 0;
+    this.db.exec('BEGIN');
+    try {
+      for (const r of records) if (this.applier.apply(r)) applied++;
+      if (applied > 0) {
+        this.dataVersion++;
+        this.sql.run(`INSERT OR REPLACE INTO meta (key, value) VALUES ('data_version', ?)`, [this.dataVersion]);
+        this.sql.run(`INSERT OR REPLACE INTO meta (key, value) VALUES ('last_event_ms', ?)`, [this.applier.lastEventMs]);
+      }
+      this.db.exec('COMMIT');
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      this.applier.resetCaches();
+      const meta = this.sql.get<{ value: number }>(`SELECT value FROM meta WHERE key = 'data_version'`);
+      this.dataVersion = meta ? Number(meta.value) : 0;
+      throw err;
+    }
+    return { applied, duplicates: records.length - applied };
+  }
+
+  /** Runs fn in a transaction (retention, audit). */
+  transaction<T>(fn: () => T): T {
+    this.db.exec('BEGIN');
+    try {
+      const out = fn();
+      this.db.exec('COMMIT');
+      return out;
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  /** Bumps the data version for changes that are not record ingest (retention, clearAll). */
+  markChanged(): void {
+    this.dataVersion++;
+    this.sql.run(`INSERT OR REPLACE INTO meta (key, value) VALUES ('data_version', ?)`, [this.dataVersion]);
+  }
+
+  /** The database bytes. Prepared statements and functions are re-created afterwards (sql.js frees them). */
+  export(): Uint8Array {
+    this.sql.forget();
+    const bytes = this.db.export();
+    this.afterOpen();
+    return bytes;
+  }
+
+  /** Live size: pages in use (freed pages of pruned rows are reused, so they do not count). */
+  sizeBytes(): number {
+    const r = this.db.exec('PRAGMA page_count; PRAGMA freelist_count; PRAGMA page_size');
+    const pages = Number(r[0].values[0][0]);
+    const free = Number(r[1].values[0][0]);
+    return (pages - free) * Number(r[2].values[0][0]);
+  }
+
+  /** Deletes every row (keeps the schema) and bumps the data version. */
+  clearAll(): void {
+    const tables = this.sql.all<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'meta'`);
+    this.transaction(() => {
+      for (const t of tables) this.db.exec(`DELETE FROM "${t.name}"`);
+      this.sql.run(`DELETE FROM meta WHERE key = 'last_event_ms'`);
+    });
+    this.applier.resetCaches();
+    this.applier.lastEventMs = 0;
+    this.markChanged();
+  }
+
+  close(): void {
+    this.sql.forget();
+    this.db.close();
+  }
+
+  static readonly schemaVersion = SCHEMA_VERSION;
+}

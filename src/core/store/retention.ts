@@ -1,0 +1,69 @@
+// Retention: raw detail older than rawDays, rollups older than rollupDays, generic events beyond
+// their cap, and (above the size cap) the oldest raw detail first. Pruning runs in small batches so
+// the worker answers queries between them; totals come from rollups, so pruning raw rows never
+// changes them.
+import { BUCKET_MS } from '../time/range';
+import type { LedgerDb } from './ledgerDb';
+import type { RetentionOptions } from './options';
+
+const RAW_TABLES: readonly { table: string; time: string }[] = [
+  { table: 'api_requests', time: 'time_ms' },
+  { table: 'prompts', time: 'time_ms' },
+  { table: 'tool_calls', time: 'time_ms' },
+  { table: 'api_errors', time: 'time_ms' },
+  { table: 'generic_events', time: 'time_ms' },
+  { table: 'metric_points', time: 'time_ms' },
+  { table: 'spans', time: 'start_ms' },
+];
+const ROLLUP_TABLES: readonly string[] = [
+  'eff_usage', 'usage_rollup', 'activity_rollup', 'file_rollup', 'tool_rollup', 'tool_hist', 'decision_rollup', 'error_rollup',
+];
+
+export interface PruneStep {
+  /** Rows deleted by this step; 0 means nothing is left to prune. */
+  deleted: number;
+  what: string;
+}
+
+/**
+ * One bounded pruning step (at most opts.pruneBatchRows rows from one table). Call repeatedly,
+ * yielding in between, until it returns deleted = 0.
+ *
+ * Raw tables are pruned from the head of their rowid order (rows arrive roughly in time order), so
+ * a step never scans the table: it looks at the oldest `pruneBatchRows` rows and deletes the old ones.
+ */
+export function pruneStep(db: LedgerDb, opts: RetentionOptions, nowMs: number): PruneStep {
+  const batch = opts.pruneBatchRows;
+  const overSize = db.sizeBytes() > opts.maxDbBytes;
+  // Above the size cap, raw detail goes from the oldest end regardless of age (a tenth of the
+  // retention window at a time); rollups are never pruned for size.
+  const rawCutoff = nowMs - opts.rawDays * 86_400_000;
+  for (const { table, time } of RAW_TABLES) {
+    let cutoff = rawCutoff;
+    if (overSize) {
+      const oldest = db.sql.get<{ t: number | null }>(`SELECT min(${time}) AS t FROM (SELECT ${time} FROM ${table} ORDER BY id LIMIT ${batch})`);
+      if (oldest?.t != null) cutoff = Math.max(cutoff, oldest.t + (opts.rawDays * 86_400_000) / 10);
+    }
+    const n = db.transaction(() =>
+      db.sql.run(`DELETE FROM ${table} WHERE id IN (SELECT id FROM (SELECT id, ${time} AS t FROM ${table} ORDER BY id LIMIT ${batch}) WHERE t < ?)`, [cutoff]),
+    );
+    if (n > 0) return { deleted: n, what: `${table} older than ${new Date(cutoff).toISOString()}${overSize ? ' (size cap)' : ''}` };
+  }
+  const genericOver = (db.sql.get<{ n: number }>('SELECT count(*) AS n FROM generic_events')?.n ?? 0) - opts.maxGenericEvents;
+  if (genericOver > 0) {
+    const n = db.transaction(() =>
+      db.sql.run(`DELETE FROM generic_events WHERE id IN (SELECT id FROM generic_events ORDER BY id LIMIT ?)`, [Math.min(batch, genericOver)]),
+    );
+    return { deleted: n, what: 'generic events over their cap' };
+  }
+  const rollupCutoff = Math.floor((nowMs - opts.rollupDays * 86_400_000) / BUCKET_MS);
+  for (const table of ROLLUP_TABLES) {
+    // Rollups are WITHOUT ROWID tables keyed by bucket first: deleting the oldest bucket is an index
+    // range, and one 15-minute bucket holds few rows.
+    const n = db.transaction(() =>
+      db.sql.run(`DELETE FROM ${table} WHERE bucket = (SELECT min(bucket) FROM ${table}) AND bucket < ?`, [rollupCutoff]),
+    );
+    if (n > 0) return { deleted: n, what: `${table} older than ${opts.rollupDays} days` };
+  }
+  return { deleted: 0, what: 'nothing to prune' };
+}
