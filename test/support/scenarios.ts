@@ -75,6 +75,18 @@ export interface Scenario {
   expect: ScenarioExpect;
 }
 
+/**
+ * Declares project MCP servers the way print mode uses them without a prompt: `.mcp.json` in cwd
+ * plus `.claude/settings.local.json` with enableAllProjectMcpServers. Servers may be stdio
+ * (`{type:'stdio', command, args, env}`) or HTTP (`{type:'http', url, headers}`); `${VAR}` in
+ * them is expanded by Claude Code from its environment (keep tokens out of the file that way).
+ */
+export function writeProjectMcpConfig(cwd: string, mcpServers: Record<string, Record<string, unknown>>): void {
+  writeFileSync(join(cwd, '.mcp.json'), JSON.stringify({ mcpServers }, null, 2));
+  mkdirSync(join(cwd, '.claude'), { recursive: true });
+  writeFileSync(join(cwd, '.claude', 'settings.local.json'), JSON.stringify({ enableAllProjectMcpServers: true }, null, 2));
+}
+
 const HELLO_V1 = 'def hello():\n    return "hi"\n\n\nprint(hello())\n';
 const HELLO_OLD = '    return "hi"\n';
 const HELLO_NEW = '    # greet politely\n    greeting = "hello, world"\n    return greeting\n';
@@ -234,27 +246,15 @@ export const SCENARIOS: Scenario[] = [
       'MCP tools of a stdio server declared in .mcp.json ("fixture"): mcp__fixture__add succeeds, mcp__fixture__lookup_ticket returns isError.',
     prompts: ['Add 2 and 40 with the MCP tool, then look up ticket missing.'],
     args: ['--allowedTools', 'mcp__fixture__add,mcp__fixture__lookup_ticket'],
-    setup: (ctx) => {
-      writeFileSync(
-        join(ctx.cwd, '.mcp.json'),
-        JSON.stringify(
-          {
-            mcpServers: {
-              fixture: {
-                type: 'stdio',
-                command: process.execPath,
-                args: [join(REPO_ROOT, 'test', 'support', 'fixtureMcpServer.mjs')],
-                env: { FIXTURE_MCP_CALL_LOG: ctx.mcpCallLog },
-              },
-            },
-          },
-          null,
-          2,
-        ),
-      );
-      mkdirSync(join(ctx.cwd, '.claude'), { recursive: true });
-      writeFileSync(join(ctx.cwd, '.claude', 'settings.local.json'), JSON.stringify({ enableAllProjectMcpServers: true }));
-    },
+    setup: (ctx) =>
+      writeProjectMcpConfig(ctx.cwd, {
+        fixture: {
+          type: 'stdio',
+          command: process.execPath,
+          args: [join(REPO_ROOT, 'test', 'support', 'fixtureMcpServer.mjs')],
+          env: { FIXTURE_MCP_CALL_LOG: ctx.mcpCallLog },
+        },
+      }),
     turns: () => [
       { kind: 'tool_use', text: 'Calling the MCP add tool.', name: 'mcp__fixture__add', input: { a: 2, b: 40 } },
       { kind: 'tool_use', name: 'mcp__fixture__lookup_ticket', input: { id: 'missing' } },
