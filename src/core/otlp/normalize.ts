@@ -205,6 +205,23 @@ function boundValue(v: AttrValue, opts: IngestOptions, depth: number): AttrValue
 // ---------------------------------------------------------------- logs
 
 const EVENT_KEYS = new Set(['event.name', 'event.timestamp', 'event.sequence', 'prompt.id']);
+const NONE = new Set<string>();
+const withEventKeys = (...keys: string[]) => new Set([...EVENT_KEYS, ...keys]);
+/** Attributes mapped to typed fields, per event (not repeated in `extra`). */
+const SKIP = {
+  apiRequest: withEventKeys(
+    'model', 'cost_usd', 'cost_usd_micros', 'input_tokens', 'output_tokens', 'cache_read_tokens',
+    'cache_creation_tokens', 'cache_creation_5m_tokens', 'cache_creation_1h_tokens', 'duration_ms',
+    'ttft_ms', 'request_id', 'query_source', 'agent.name', 'agent_id', 'effort', 'speed',
+  ),
+  apiError: withEventKeys('model', 'request_id', 'status_code', 'attempt', 'error', 'duration_ms', 'query_source'),
+  retries: withEventKeys('model', 'status_code', 'total_attempts', 'total_retry_duration_ms', 'error'),
+  userPrompt: withEventKeys('prompt_length'),
+  toolDecision: withEventKeys('tool_name', 'tool_use_id', 'decision', 'source'),
+  toolResult: withEventKeys(
+    'tool_name', 'tool_use_id', 'success', 'duration_ms', 'error', 'error_type', 'tool_input_size_bytes', 'tool_result_size_bytes',
+  ),
+};
 
 function parseJsonObject(s: string | undefined): Record<string, unknown> | undefined {
   if (!s) return undefined;
@@ -296,11 +313,6 @@ function logRecord(lr: Obj, scope: Scope, opts: IngestOptions): EventRecord | st
   switch (name) {
     case 'api_request': {
       const model = str(a, 'model') ?? 'unknown';
-      const skip = new Set([
-        'model', 'cost_usd', 'cost_usd_micros', 'input_tokens', 'output_tokens', 'cache_read_tokens',
-        'cache_creation_tokens', 'cache_creation_5m_tokens', 'cache_creation_1h_tokens', 'duration_ms',
-        'ttft_ms', 'request_id', 'query_source', 'agent.name', 'agent_id', 'effort', 'speed',
-      ]);
       return {
         kind: 'apiRequest',
         ...base,
@@ -321,7 +333,7 @@ function logRecord(lr: Obj, scope: Scope, opts: IngestOptions): EventRecord | st
         agentId: str(a, 'agent_id'),
         effort: str(a, 'effort'),
         speed: str(a, 'speed'),
-        extra: bounded(a, new Set([...EVENT_KEYS, ...skip]), opts),
+        extra: bounded(a, SKIP.apiRequest, opts),
       };
     }
     case 'api_error': {
@@ -337,7 +349,7 @@ function logRecord(lr: Obj, scope: Scope, opts: IngestOptions): EventRecord | st
         error: boundText(str(a, 'error'), opts),
         durationMs: num(a, 'duration_ms'),
         querySource: str(a, 'query_source'),
-        extra: bounded(a, new Set([...EVENT_KEYS, 'model', 'request_id', 'status_code', 'attempt', 'error', 'duration_ms', 'query_source']), opts),
+        extra: bounded(a, SKIP.apiError, opts),
       };
     }
     case 'api_retries_exhausted': {
@@ -351,7 +363,7 @@ function logRecord(lr: Obj, scope: Scope, opts: IngestOptions): EventRecord | st
         totalAttempts: num(a, 'total_attempts'),
         totalRetryDurationMs: num(a, 'total_retry_duration_ms'),
         error: boundText(str(a, 'error'), opts),
-        extra: bounded(a, new Set([...EVENT_KEYS, 'model', 'status_code', 'total_attempts', 'total_retry_duration_ms', 'error']), opts),
+        extra: bounded(a, SKIP.retries, opts),
       };
     }
     case 'user_prompt': {
@@ -362,7 +374,7 @@ function logRecord(lr: Obj, scope: Scope, opts: IngestOptions): EventRecord | st
         ...base,
         promptLength: num(a, 'prompt_length') ?? (text !== undefined && text !== '<REDACTED>' ? text.length : undefined),
         promptText: keep ? text!.slice(0, opts.maxPromptChars) : undefined,
-        extra: bounded(a, new Set([...EVENT_KEYS, 'prompt_length']), opts),
+        extra: bounded(a, SKIP.userPrompt, opts),
       };
     }
     case 'tool_decision': {
@@ -374,7 +386,7 @@ function logRecord(lr: Obj, scope: Scope, opts: IngestOptions): EventRecord | st
         ...d,
         decision: str(a, 'decision') ?? 'unknown',
         source: str(a, 'source'),
-        extra: bounded(a, new Set([...EVENT_KEYS, 'tool_name', 'tool_use_id', 'decision', 'source']), opts),
+        extra: bounded(a, SKIP.toolDecision, opts),
       };
     }
     case 'tool_result': {
@@ -392,11 +404,7 @@ function logRecord(lr: Obj, scope: Scope, opts: IngestOptions): EventRecord | st
         resultSizeBytes: num(a, 'tool_result_size_bytes'),
         linesAdded: delta?.added,
         linesRemoved: delta?.removed,
-        extra: bounded(
-          a,
-          new Set([...EVENT_KEYS, 'tool_name', 'tool_use_id', 'success', 'duration_ms', 'error', 'error_type', 'tool_input_size_bytes', 'tool_result_size_bytes']),
-          opts,
-        ),
+        extra: bounded(a, SKIP.toolResult, opts),
       };
     }
     default:
@@ -495,7 +503,7 @@ function metricPoint(
   const timeNs = nanos(dp.timeUnixNano);
   if (timeNs === '0') return `data point of ${meta.name} has no time`;
   const id = identity(a, scope);
-  const pointAttrs = bounded(a, new Set(), opts);
+  const pointAttrs = bounded(a, NONE, opts);
   const model = str(a, 'model');
   const seriesKey = createHash('sha1')
     .update(meta.name).update('\0').update(resourceKey).update('\0').update(scopeKey).update('\0').update(sortedJson(a))
@@ -593,7 +601,7 @@ function span(sp: Obj, scope: Scope, opts: IngestOptions): SpanRecord | string {
       .map((e) => ({
         name: typeof e.name === 'string' ? e.name : '',
         timeMs: nanosToMs(nanos(e.timeUnixNano)),
-        attrs: bounded(attrsOf(list(e, 'attributes')), new Set(), opts),
+        attrs: bounded(attrsOf(list(e, 'attributes')), NONE, opts),
       })),
     extra: bounded(a, SPAN_MAPPED, opts),
   };

@@ -1,0 +1,21 @@
+// `npm run bench`: prints figures measured in one run, as ratios against bare baselines. Not a test.
+import { runDecodeBench } from './decode';
+
+async function main(): Promise<void> {
+  const print = (l: string) => process.stdout.write(`${l}\n`);
+  print(`Claude Code Ledger benchmarks — node ${process.version}, ${new Date().toISOString()}`);
+  await runDecodeBench(print);
+  const only = process.argv.slice(2);
+  if (only.length === 0 || only.includes('store')) {
+    const store = await import('./store').catch((err: unknown) => {
+      print(`store bench unavailable: ${(err as Error).message}`);
+      return undefined;
+    });
+    if (store) await store.runStoreBench(print);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? err}\n`);
+  process.exitCode = 1;
+});
