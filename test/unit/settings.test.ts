@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { defaultSettings, readSettings, SETTING_SPECS } from '../../src/core/settings';
 import { memoryLogger } from '../../src/core/log';
 
@@ -45,7 +46,7 @@ test('bad values -> default + a log line naming the key', () => {
 });
 
 test('package.json contributes the same settings with the same defaults and bounds', () => {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'));
   const props = pkg.contributes.configuration.properties as Record<string, Record<string, unknown>>;
   const contributed = Object.keys(props).filter((k) => k.startsWith('claudeLedger.')).map((k) => k.slice('claudeLedger.'.length));
   assert.deepEqual(contributed.sort(), Object.keys(SETTING_SPECS).sort());

@@ -1,0 +1,260 @@
+// Entry point. Two lifetimes (rust-analyzer's shape):
+//  - extension lifetime: log channel, settings, status bar item, commands, providers, terminal env;
+//    all created synchronously in activate(), which awaits no I/O;
+//  - restartable scope: store + receiver + MCP (leader) or the leader's /api (follower), owned by
+//    Leadership and rebuilt when the port changes or on "Restart Receiver".
+// deactivate() returns the promise that flushes the store and releases the data-dir lock.
+import * as fs from 'node:fs/promises';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Logger } from '../core/log';
+import { tagged } from '../core/log';
+import type { LedgerSettings } from '../core/settings';
+import type { CsvDataset } from '../core/export/csv';
+import { PortInUseError, startLedgerServer } from '../server/httpServer';
+import { ensureTokenFile } from '../server/serveCommand';
+import { StoreClient } from '../server/storeClient';
+import { copyShellSetup, removeSetup, setupEverywhere } from './claudeSettingsCommands';
+import { configImpact, readConfig, updatePort } from './config';
+import { exportCsvCommand } from './exportCsv';
+import { Leadership, type LeaderServices } from './leadership';
+import { StatusBar } from './statusBar';
+import { applyTerminalEnv } from './terminalEnv';
+
+let shutdown: (() => Promise<void>) | undefined;
+
+export function activate(context: vscode.ExtensionContext): void {
+  const channel = vscode.window.createOutputChannel('Claude Code Ledger', { log: true });
+  context.subscriptions.push(channel);
+  const log: Logger = channel;
+  const version = String((context.extension.packageJSON as { version?: string }).version ?? '0');
+  log.info(`Claude Code Ledger ${version} activating (VS Code ${vscode.version}, pid ${process.pid})`);
+
+  let settings: LedgerSettings = readConfig(log);
+  const storageDir = context.globalStorageUri.fsPath;
+  const dataDir = path.join(storageDir, 'data');
+  const tokenFile = path.join(storageDir, 'token');
+  const distDir = path.join(context.extensionPath, 'dist');
+
+  // Filled in by startServices (file I/O, not awaited here). Commands that need it wait for it.
+  let token: string | undefined;
+  let leadership: Leadership | undefined;
+
+  const endpointChanged = new vscode.EventEmitter<void>();
+  const dataChanged = new vscode.EventEmitter<number>();
+  context.subscriptions.push(endpointChanged, dataChanged);
+
+  const statusBar = new StatusBar({
+    api: { query: (m, p) => requireLeadership().query(m, p) },
+    log: tagged(log, 'status'),
+    getSettings: () => settings,
+    getState: () => leadership?.receiverState ?? { kind: 'starting' },
+    isLeader: () => leadership?.role === 'leader',
+    globalState: context.globalState,
+  });
+  context.subscriptions.push(statusBar);
+
+  function requireLeadership(): Leadership {
+    if (!leadership) throw new Error('Claude Code Ledger is still starting');
+    return leadership;
+  }
+
+  async function startLeader(port: number): Promise<LeaderServices> {
+    const s = settings;
+    const store = await StoreClient.open({
+      dataDir,
+      workerPath: path.join(distDir, 'dbWorker.js'),
+      ingest: { storePromptText: s.capturePrompts, storeCommands: s.captureCommands },
+      retention: { rawDays: s.retentionRawDays, rollupDays: s.retentionRollupDays, maxDbMB: s.retentionMaxDbMB },
+      log: (level, msg) => log[level](`[store] ${msg}`),
+    });
+    let server: Awaited<ReturnType<typeof startLedgerServer>>;
+    try {
+      server = await startLedgerServer({
+        port,
+        token: token!,
+        store,
+        log,
+        version,
+        mcp: {
+          enabled: s.mcpEnabled,
+          capturePrompts: s.capturePrompts,
+          captureCommands: s.captureCommands,
+          rateLimitPerMinute: s.mcpRateLimitPerMinute,
+          dailyBudgetUsd: s.budgetDailyUsd || null,
+          monthlyBudgetUsd: s.budgetMonthlyUsd || null,
+          sqlWorkerPath: path.join(distDir, 'sqlWorker.js'),
+        },
+      });
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+    log.info(`receiving on ${server.url} (data: ${dataDir})`);
+    return {
+      query: (m, p) => store.query(m, p),
+      onDidChange: (fn) => store.onDidChange(fn),
+      rows: (dataset, range) => store.rows(dataset as CsvDataset, range),
+      clearAll: () => store.clearAll(),
+      dataVersion: () => server.dataVersion,
+      close: async () => {
+        try {
+          await server.close();
+        } finally {
+          await store.close();
+        }
+      },
+    };
+  }
+
+  function onProblem(p: { kind: 'conflict' | 'error'; port: number; message: string }): void {
+    const actions = p.kind === 'conflict' ? ['Pick Another Port', 'Show Log'] : ['Restart Receiver', 'Show Log'];
+    void vscode.window.showErrorMessage(`Claude Code Ledger: ${p.message}`, ...actions).then(async (choice) => {
+      if (choice === 'Show Log') channel.show();
+      if (choice === 'Restart Receiver') void vscode.commands.executeCommand('claudeLedger.restartReceiver');
+      if (choice === 'Pick Another Port') await pickAnotherPort(p.port);
+    });
+  }
+
+  async function pickAnotherPort(busy: number): Promise<void> {
+    const suggestion = await freePort().catch(() => busy + 1);
+    const value = await vscode.window.showInputBox({
+      title: 'Claude Code Ledger: receiver port',
+      prompt: `Port ${busy} is taken. Choose a free loopback port (1024-65535); terminals opened afterwards use it.`,
+      value: String(suggestion),
+      validateInput: (v) => (/^\d+$/.test(v) && Number(v) >= 1024 && Number(v) <= 65535 ? undefined : 'A whole number from 1024 to 65535'),
+    });
+    if (value !== undefined) await updatePort(Number(value)); // the configuration change restarts the scope
+  }
+
+  function refreshTerminalEnv(): void {
+    if (token === undefined) return;
+    applyTerminalEnv(context.environmentVariableCollection, { settings, port: settings.port, token, log: tagged(log, 'terminal') });
+  }
+
+  async function startServices(): Promise<void> {
+    await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+    await fs.chmod(dataDir, 0o700);
+    // One token per profile, shared by every window (followers authenticate to the leader with it).
+    token = ensureTokenFile(tokenFile);
+    refreshTerminalEnv();
+    const l = new Leadership({
+      log,
+      token,
+      startLeader,
+      classifyFailure: (err) =>
+        err instanceof PortInUseError ? 'portInUse' : (err as Error)?.name === 'DataDirLockedError' ? 'dataDirLocked' : 'other',
+      onProblem,
+    });
+    leadership = l;
+    l.onDidChangeState(() => {
+      statusBar.render();
+      statusBar.refresh();
+      endpointChanged.fire();
+    });
+    l.onDidChangeData((v) => {
+      statusBar.refresh();
+      dataChanged.fire(v);
+    });
+    l.start(settings.port);
+  }
+
+  const services = startServices().catch((err: unknown) => {
+    log.error(`starting the services failed: ${(err as Error)?.stack ?? String(err)}`);
+    void vscode.window.showErrorMessage(`Claude Code Ledger could not start: ${(err as Error)?.message ?? String(err)}`, 'Show Log').then((c) => {
+      if (c === 'Show Log') channel.show();
+    });
+  });
+
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      const impact = configImpact(e);
+      if (!impact.restart && !impact.terminalEnv && !impact.statusBar) return;
+      settings = readConfig(log);
+      if (impact.terminalEnv) refreshTerminalEnv();
+      if (impact.restart && leadership) {
+        log.info('receiver settings changed; restarting the receiver');
+        leadership.start(settings.port);
+      }
+      if (impact.statusBar) statusBar.render();
+    }),
+  );
+
+  // TODO(lead): wire the dashboard when src/host/dashboardPanel.ts lands:
+  //   const dashboard = registerDashboard(context, { api: { query: (m, p) => requireLeadership().query(m, p) },
+  //     onDidChange: (fn) => dataChanged.event(fn), log: tagged(log, 'dashboard'), workspaceFolders: vscode.workspace.workspaceFolders });
+  //   and make openDashboard call dashboard.open().
+  const openDashboard = (): void => {
+    void vscode.window.showInformationMessage('Claude Code Ledger: the dashboard is not wired in this build yet.');
+  };
+  // TODO(lead): wire MCP when src/host/mcpProvider.ts lands:
+  //   registerMcp(context, { getEndpoint: () => (settings.mcpEnabled ? leadership?.endpoint() : undefined),
+  //     onDidChangeEndpoint: endpointChanged.event, log: tagged(log, 'mcp') });
+  //   and make connectClaudeCode call connectClaudeCode(deps) from that file.
+  const connectClaudeCode = async (): Promise<void> => {
+    void vscode.window.showInformationMessage('Claude Code Ledger: Connect Claude Code is not wired in this build yet.');
+  };
+
+  const setupDeps = { log: tagged(log, 'setup'), getSettings: () => settings, port: () => settings.port, get token() {
+    if (token === undefined) throw new Error('Claude Code Ledger is still starting');
+    return token;
+  } };
+
+  const command = (id: string, fn: () => unknown) =>
+    vscode.commands.registerCommand(id, async () => {
+      try {
+        await services;
+        await fn();
+      } catch (err) {
+        log.error(`${id} failed: ${(err as Error)?.stack ?? String(err)}`);
+        void vscode.window.showErrorMessage(`Claude Code Ledger: ${(err as Error)?.message ?? String(err)}`);
+      }
+    });
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand('claudeLedger.openDashboard', openDashboard),
+    command('claudeLedger.exportCsv', () => exportCsvCommand({ log: tagged(log, 'export'), rows: (d, r) => requireLeadership().rows(d, r) })),
+    command('claudeLedger.setupEverywhere', () => setupEverywhere(setupDeps)),
+    command('claudeLedger.removeSetup', () => removeSetup(setupDeps)),
+    command('claudeLedger.copyShellSetup', () => copyShellSetup(setupDeps)),
+    command('claudeLedger.connectClaudeCode', connectClaudeCode),
+    vscode.commands.registerCommand('claudeLedger.showLog', () => channel.show()),
+    command('claudeLedger.restartReceiver', () => {
+      log.info('restart requested');
+      requireLeadership().start(settings.port);
+    }),
+    command('claudeLedger.clearData', async () => {
+      const ok = await vscode.window.showWarningMessage(
+        'Delete all Claude Code usage data stored by Claude Code Ledger?',
+        { modal: true, detail: 'Every request, session, file and rollup is removed from the local database. This cannot be undone. Claude Code itself is not affected.' },
+        'Delete All Data',
+      );
+      if (ok !== 'Delete All Data') return;
+      await requireLeadership().clearAll();
+      log.info('all data cleared');
+      void vscode.window.showInformationMessage('Claude Code Ledger: all usage data deleted.');
+    }),
+  );
+
+  shutdown = async () => {
+    await services;
+    await leadership?.dispose();
+  };
+}
+
+export function deactivate(): Promise<void> | undefined {
+  return shutdown?.();
+}
+
+/** A free loopback port to suggest (the OS picks one). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+}

@@ -1,0 +1,124 @@
+// `node dist/cli.js export --data DIR --dataset requests|sessions|daily|files|tools --range R --out F`:
+// the same CSV writer as the VS Code command. If no process holds DIR, the store is opened here (and
+// closed after); if a live leader holds its lock, the rows come from that leader's /api/rows instead,
+// with the token from DIR/token (or the extension's layout: DIR/../token), or --token.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CSV_DATASETS, writeCsvFile, type CsvDataset } from '../core/export/csv';
+import { streamLogger } from '../core/log';
+import { RANGE_KEYS, type RangeKey, type RangeSpec } from '../protocol/dto';
+import { LeaderClient } from './leaderClient';
+import { StoreClient } from './storeClient';
+
+export interface ExportArgs {
+  dataDir: string;
+  dataset: CsvDataset;
+  range: RangeSpec;
+  out: string;
+  /** Port of a running leader (only used when the data dir is locked). */
+  port: number;
+  token?: string;
+}
+
+export function parseExportArgs(argv: string[]): ExportArgs {
+  let dataDir = '';
+  let dataset: string | undefined;
+  let rangeKey: string = 'all';
+  let from: string | undefined;
+  let to: string | undefined;
+  let out = '';
+  let port = 4318;
+  let token: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    switch (a) {
+      case '--data':
+        dataDir = path.resolve(value());
+        break;
+      case '--dataset':
+        dataset = value();
+        break;
+      case '--range':
+        rangeKey = value();
+        break;
+      case '--from':
+        from = value();
+        break;
+      case '--to':
+        to = value();
+        break;
+      case '--out':
+        out = path.resolve(value());
+        break;
+      case '--port':
+        port = Number(value());
+        if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error('--port must be 1..65535');
+        break;
+      case '--token':
+        token = value();
+        break;
+      default:
+        throw new Error(`unknown option ${a}`);
+    }
+  }
+  if (!dataDir) throw new Error('--data DIR is required');
+  if (!out) throw new Error('--out FILE is required');
+  if (!dataset || !(CSV_DATASETS as readonly string[]).includes(dataset)) throw new Error(`--dataset must be one of ${CSV_DATASETS.join(', ')}`);
+  let range: RangeSpec;
+  if (from !== undefined || to !== undefined) {
+    if (!from || !to || Number.isNaN(Date.parse(from)) || Number.isNaN(Date.parse(to))) throw new Error('--from and --to must both be ISO-8601 dates');
+    range = { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
+  } else {
+    if (!(RANGE_KEYS as readonly string[]).includes(rangeKey)) throw new Error(`--range must be one of ${RANGE_KEYS.join(', ')}`);
+    range = { key: rangeKey as RangeKey };
+  }
+  return { dataDir, dataset: dataset as CsvDataset, range, out, port, token };
+}
+
+export async function runExportCommand(argv: string[]): Promise<number> {
+  const args = parseExportArgs(argv);
+  const log = streamLogger((l) => process.stderr.write(l));
+  if (!fs.existsSync(args.dataDir)) throw new Error(`no data directory at ${args.dataDir}`);
+  let store: StoreClient | undefined;
+  try {
+    store = await StoreClient.open({
+      dataDir: args.dataDir,
+      workerPath: path.join(__dirname, 'dbWorker.js'),
+      log: (level, msg) => log[level](`[store] ${msg}`),
+    });
+  } catch (err) {
+    if ((err as Error).name !== 'DataDirLockedError') throw err;
+    log.info(`${(err as Error).message}; reading from the running leader on 127.0.0.1:${args.port}`);
+  }
+  let rows: number;
+  if (store) {
+    try {
+      rows = await writeCsvFile(args.out, store.rows(args.dataset, args.range));
+    } finally {
+      await store.close();
+    }
+  } else {
+    const token = args.token ?? readToken(args.dataDir);
+    const leader = new LeaderClient({ port: args.port, token });
+    rows = await writeCsvFile(args.out, leader.rows(args.dataset, args.range));
+  }
+  process.stdout.write(`${rows} rows written to ${args.out}\n`);
+  return 0;
+}
+
+function readToken(dataDir: string): string {
+  for (const f of [path.join(dataDir, 'token'), path.join(dataDir, '..', 'token')]) {
+    try {
+      const t = fs.readFileSync(f, 'utf8').trim();
+      if (t) return t;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+  throw new Error(`the data directory is in use by a running leader, but no token file was found (${path.join(dataDir, 'token')}); pass --token`);
+}
