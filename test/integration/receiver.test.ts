@@ -97,7 +97,7 @@ test('real OTel JS exporters (protobuf and JSON) deliver logs, metrics and trace
     ['json', LogJson, MetricJson, TraceJson],
   ] as const) {
     const resource = resourceFromAttributes({ 'service.name': `exporter-test-${label}` });
-    const loggerProvider = new LoggerProvider({ resource, processors: [new SimpleLogRecordProcessor(new Logs({ url: url('/v1/logs') }))] });
+    const loggerProvider = new LoggerProvider({ resource, processors: [new SimpleLogRecordProcessor({ exporter: new Logs({ url: url("/v1/logs") }) })] });
     const logger = loggerProvider.getLogger('test');
     for (let i = 0; i < 5; i++) logger.emit({ body: `hello ${i}`, attributes: { 'event.name': 'custom_event', i } });
     await loggerProvider.forceFlush();

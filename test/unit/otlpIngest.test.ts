@@ -29,7 +29,7 @@ function payloads(scenario: string): Payload[] {
     .split('\n')
     .map((l) => JSON.parse(l) as { file: string; signal: Signal; content_encoding: string | null })
     .map((e) => {
-      let body = readFileSync(join(dir, e.file));
+      let body: Buffer = readFileSync(join(dir, e.file));
       if (e.content_encoding === 'gzip') body = gunzipSync(body);
       return { signal: e.signal, encoding: e.file.endsWith('.json') ? 'json' : 'protobuf', body };
     });
