@@ -1,0 +1,95 @@
+// Row datasets for streaming CSV export, paged by keyset (id > cursor) so a 1M-row export never uses
+// OFFSET. Aggregated datasets (daily, files, tools) are small and come in one page per call.
+import type { RangeSpec } from '../../protocol/dto';
+import { toLocalDate, toLocalIso } from '../time/range';
+import { rangeBuckets, type QueryContext } from './common';
+import { SESSION_COLUMNS, SESSION_FROM, sessionRowDto, type SessionDbRow } from './sessionRow';
+import { toolStatsQuery } from './toolStats';
+import { filesEditedQuery, FILES_LIMITS } from './filesEdited';
+
+export type RowsDataset = 'requests' | 'sessions' | 'daily' | 'files' | 'tools';
+export const ROWS_DATASETS: readonly RowsDataset[] = ['requests', 'sessions', 'daily', 'files', 'tools'];
+export type CsvRow = Record<string, string | number | null>;
+
+export interface RowsPage {
+  rows: CsvRow[];
+  /** Pass back to get the next page; undefined when this was the last page. */
+  cursor?: number;
+}
+
+export class UnknownDatasetError extends Error {
+  override name = 'UnknownDatasetError';
+}
+
+export function rowsPage(ctx: QueryContext, dataset: RowsDataset, range: RangeSpec, pageSize: number, cursor = 0): RowsPage {
+  const r = rangeBuckets(range, ctx.nowMs);
+  switch (dataset) {
+    case 'requests': {
+      const rows = ctx.sql.all<{
+        id: number; time_ms: number; sid: string; dkey: string; model: string; qs: string | null; cost: number; estimated: number;
+        input: number; output: number; cache_read: number; cache_creation: number; duration_ms: number | null; ttft_ms: number | null;
+      }>(
+        `SELECT r.id, r.time_ms, sd.value AS sid, r.dkey, md.value AS model, qd.value AS qs, r.cost, r.estimated, r.input, r.output,
+           r.cache_read, r.cache_creation, r.duration_ms, r.ttft_ms
+         FROM api_requests r JOIN dict sd ON sd.id = r.session_id JOIN dict md ON md.id = r.model_id LEFT JOIN dict qd ON qd.id = r.qs_id
+         WHERE r.id > ? AND r.time_ms >= ? AND r.time_ms < ? ORDER BY r.id LIMIT ?`,
+        [cursor, r.fromMs, r.toMs, pageSize],
+      );
+      return {
+        rows: rows.map((x) => ({
+          time: toLocalIso(x.time_ms), session_id: x.sid, request_id: x.dkey.startsWith('#') ? null : x.dkey, model: x.model,
+          query_source: x.qs, cost_usd: x.cost, estimated: x.estimated, input_tokens: x.input, output_tokens: x.output,
+          cache_read_tokens: x.cache_read, cache_creation_tokens: x.cache_creation, duration_ms: x.duration_ms, ttft_ms: x.ttft_ms,
+        })),
+        cursor: rows.length === pageSize ? rows[rows.length - 1].id : undefined,
+      };
+    }
+    case 'sessions': {
+      const rows = ctx.sql.all<SessionDbRow>(
+        `SELECT ${SESSION_COLUMNS} FROM ${SESSION_FROM} WHERE s.id > ? AND s.last_ms >= ? AND s.first_ms < ? ORDER BY s.id LIMIT ?`,
+        [cursor, r.fromMs, r.toMs, pageSize],
+      );
+      return {
+        rows: rows.map((x) => {
+          const s = sessionRowDto(x);
+          return {
+            session_id: s.sessionId, start: s.start, end: s.end, duration_ms: s.durationMs, cost_usd: s.costUsd, cost_source: s.costSource,
+            requests: s.requests, prompts: s.prompts, models: s.models.join(' '), repo: s.repo, lines_added: s.linesAdded,
+            lines_removed: s.linesRemoved, accepts: s.accepts, rejects: s.rejects, input_tokens: s.tokens.input, output_tokens: s.tokens.output,
+            cache_read_tokens: s.tokens.cacheRead, cache_creation_tokens: s.tokens.cacheCreation,
+          };
+        }),
+        cursor: rows.length === pageSize ? rows[rows.length - 1].id : undefined,
+      };
+    }
+    case 'daily': {
+      const rows = ctx.sql.all<{ day: number; model: string | null; cost: number; est_cost: number; requests: number; input: number; output: number; cache_read: number; cache_creation: number }>(
+        `SELECT local_day(e.bucket) AS day, d.value AS model, sum(e.cost) AS cost, sum(e.est_cost) AS est_cost, sum(e.requests) AS requests,
+           sum(e.input) AS input, sum(e.output) AS output, sum(e.cache_read) AS cache_read, sum(e.cache_creation) AS cache_creation
+         FROM eff_usage e LEFT JOIN dict d ON d.id = e.model_id WHERE e.bucket >= ? AND e.bucket < ? GROUP BY day, e.model_id ORDER BY day, model`,
+        [r.b0, r.b1],
+      );
+      return {
+        rows: rows.map((x) => ({
+          date: toLocalDate(x.day), model: x.model ?? 'unknown', cost_usd: x.cost, estimated_cost_usd: x.est_cost, requests: x.requests,
+          input_tokens: x.input, output_tokens: x.output, cache_read_tokens: x.cache_read, cache_creation_tokens: x.cache_creation,
+        })),
+      };
+    }
+    case 'files':
+      return {
+        rows: filesEditedQuery(ctx, { range, limit: FILES_LIMITS.maxLimit }).files.map((f) => ({
+          path: f.path, edits: f.edits, accepts: f.accepts, rejects: f.rejects, lines_added: f.linesAdded, lines_removed: f.linesRemoved,
+          sessions: f.sessions, last_edited: f.lastEdited,
+        })),
+      };
+    case 'tools':
+      return {
+        rows: toolStatsQuery(ctx, { range }).tools.map((t) => ({
+          tool: t.tool, mcp_server: t.mcpServer, calls: t.calls, failures: t.failures, success_rate: t.successRate, p50_ms: t.p50Ms, p95_ms: t.p95Ms,
+        })),
+      };
+    default:
+      throw new UnknownDatasetError(`unknown dataset ${JSON.stringify(dataset)}; expected one of ${ROWS_DATASETS.join(', ')}`);
+  }
+}

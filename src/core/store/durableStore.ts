@@ -1,0 +1,359 @@
+// The store as the DB worker runs it: lock, snapshot, journal, replay, ingest, queries, retention.
+// Single-threaded by construction (one worker owns it); every method is synchronous except open().
+//
+// Durability protocol:
+//   ingest:   decode (bad body -> OtlpDecodeError, nothing journaled) -> append raw body to the journal
+//             + fsync -> apply to the DB -> reply. The receiver answers 200 only after the reply.
+//   snapshot: db.export() -> validate -> write ledger.db.tmp -> fsync -> rename over ledger.db -> fsync
+//             dir -> truncate journal. A crash anywhere leaves either the old snapshot + full journal or
+//             the new snapshot + a journal whose frames are already in it (replay is idempotent).
+//   open:     lock -> load ledger.db (a corrupt one is moved aside, never deleted) -> replay journal
+//             (a torn tail is cut off).
+import { closeSync, existsSync, fsyncSync, mkdirSync, chmodSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import type { SqlJsStatic } from 'sql.js';
+import type { QueryMethods, QueryName, RangeSpec } from '../../protocol/dto';
+import { decodeAndNormalize } from '../otlp/ingest';
+import { DEFAULT_INGEST_OPTIONS, type IngestOptions, type Signal } from '../otlp/records';
+import type { PriceOverrides } from '../pricing/priceTable';
+import type { QueryContext } from '../queries/common';
+import { rowsPage, type RowsDataset, type RowsPage } from '../queries/rows';
+import { runQuery } from '../queries/runQuery';
+import { describeSchema, type SchemaDescription } from './describeSchema';
+import { DataDirLockedError, SchemaTooNewError } from './errors';
+import { JournalFile, type Encoding } from './journal';
+import { LedgerDb } from './ledgerDb';
+import { DEFAULT_RETENTION_OPTIONS, DEFAULT_SNAPSHOT_OPTIONS, ROWS_PAGE_DEFAULT, ROWS_PAGE_MAX, type RetentionOptions, type SnapshotOptions } from './options';
+import { pruneStep } from './retention';
+
+export type LogFn = (level: 'info' | 'warn' | 'error', msg: string) => void;
+
+export interface DurableStoreOptions {
+  dataDir: string;
+  ingest?: Partial<IngestOptions>;
+  retention?: Partial<RetentionOptions>;
+  snapshot?: Partial<SnapshotOptions>;
+  priceOverrides?: PriceOverrides;
+  log: LogFn;
+  /** Called after every change of the data (ingest that added records, retention, clearAll). */
+  onChanged?: (dataVersion: number) => void;
+  /** Clock (tests). */
+  now?: () => number;
+}
+
+export interface IngestReply {
+  accepted: number;
+  rejected: number;
+  rejectMessage?: string;
+}
+
+export const FILES = { db: 'ledger.db', tmp: 'ledger.db.tmp', journal: 'journal.bin', lock: 'ledger.lock' } as const;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Takes the data-dir lock or throws DataDirLockedError. A lock of a dead process is taken over. */
+export function acquireLock(dataDir: string, log: LogFn): string {
+  const lock = path.join(dataDir, FILES.lock);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      const fd = openSync(lock, 'wx', 0o600);
+      try {
+        writeSync(fd, `${process.pid}\n`);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      return lock;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let text = '';
+    try {
+      text = readFileSync(lock, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // released meanwhile: retry
+      throw err;
+    }
+    const pid = Number.parseInt(text, 10);
+    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) throw new DataDirLockedError(dataDir, pid);
+    log('info', `data dir lock of process ${Number.isNaN(pid) ? '(unreadable)' : pid} is stale (process gone); taking it over`);
+    try {
+      unlinkSync(lock);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  throw new Error(`could not take the lock ${lock} after 5 attempts (another process keeps re-creating it)`);
+}
+
+/** Cheap structural check of exported bytes: SQLite header and page size x page count = length. */
+export function validateSnapshotBytes(bytes: Uint8Array): string | undefined {
+  const header = 'SQLite format 3\u0000';
+  for (let i = 0; i < header.length; i++) if (bytes[i] !== header.charCodeAt(i)) return 'missing SQLite header';
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let pageSize = view.getUint16(16);
+  if (pageSize === 1) pageSize = 65536;
+  const pages = view.getUint32(28);
+  if (pages * pageSize !== bytes.length) return `size ${bytes.length} does not match ${pages} pages of ${pageSize} bytes`;
+  return undefined;
+}
+
+export class DurableStore {
+  private db!: LedgerDb;
+  private journal!: JournalFile;
+  private lockPath!: string;
+  private readonly retention: RetentionOptions;
+  private readonly snapshotOpts: SnapshotOptions;
+  private readonly ingestOpts: IngestOptions;
+  private snapshotVersion = -1;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
+  private pruning = false;
+  private closed = false;
+  readonly dir: string;
+
+  private constructor(
+    private readonly SQL: SqlJsStatic,
+    private readonly opts: DurableStoreOptions,
+  ) {
+    this.dir = opts.dataDir;
+    this.retention = { ...DEFAULT_RETENTION_OPTIONS, ...opts.retention };
+    this.snapshotOpts = { ...DEFAULT_SNAPSHOT_OPTIONS, ...opts.snapshot };
+    this.ingestOpts = { ...DEFAULT_INGEST_OPTIONS, ...opts.ingest };
+  }
+
+  private now(): number {
+    return this.opts.now ? this.opts.now() : Date.now();
+  }
+
+  static open(SQL: SqlJsStatic, opts: DurableStoreOptions): DurableStore {
+    const s = new DurableStore(SQL, opts);
+    s.openFiles();
+    return s;
+  }
+
+  private openFiles(): void {
+    const { log } = this.opts;
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    chmodSync(this.dir, 0o700);
+    this.lockPath = acquireLock(this.dir, log);
+    try {
+      const dbPath = path.join(this.dir, FILES.db);
+      rmSync(path.join(this.dir, FILES.tmp), { force: true }); // a snapshot interrupted by a crash
+      let loaded = false;
+      if (existsSync(dbPath)) {
+        const bytes = readFileSync(dbPath);
+        try {
+          this.db = LedgerDb.open(this.SQL, bytes, { priceOverrides: this.opts.priceOverrides });
+          loaded = true;
+          if (this.db.migratedFrom !== LedgerDb.schemaVersion) log('info', `migrated the database from schema ${this.db.migratedFrom} to ${LedgerDb.schemaVersion}`);
+        } catch (err) {
+          if (err instanceof SchemaTooNewError) throw err;
+          const aside = `${dbPath}.corrupt-${Date.now()}`;
+          renameSync(dbPath, aside);
+          log('error', `the snapshot ${dbPath} could not be opened (${(err as Error).message}); moved it to ${aside} and starting from the journal only`);
+        }
+      }
+      if (!loaded) this.db = LedgerDb.open(this.SQL, undefined, { priceOverrides: this.opts.priceOverrides });
+      this.snapshotVersion = loaded ? this.db.dataVersion : -1;
+      this.journal = new JournalFile(path.join(this.dir, FILES.journal));
+      this.replay();
+    } catch (err) {
+      this.releaseLock();
+      throw err;
+    }
+    this.pruneTimer = setInterval(() => this.pruneSoon(), this.retention.pruneIntervalMs);
+    this.pruneTimer.unref?.();
+  }
+
+  private replay(): void {
+    const frames = this.journal.readAll((level, msg) => this.opts.log(level, msg));
+    if (frames.length === 0) return;
+    let applied = 0;
+    let dup = 0;
+    for (const f of frames) {
+      try {
+        const batch = decodeAndNormalize(f.signal, f.encoding, f.payload, this.ingestOpts);
+        const r = this.db.apply(batch.records);
+        applied += r.applied;
+        dup += r.duplicates;
+      } catch (err) {
+        // A frame that no longer decodes (or a bug in apply) must not block startup; say so.
+        this.opts.log('error', `journal replay: skipped a ${f.signal} frame received ${new Date(f.receivedMs).toISOString()}: ${(err as Error).message}`);
+      }
+    }
+    this.opts.log('info', `journal replay: ${frames.length} frames, ${applied} records applied, ${dup} already in the snapshot`);
+  }
+
+  get dataVersion(): number {
+    return this.db.dataVersion;
+  }
+
+  get journalBytes(): number {
+    return this.journal.bytes;
+  }
+
+  ingest(signal: Signal, encoding: Encoding, body: Uint8Array): IngestReply {
+    this.assertOpen();
+    const batch = decodeAndNormalize(signal, encoding, body, this.ingestOpts); // throws OtlpDecodeError: nothing journaled
+    if (batch.records.length > 0) {
+      this.journal.append({ signal, encoding, receivedMs: this.now(), payload: body });
+      const r = this.db.apply(batch.records);
+      if (r.applied > 0) this.opts.onChanged?.(this.db.dataVersion);
+    }
+    this.scheduleIdleSnapshot();
+    const reply: IngestReply = { accepted: batch.records.length, rejected: batch.rejected };
+    if (batch.rejectMessage !== undefined) reply.rejectMessage = batch.rejectMessage;
+    return reply;
+  }
+
+  /** Call after replying to an ingest: snapshots when the journal passed its size. */
+  maybeSnapshot(): void {
+    if (!this.closed && this.journal.bytes > this.snapshotOpts.journalBytes) this.snapshotNow();
+  }
+
+  private scheduleIdleSnapshot(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.closed) return;
+      try {
+        if (this.journal.bytes > 0 || this.db.dataVersion !== this.snapshotVersion) this.snapshotNow();
+      } catch (err) {
+        this.opts.log('error', `idle snapshot failed: ${(err as Error).message}`);
+      }
+    }, this.snapshotOpts.idleMs);
+    this.idleTimer.unref?.();
+  }
+
+  snapshotNow(): void {
+    this.assertOpen();
+    const bytes = this.db.export();
+    const problem = validateSnapshotBytes(bytes);
+    if (problem) throw new Error(`snapshot not written: the exported database is invalid (${problem}); the previous snapshot and the journal are kept`);
+    const dbPath = path.join(this.dir, FILES.db);
+    const tmp = path.join(this.dir, FILES.tmp);
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      let off = 0;
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, dbPath);
+    const dfd = openSync(this.dir, 'r');
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+    this.journal.truncate();
+    this.snapshotVersion = this.db.dataVersion;
+  }
+
+  query<M extends QueryName>(method: M, params: QueryMethods[M]['params']): QueryMethods[M]['result'] {
+    this.assertOpen();
+    return runQuery(this.ctx(), method, params);
+  }
+
+  rows(dataset: RowsDataset, range: RangeSpec, pageSize = ROWS_PAGE_DEFAULT, cursor?: number): RowsPage {
+    this.assertOpen();
+    const size = Math.max(1, Math.min(ROWS_PAGE_MAX, Math.floor(pageSize)));
+    return rowsPage(this.ctx(), dataset, range, size, cursor);
+  }
+
+  private ctx(): QueryContext {
+    return { sql: this.db.sql, nowMs: this.now(), dataVersion: this.db.dataVersion, lastEventMs: this.db.lastEventMs, priceOverrides: this.opts.priceOverrides };
+  }
+
+  exportReplica(): Uint8Array {
+    this.assertOpen();
+    return this.db.export();
+  }
+
+  audit(e: { tool: string; args: string; rows: number; durationMs: number; ok: boolean }): void {
+    this.assertOpen();
+    this.db.sql.run('INSERT INTO audit (ts_ms, tool, args_summary, rows, duration_ms, ok) VALUES (?, ?, ?, ?, ?, ?)', [
+      this.now(), e.tool, e.args.slice(0, 1_000), e.rows, e.durationMs, e.ok ? 1 : 0,
+    ]);
+  }
+
+  describeSchema(): SchemaDescription {
+    this.assertOpen();
+    return describeSchema(this.db.sql);
+  }
+
+  /** Deletes all data. Snapshots at once: otherwise a restart would replay the journal back in. */
+  clearAll(): void {
+    this.assertOpen();
+    this.db.clearAll();
+    this.snapshotNow();
+    this.opts.onChanged?.(this.db.dataVersion);
+  }
+
+  /** Runs pruning steps until nothing is left, yielding between steps so queries interleave. */
+  pruneSoon(): Promise<number> {
+    if (this.pruning || this.closed) return Promise.resolve(0);
+    this.pruning = true;
+    let total = 0;
+    return new Promise<number>((resolve) => {
+      const step = () => {
+        if (this.closed) {
+          this.pruning = false;
+          return resolve(total);
+        }
+        try {
+          const r = pruneStep(this.db, this.retention, this.now());
+          total += r.deleted;
+          if (r.deleted > 0) return void setImmediate(step);
+        } catch (err) {
+          this.opts.log('error', `retention: ${(err as Error).message}`);
+        }
+        this.pruning = false;
+        if (total > 0) {
+          this.db.markChanged();
+          this.opts.log('info', `retention: pruned ${total} rows`);
+          this.opts.onChanged?.(this.db.dataVersion);
+        }
+        resolve(total);
+      };
+      setImmediate(step);
+    });
+  }
+
+  /** Final snapshot (when anything changed since the last one), then release everything. */
+  close(): void {
+    if (this.closed) return;
+    try {
+      if (this.journal.bytes > 0 || this.db.dataVersion !== this.snapshotVersion) this.snapshotNow();
+    } finally {
+      this.closed = true;
+      if (this.idleTimer) clearTimeout(this.idleTimer);
+      if (this.pruneTimer) clearInterval(this.pruneTimer);
+      this.journal.close();
+      this.db.close();
+      this.releaseLock();
+    }
+  }
+
+  private releaseLock(): void {
+    try {
+      const text = readFileSync(this.lockPath, 'utf8');
+      if (Number.parseInt(text, 10) === process.pid) unlinkSync(this.lockPath);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('the store is closed');
+  }
+}

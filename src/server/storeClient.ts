@@ -1,0 +1,218 @@
+// Main-thread proxy of the store. Everything runs in the DB worker (dbWorker.ts); this side only
+// posts messages, so the extension host's event loop never runs SQL or a snapshot.
+// Used by the receiver, the VS Code host, MCP and CSV export.
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { QueryApi, QueryMethods, QueryName, RangeSpec } from '../protocol/dto';
+import { OtlpDecodeError } from '../core/otlp/ingest';
+import type { IngestOptions, Signal } from '../core/otlp/records';
+import type { RowsDataset, RowsPage } from '../core/queries/rows';
+import { DataDirLockedError, SchemaTooNewError, StoreClosedError } from '../core/store/errors';
+import type { RetentionOptions, SnapshotOptions } from '../core/store/options';
+import type { HostToWorker, WorkerToHost } from './storeProtocol';
+
+export { DataDirLockedError, SchemaTooNewError, StoreClosedError, OtlpDecodeError };
+
+export interface StoreOptions {
+  dataDir: string;
+  /** Default: dbWorker.js next to this bundle. */
+  workerPath?: string;
+  /** Default (in the worker): sql-wasm.wasm next to the worker bundle. */
+  wasmPath?: string;
+  ingest?: Partial<IngestOptions>;
+  retention?: Partial<RetentionOptions>;
+  snapshot?: Partial<SnapshotOptions>;
+  log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+}
+
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
+type Op = HostToWorker extends infer T ? (T extends { op: infer O } ? O : never) : never;
+type Body<O extends Op> = Omit<Extract<HostToWorker, { op: O }>, 'id' | 'op'>;
+
+/** Re-creates typed errors thrown in the worker, so callers can use instanceof. */
+function reviveError(e: { name: string; message: string; stack?: string }): Error {
+  let err: Error;
+  switch (e.name) {
+    case 'OtlpDecodeError':
+      err = new OtlpDecodeError(e.message);
+      break;
+    case 'DataDirLockedError': {
+      const m = /process (\d+)/.exec(e.message);
+      err = new DataDirLockedError('', m ? Number(m[1]) : 0);
+      err.message = e.message;
+      break;
+    }
+    case 'SchemaTooNewError':
+      err = new SchemaTooNewError(0, 0);
+      err.message = e.message;
+      break;
+    default:
+      err = new Error(e.message);
+      err.name = e.name;
+  }
+  if (e.stack) err.stack = `${err.name}: ${err.message}\n    (in the DB worker)\n${e.stack.split('\n').slice(1).join('\n')}`;
+  return err;
+}
+
+export class StoreClient implements QueryApi {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly listeners = new Set<(v: number) => void>();
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  private dataVersion = 0;
+  private replica: { version: number; bytes: Uint8Array } | undefined;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly opts: StoreOptions,
+  ) {
+    worker.on('message', (m: WorkerToHost) => this.onMessage(m));
+    worker.on('error', (err) => this.fail(new Error(`the DB worker crashed: ${err.message}`)));
+    worker.on('exit', (code) => {
+      if (!this.closed) this.fail(new Error(`the DB worker exited unexpectedly (code ${code})`));
+    });
+  }
+
+  /** Starts the worker: lock the data dir, load the snapshot, replay the journal. */
+  static async open(opts: StoreOptions): Promise<StoreClient> {
+    const worker = new Worker(opts.workerPath ?? path.join(__dirname, 'dbWorker.js'));
+    const client = new StoreClient(worker, opts);
+    try {
+      const r = (await client.call('open', {
+        params: { dataDir: opts.dataDir, wasmPath: opts.wasmPath, ingest: opts.ingest, retention: opts.retention, snapshot: opts.snapshot },
+      })) as { dataVersion: number };
+      client.dataVersion = r.dataVersion;
+    } catch (err) {
+      client.closed = true;
+      await worker.terminate();
+      throw err;
+    }
+    return client;
+  }
+
+  private onMessage(m: WorkerToHost): void {
+    switch (m.type) {
+      case 'reply': {
+        const p = this.pending.get(m.id);
+        if (!p) return;
+        this.pending.delete(m.id);
+        if (m.ok) p.resolve(m.result);
+        else p.reject(reviveError(m.error));
+        return;
+      }
+      case 'changed':
+        this.dataVersion = m.dataVersion;
+        for (const fn of this.listeners) {
+          try {
+            fn(m.dataVersion);
+          } catch (err) {
+            this.log('error', `onDidChange listener threw: ${(err as Error).message}`);
+          }
+        }
+        return;
+      case 'log':
+        this.log(m.level, m.msg);
+        return;
+    }
+  }
+
+  private log(level: 'info' | 'warn' | 'error', msg: string): void {
+    if (this.opts.log) this.opts.log(level, msg);
+    else if (level !== 'info') process.stderr.write(`[store] ${level} ${msg}\n`);
+  }
+
+  private fail(err: Error): void {
+    this.closed = true;
+    this.log('error', err.message);
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  private call<O extends Op>(op: O, body: Body<O>, transfer?: ArrayBuffer[]): Promise<unknown> {
+    if (this.closed) return Promise.reject(new StoreClosedError(op));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, op, ...body }, transfer);
+    });
+  }
+
+  /**
+   * Journals (fsync) and applies one request body. Resolves only when the body is on disk, so the
+   * receiver may answer 200. Rejects with OtlpDecodeError for a body that does not decode.
+   * The bytes are copied once and the copy is transferred (the caller keeps its buffer: Node Buffers
+   * are often views into a shared pool, which must not be detached). 357 KB copy ~0.03 ms.
+   */
+  async ingest(signal: Signal, encoding: 'protobuf' | 'json', body: Uint8Array): Promise<{ accepted: number; rejected: number; rejectMessage?: string }> {
+    const copy = new Uint8Array(body.byteLength);
+    copy.set(body);
+    const buf = copy.buffer;
+    return (await this.call('ingest', { signal, encoding, body: buf }, [buf])) as { accepted: number; rejected: number; rejectMessage?: string };
+  }
+
+  query<M extends QueryName>(method: M, params: QueryMethods[M]['params']): Promise<QueryMethods[M]['result']> {
+    return this.call('query', { method, params }) as Promise<QueryMethods[M]['result']>;
+  }
+
+  onDidChange(fn: (dataVersion: number) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Paged rows for streaming CSV; each page is one worker round trip. */
+  async *rows(dataset: RowsDataset, range: RangeSpec, pageSize?: number): AsyncIterable<Record<string, string | number | null>[]> {
+    let cursor: number | undefined;
+    for (;;) {
+      const page = (await this.call('rows', { dataset, range, pageSize, cursor })) as RowsPage;
+      if (page.rows.length > 0) yield page.rows;
+      if (page.cursor === undefined) return;
+      cursor = page.cursor;
+    }
+  }
+
+  /** Database bytes for the MCP read-only SQL worker; cached while the data has not changed. */
+  async exportReplica(): Promise<Uint8Array> {
+    if (this.replica && this.replica.version === this.dataVersion) return this.replica.bytes;
+    const r = (await this.call('exportReplica', {})) as { bytes: ArrayBuffer; dataVersion: number };
+    this.replica = { version: r.dataVersion, bytes: new Uint8Array(r.bytes) };
+    return this.replica.bytes;
+  }
+
+  async audit(entry: { tool: string; args: string; rows: number; durationMs: number; ok: boolean }): Promise<void> {
+    await this.call('audit', { entry });
+  }
+
+  describeSchema(): Promise<{ tables: { name: string; columns: { name: string; type: string; meaning: string }[]; meaning: string }[]; examples: string[] }> {
+    return this.call('describeSchema', {}) as never;
+  }
+
+  async snapshotNow(): Promise<void> {
+    await this.call('snapshotNow', {});
+  }
+
+  async clearAll(): Promise<void> {
+    await this.call('clearAll', {});
+  }
+
+  /** Runs retention now (normally on a timer in the worker); resolves with the rows deleted. */
+  pruneNow(): Promise<number> {
+    return this.call('prune', {}) as Promise<number>;
+  }
+
+  /** Final snapshot, release the lock, terminate the worker. Safe to call twice. */
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.closing = (async () => {
+        try {
+          if (!this.closed) await this.call('close', {});
+        } finally {
+          this.closed = true;
+          this.replica = undefined;
+          await this.worker.terminate();
+        }
+      })();
+    }
+    return this.closing;
+  }
+}
