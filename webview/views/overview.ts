@@ -1,0 +1,47 @@
+// Overview: spend tiles and the four charts, each with its table alternative.
+import { drawChart, type ChartKind, type ValueKind } from '../charts';
+import { append, h, simpleTable } from '../dom';
+import { costByRepoChart, costPerBucketChart, modelMixChart, overviewTiles, tokensPerBucketChart, type ChartModel } from '../model';
+import { request } from '../host';
+import type { ViewContext } from './context';
+
+function chartFigure(ctx: ViewContext, id: string, kind: ChartKind, model: ChartModel, value: ValueKind): HTMLElement {
+  const canvas = h('canvas', { id: `chart-${id}` });
+  const fig = h(
+    'figure',
+    { class: `chart chart-${kind}`, 'data-testid': `chart-${id}` },
+    h('figcaption', null, model.title),
+    h('div', { class: 'canvas-box' }, canvas),
+    h('details', { class: 'alt' }, h('summary', null, 'Show as table'), simpleTable(model.title, model.table.head, model.table.rows, model.table.head.map((_, i) => (i === 0 ? 'start' : 'end')))),
+  );
+  ctx.onMount(() => ctx.onDispose(drawChart(canvas, kind, model, ctx.palette(), value)));
+  return fig;
+}
+
+export async function renderOverview(root: HTMLElement, ctx: ViewContext): Promise<void> {
+  const o = await request('overview/get', { range: { key: ctx.range } });
+  if (!ctx.isCurrent()) return;
+  const tiles = overviewTiles(o);
+  const cs = o.costSeries;
+  append(root, [
+    h('h2', { class: 'visually-hidden' }, 'Overview'),
+    h(
+      'section',
+      { class: 'tiles', 'aria-label': 'Key figures' },
+      ...tiles.map((t) =>
+        h('div', { class: 'tile', 'data-testid': `tile-${t.id}` }, h('div', { class: 'tile-label' }, t.label), h('div', { class: 'tile-value' }, t.value), t.detail ? h('div', { class: 'tile-detail' }, t.detail) : null),
+      ),
+    ),
+    o.summary.unpricedModels.length
+      ? h('p', { class: 'warn', role: 'note' }, `No price known for ${o.summary.unpricedModels.join(', ')}: their cost is not included.`)
+      : null,
+    h(
+      'section',
+      { class: 'charts', 'aria-label': 'Charts' },
+      chartFigure(ctx, 'cost', 'stackedBar', costPerBucketChart(cs), 'usd'),
+      chartFigure(ctx, 'tokens', 'stackedBar', tokensPerBucketChart(cs), 'count'),
+      chartFigure(ctx, 'models', 'doughnut', modelMixChart(o.summary), 'usd'),
+      chartFigure(ctx, 'repos', 'horizontalBar', costByRepoChart(cs), 'usd'),
+    ),
+  ]);
+}

@@ -1,0 +1,74 @@
+// Sessions: a table filtered by the shared range, repository and model (the host filters), sortable;
+// a row opens the session timeline (timeline.ts).
+import type { SessionRowDto } from '../../src/protocol/dto';
+import { h } from '../dom';
+import { formatUsd, shortModel } from '../format';
+import { SESSION_COLUMNS, serverSortFor, sessionTitle } from '../model';
+import { request } from '../host';
+import type { ViewContext } from './context';
+import { sortableTable } from './sortable';
+
+/** Rows asked for; sorted by the store on the active column when it can, so the top N is right. */
+export const SESSIONS_LIMIT = 200;
+const ALL = '*';
+
+// Options of the filters: every repository and model seen in answers so far, so that choosing one
+// does not make the others disappear from the list.
+const knownRepos = new Set<string>();
+const knownModels = new Set<string>();
+
+function filterSelect(label: string, testId: string, current: string | null, options: string[], text: (v: string) => string, onChange: (v: string | null) => void): HTMLElement {
+  const sel = h(
+    'vscode-single-select',
+    { 'data-testid': testId, label },
+    h('vscode-option', { value: ALL, selected: current === null }, `All ${label.toLowerCase()}`),
+    ...options.map((o) => h('vscode-option', { value: o, selected: current === o }, text(o))),
+  );
+  sel.addEventListener('change', () => {
+    const v = (sel as unknown as { value: string }).value;
+    onChange(v === ALL ? null : v);
+  });
+  return h('label', { class: 'filter' }, h('span', { class: 'filter-label' }, label), sel);
+}
+
+export async function renderSessions(root: HTMLElement, ctx: ViewContext, openSession: (id: string) => void): Promise<void> {
+  const st = ctx.state.sessions;
+  const dto = await request('sessions/list', {
+    range: { key: ctx.range },
+    limit: SESSIONS_LIMIT,
+    sort: serverSortFor(st.sortKey),
+    ...(st.repo !== null ? { repo: st.repo } : {}),
+    ...(st.model !== null ? { model: st.model } : {}),
+  });
+  if (!ctx.isCurrent()) return;
+  for (const s of dto.sessions) {
+    if (s.repo) knownRepos.add(s.repo);
+    for (const m of s.models) knownModels.add(m);
+  }
+  const set = (patch: Partial<typeof st>) => {
+    Object.assign(st, patch);
+    ctx.save();
+    ctx.rerender();
+  };
+  root.append(
+    h('h2', { class: 'visually-hidden' }, 'Sessions'),
+    h(
+      'div',
+      { class: 'filters', role: 'group', 'aria-label': 'Filter sessions' },
+      filterSelect('Repositories', 'filter-repo', st.repo, [...knownRepos].sort(), (v) => v, (v) => set({ repo: v })),
+      filterSelect('Models', 'filter-model', st.model, [...knownModels].sort(), shortModel, (v) => set({ model: v })),
+    ),
+    h('p', { class: 'muted', 'data-testid': 'sessions-count' }, dto.total > dto.sessions.length ? `${dto.sessions.length} of ${dto.total} sessions` : `${dto.total} session${dto.total === 1 ? '' : 's'}`),
+    sortableTable<SessionRowDto>({
+      caption: 'Sessions (Enter opens the timeline)',
+      testId: 'sessions-table',
+      columns: SESSION_COLUMNS,
+      rows: dto.sessions,
+      sortKey: st.sortKey,
+      sortDir: st.sortDir,
+      onSort: (k, d) => set({ sortKey: k, sortDir: d }),
+      onActivate: (r) => openSession(r.sessionId),
+      rowLabel: (r) => `${sessionTitle(r)}, ${formatUsd(r.costUsd)}`,
+    }),
+  );
+}
