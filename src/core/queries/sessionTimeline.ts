@@ -167,8 +167,9 @@ function waterfall(g: TimelinePromptDto, spans: SpanRow[]): void {
       else if (type === 'tool.execution') exec += dur;
       else if (type === 'llm_request') model += dur;
     }
+    const parentTool = s.parent_span_id ? byId.get(s.parent_span_id)?.tool : undefined;
     const label =
-      type === 'llm_request' ? (s.model ?? s.name) : type === 'tool' || type === 'tool.execution' ? (s.tool ?? s.name) : type === 'tool.blocked_on_user' ? 'waiting for permission' : s.name;
+      type === 'tool.execution' ? (s.tool ?? parentTool ?? s.name) : type === 'llm_request' ? (s.model ?? s.name) : type === 'tool' || type === 'tool.execution' ? (s.tool ?? s.name) : type === 'tool.blocked_on_user' ? 'waiting for permission' : s.name;
     const w: WaterfallSpanDto = {
       spanId: s.span_id, parentSpanId: s.parent_span_id, name: s.name,
       type: ['interaction', 'llm_request', 'tool', 'tool.blocked_on_user', 'tool.execution'].includes(type) ? type : 'other',

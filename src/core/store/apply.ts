@@ -84,6 +84,14 @@ interface Usage {
   cacheRead: number;
   cacheCreation: number;
 }
+interface ToolRowState {
+  id: number;
+  decision_id: number | null;
+  res_ms: number | null;
+  path_id: number | null;
+  decision: string | null;
+}
+
 const ZERO_USAGE: Usage = { cost: 0, estCost: 0, requests: 0, estRequests: 0, unpriced: 0, input: 0, output: 0, cacheRead: 0, cacheCreation: 0 };
 
 export interface ApplyOptions {
@@ -262,10 +270,11 @@ export class Applier {
     return true;
   }
 
-  private toolRow(sid: number, r: ToolDecisionEvent | ToolResultEvent, tag: string): { key: string; row?: { id: number; decision_id: number | null; res_ms: number | null } } {
+  private toolRow(sid: number, r: ToolDecisionEvent | ToolResultEvent, tag: string): { key: string; row?: ToolRowState } {
     const key = r.toolUseId ?? `#${tag}${r.sequence ?? -1}|${r.timeMs}`;
-    const row = this.sql.get<{ id: number; decision_id: number | null; res_ms: number | null }>(
-      'SELECT id, decision_id, res_ms FROM tool_calls WHERE session_id = ? AND tool_use_id = ?',
+    const row = this.sql.get<ToolRowState>(
+      `SELECT t.id, t.decision_id, t.res_ms, t.path_id, d.value AS decision FROM tool_calls t LEFT JOIN dict d ON d.id = t.decision_id
+       WHERE t.session_id = ? AND t.tool_use_id = ?`,
       [sid, key],
     );
     return { key, row };
@@ -305,7 +314,10 @@ export class Applier {
        ON CONFLICT (bucket, tool_id, lang_id, source_id) DO UPDATE SET accepts = accepts + excluded.accepts, rejects = rejects + excluded.rejects`,
       [bucket, toolId, langId, srcId, acc, rej],
     );
-    if (pathId && EDIT_TOOLS.has(r.toolName)) this.file(bucket, pathId, sid, r.timeMs, { accepts: acc, rejects: rej });
+    // tool_decision events carry no file path (only tool_result does): the file's accept/reject is
+    // counted when both are known, whichever arrives second.
+    const filePath = pathId || row?.path_id || 0;
+    if (filePath && EDIT_TOOLS.has(r.toolName)) this.file(bucket, filePath, sid, r.timeMs, { accepts: acc, rejects: rej });
     return true;
   }
 
@@ -350,7 +362,12 @@ export class Applier {
         [bucket, toolId, histBucket(r.durationMs)],
       );
     }
-    if (pathId && EDIT_TOOLS.has(r.toolName)) this.file(bucket, pathId, sid, r.timeMs, { edits: 1, lines_added: la, lines_removed: lr });
+    if (pathId && EDIT_TOOLS.has(r.toolName)) {
+      const late = row && row.decision_id !== null && !row.path_id ? row.decision : null; // decision seen before its path
+      this.file(bucket, pathId, sid, r.timeMs, {
+        edits: 1, lines_added: la, lines_removed: lr, accepts: late === 'accept' ? 1 : 0, rejects: late === 'reject' ? 1 : 0,
+      });
+    }
     return true;
   }
 
