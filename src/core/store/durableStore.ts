@@ -113,6 +113,8 @@ export class DurableStore {
   private readonly snapshotOpts: SnapshotOptions;
   private readonly ingestOpts: IngestOptions;
   private snapshotVersion = -1;
+  /** Changes that are neither journaled nor counted in dataVersion (migration, audit rows). */
+  private dirty = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
   private pruning = false;
@@ -153,7 +155,10 @@ export class DurableStore {
         try {
           this.db = LedgerDb.open(this.SQL, bytes, { priceOverrides: this.opts.priceOverrides });
           loaded = true;
-          if (this.db.migratedFrom !== LedgerDb.schemaVersion) log('info', `migrated the database from schema ${this.db.migratedFrom} to ${LedgerDb.schemaVersion}`);
+          if (this.db.migratedFrom !== LedgerDb.schemaVersion) {
+            log('info', `migrated the database from schema ${this.db.migratedFrom} to ${LedgerDb.schemaVersion}`);
+            this.dirty = true;
+          }
         } catch (err) {
           if (err instanceof SchemaTooNewError) throw err;
           const aside = `${dbPath}.corrupt-${Date.now()}`;
@@ -225,7 +230,7 @@ export class DurableStore {
       this.idleTimer = undefined;
       if (this.closed) return;
       try {
-        if (this.journal.bytes > 0 || this.db.dataVersion !== this.snapshotVersion) this.snapshotNow();
+        if (this.needsSnapshot()) this.snapshotNow();
       } catch (err) {
         this.opts.log('error', `idle snapshot failed: ${(err as Error).message}`);
       }
@@ -257,6 +262,11 @@ export class DurableStore {
     }
     this.journal.truncate();
     this.snapshotVersion = this.db.dataVersion;
+    this.dirty = false;
+  }
+
+  private needsSnapshot(): boolean {
+    return this.dirty || this.journal.bytes > 0 || this.db.dataVersion !== this.snapshotVersion;
   }
 
   query<M extends QueryName>(method: M, params: QueryMethods[M]['params']): QueryMethods[M]['result'] {
@@ -284,6 +294,9 @@ export class DurableStore {
     this.db.sql.run('INSERT INTO audit (ts_ms, tool, args_summary, rows, duration_ms, ok) VALUES (?, ?, ?, ?, ?, ?)', [
       this.now(), e.tool, e.args.slice(0, 1_000), e.rows, e.durationMs, e.ok ? 1 : 0,
     ]);
+    // Audit rows are not journaled (they are not telemetry): the next idle snapshot keeps them.
+    this.dirty = true;
+    this.scheduleIdleSnapshot();
   }
 
   describeSchema(): SchemaDescription {
@@ -333,7 +346,7 @@ export class DurableStore {
   close(): void {
     if (this.closed) return;
     try {
-      if (this.journal.bytes > 0 || this.db.dataVersion !== this.snapshotVersion) this.snapshotNow();
+      if (this.needsSnapshot()) this.snapshotNow();
     } finally {
       this.closed = true;
       if (this.idleTimer) clearTimeout(this.idleTimer);
