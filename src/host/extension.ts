@@ -11,14 +11,12 @@ import * as vscode from 'vscode';
 import type { Logger } from '../core/log';
 import { tagged } from '../core/log';
 import type { LedgerSettings } from '../core/settings';
-import type { CsvDataset } from '../core/export/csv';
-import { PortInUseError, startLedgerServer } from '../server/httpServer';
 import { ensureTokenFile } from '../server/serveCommand';
-import { StoreClient } from '../server/storeClient';
 import { copyShellSetup, removeSetup, setupEverywhere } from './claudeSettingsCommands';
 import { configImpact, readConfig, updatePort } from './config';
 import { exportCsvCommand } from './exportCsv';
-import { Leadership, type LeaderServices } from './leadership';
+import { Leadership } from './leadership';
+import { classifyLeadFailure, leaderStarter } from './leaderServices';
 import { StatusBar } from './statusBar';
 import { applyTerminalEnv } from './terminalEnv';
 
@@ -60,54 +58,6 @@ export function activate(context: vscode.ExtensionContext): void {
     return leadership;
   }
 
-  async function startLeader(port: number): Promise<LeaderServices> {
-    const s = settings;
-    const store = await StoreClient.open({
-      dataDir,
-      workerPath: path.join(distDir, 'dbWorker.js'),
-      ingest: { storePromptText: s.capturePrompts, storeCommands: s.captureCommands },
-      retention: { rawDays: s.retentionRawDays, rollupDays: s.retentionRollupDays, maxDbMB: s.retentionMaxDbMB },
-      log: (level, msg) => log[level](`[store] ${msg}`),
-    });
-    let server: Awaited<ReturnType<typeof startLedgerServer>>;
-    try {
-      server = await startLedgerServer({
-        port,
-        token: token!,
-        store,
-        log,
-        version,
-        mcp: {
-          enabled: s.mcpEnabled,
-          capturePrompts: s.capturePrompts,
-          captureCommands: s.captureCommands,
-          rateLimitPerMinute: s.mcpRateLimitPerMinute,
-          dailyBudgetUsd: s.budgetDailyUsd || null,
-          monthlyBudgetUsd: s.budgetMonthlyUsd || null,
-          sqlWorkerPath: path.join(distDir, 'sqlWorker.js'),
-        },
-      });
-    } catch (err) {
-      await store.close();
-      throw err;
-    }
-    log.info(`receiving on ${server.url} (data: ${dataDir})`);
-    return {
-      query: (m, p) => store.query(m, p),
-      onDidChange: (fn) => store.onDidChange(fn),
-      rows: (dataset, range) => store.rows(dataset as CsvDataset, range),
-      clearAll: () => store.clearAll(),
-      dataVersion: () => server.dataVersion,
-      close: async () => {
-        try {
-          await server.close();
-        } finally {
-          await store.close();
-        }
-      },
-    };
-  }
-
   function onProblem(p: { kind: 'conflict' | 'error'; port: number; message: string }): void {
     const actions = p.kind === 'conflict' ? ['Pick Another Port', 'Show Log'] : ['Restart Receiver', 'Show Log'];
     void vscode.window.showErrorMessage(`Claude Code Ledger: ${p.message}`, ...actions).then(async (choice) => {
@@ -142,9 +92,8 @@ export function activate(context: vscode.ExtensionContext): void {
     const l = new Leadership({
       log,
       token,
-      startLeader,
-      classifyFailure: (err) =>
-        err instanceof PortInUseError ? 'portInUse' : (err as Error)?.name === 'DataDirLockedError' ? 'dataDirLocked' : 'other',
+      startLeader: leaderStarter({ dataDir, distDir, token, log, version, getSettings: () => settings }),
+      classifyFailure: classifyLeadFailure,
       onProblem,
     });
     leadership = l;

@@ -146,6 +146,11 @@ export class Leadership implements QueryApi {
   /** Resolves with the current role's services; waits (bounded) while starting or taking over. */
   private ready(timeoutMs = 15_000): Promise<Current> {
     if (this.current) return Promise.resolve(this.current);
+    const k = this.es.role.kind;
+    // Settled without services: waiting would only delay the error the caller must show.
+    if (k === 'error' || k === 'conflict' || k === 'stopped') {
+      return Promise.reject(new NotReadyError(`the receiver is not ready (${describe(this.receiverState)})`));
+    }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.readyWaiters = this.readyWaiters.filter((w) => w !== done);

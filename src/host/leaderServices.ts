@@ -1,0 +1,77 @@
+// What a leader window runs: the store (takes the data-dir lock) and then the receiver on the port
+// (OTLP + /api + lazy /mcp). No `vscode` import, so the integration test runs the same code.
+import * as path from 'node:path';
+import type { Logger } from '../core/log';
+import type { LedgerSettings } from '../core/settings';
+import type { CsvDataset } from '../core/export/csv';
+import { PortInUseError, startLedgerServer } from '../server/httpServer';
+import { StoreClient } from '../server/storeClient';
+import type { LeaderServices, LeadFailure } from './leadership';
+
+export interface LeaderServicesOptions {
+  dataDir: string;
+  /** Folder holding dbWorker.js, sqlWorker.js, mcp.js (the extension's dist/). */
+  distDir: string;
+  token: string;
+  log: Logger;
+  version: string;
+  /** Read at each start, so a restart picks up changed settings. */
+  getSettings(): LedgerSettings;
+}
+
+export function leaderStarter(o: LeaderServicesOptions): (port: number) => Promise<LeaderServices> {
+  return async (port) => {
+    const s = o.getSettings();
+    const store = await StoreClient.open({
+      dataDir: o.dataDir,
+      workerPath: path.join(o.distDir, 'dbWorker.js'),
+      ingest: { storePromptText: s.capturePrompts, storeCommands: s.captureCommands },
+      retention: { rawDays: s.retentionRawDays, rollupDays: s.retentionRollupDays, maxDbBytes: s.retentionMaxDbMB * 1024 * 1024 },
+      log: (level, msg) => o.log[level](`[store] ${msg}`),
+    });
+    let server: Awaited<ReturnType<typeof startLedgerServer>>;
+    try {
+      server = await startLedgerServer({
+        port,
+        token: o.token,
+        store,
+        log: o.log,
+        version: o.version,
+        mcp: {
+          enabled: s.mcpEnabled,
+          capturePrompts: s.capturePrompts,
+          captureCommands: s.captureCommands,
+          rateLimitPerMinute: s.mcpRateLimitPerMinute,
+          dailyBudgetUsd: s.budgetDailyUsd || null,
+          monthlyBudgetUsd: s.budgetMonthlyUsd || null,
+          sqlWorkerPath: path.join(o.distDir, 'sqlWorker.js'),
+        },
+      });
+    } catch (err) {
+      // Release the lock at once: another window (or our retry) may lead instead.
+      await store.close();
+      throw err;
+    }
+    o.log.info(`receiving on ${server.url} (data: ${o.dataDir})`);
+    return {
+      query: (m, p) => store.query(m, p),
+      onDidChange: (fn) => store.onDidChange(fn),
+      rows: (dataset, range) => store.rows(dataset as CsvDataset, range),
+      clearAll: () => store.clearAll(),
+      dataVersion: () => server.dataVersion,
+      close: async () => {
+        try {
+          await server.close();
+        } finally {
+          await store.close();
+        }
+      },
+    };
+  };
+}
+
+export function classifyLeadFailure(err: unknown): LeadFailure {
+  if (err instanceof PortInUseError) return 'portInUse';
+  if ((err as Error)?.name === 'DataDirLockedError') return 'dataDirLocked';
+  return 'other';
+}
