@@ -1,0 +1,123 @@
+// Crash test: `node dist/cli.js serve` is SIGKILLed mid-ingest, 20+ times, on one data directory.
+// After the last kill the store is opened again: every batch that got a 200 is present exactly once
+// (exporter-style retries of acknowledged batches included), and nothing is counted twice.
+// Real peers: the real CLI server and its real DB worker; the payloads are Claude Code's own OTLP/JSON
+// (fixture f-write-edit-bash-json) with session and request ids made unique per batch.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { DurableStore } from '../../src/core/store/durableStore';
+import { loadSqlJs } from '../../src/core/store/ledgerDb';
+
+const ROOT = path.resolve(__dirname, '../..');
+const CLI = path.join(ROOT, 'dist/cli.js');
+const FIXTURE = path.join(ROOT, 'test/fixtures/claude-code-otlp/f-write-edit-bash-json/logs-001.json');
+const CYCLES = 22;
+const REQUESTS_PER_BATCH = 4; // api_request events in the fixture payload
+const COST_PER_BATCH = 0.05504;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+function batchBody(template: string, sessionId: string, k: number): Buffer {
+  return Buffer.from(template.split(sessionId).join(`crash-session-${String(k).padStart(4, '0')}`).split('req_fake').join(`req_b${k}_`));
+}
+
+function post(port: number, body: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: '/v1/logs', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function startServer(port: number, dataDir: string): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--data', dataDir, '--token', 'crash-test-token'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('listening on')) resolve(child);
+    });
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => reject(new Error(`serve exited early (${code}): ${err}`)));
+  });
+}
+
+test(`SIGKILL mid-ingest ${CYCLES} times: every acknowledged batch is present exactly once`, { timeout: 240_000 }, async () => {
+  assert.ok(existsSync(CLI), 'dist/cli.js is missing: run `node esbuild.mjs` first');
+  const template = readFileSync(FIXTURE, 'utf8');
+  const sessionId = /"session\.id","value":\{"stringValue":"([^"]+)"/.exec(template.replace(/\s/g, ''))![1];
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'ledger-crash-'));
+  const port = await freePort();
+  const acked = new Set<number>();
+  let next = 0;
+  let killedInFlight = 0;
+  for (let cycle = 0; cycle < CYCLES; cycle++) {
+    const child = await startServer(port, dataDir);
+    const exited = new Promise((r) => child.once('exit', r));
+    // A few acknowledged batches, plus a retry of an earlier acknowledged one (exporter retry).
+    const n = 1 + (cycle % 4);
+    for (let i = 0; i < n; i++) {
+      const k = next++;
+      if ((await post(port, batchBody(template, sessionId, k))) === 200) acked.add(k);
+    }
+    if (acked.size > 2) assert.equal(await post(port, batchBody(template, sessionId, [...acked][cycle % acked.size])), 200);
+    // Kill while more requests are in flight: some may be journaled but never acknowledged.
+    const inflight = [0, 1, 2].map(() => {
+      const k = next++;
+      return post(port, batchBody(template, sessionId, k)).then(
+        (status) => (status === 200 ? acked.add(k) : undefined),
+        () => undefined,
+      );
+    });
+    await new Promise((r) => setTimeout(r, cycle % 3)); // 0-2 ms: vary where the kill lands
+    child.kill('SIGKILL');
+    await exited;
+    killedInFlight += (await Promise.all(inflight)).length;
+  }
+  assert.ok(acked.size >= CYCLES, `acknowledged ${acked.size} batches`);
+
+  // Open the data directory as the next start would (stale lock taken over, journal replayed).
+  const SQL = await loadSqlJs(path.join(ROOT, 'dist/sql-wasm.wasm'));
+  const logs: string[] = [];
+  const store = DurableStore.open(SQL, { dataDir, log: (l, m) => logs.push(`${l} ${m}`) });
+  try {
+    const sessions = store.query('sessions', { range: { key: 'all' }, limit: 500 }).sessions;
+    const byId = new Map(sessions.map((s) => [s.sessionId, s]));
+    for (const k of acked) {
+      const s = byId.get(`crash-session-${String(k).padStart(4, '0')}`);
+      assert.ok(s, `acknowledged batch ${k} is missing`);
+      assert.equal(s.requests, REQUESTS_PER_BATCH, `batch ${k} counted once`);
+      assert.equal(s.costUsd.toFixed(9), COST_PER_BATCH.toFixed(9));
+    }
+    // Unacknowledged batches may be present (journaled before the kill), but never twice.
+    for (const s of sessions) assert.equal(s.requests, REQUESTS_PER_BATCH, s.sessionId);
+    const sum = store.query('summary', { range: { key: 'all' } });
+    assert.equal(sum.requests, sessions.length * REQUESTS_PER_BATCH);
+    assert.equal(sum.costUsd.toFixed(9), (sessions.length * COST_PER_BATCH).toFixed(9));
+    process.stdout.write(`# ${CYCLES} kills, ${acked.size} batches acknowledged, ${sessions.length} present, ${killedInFlight} requests in flight at kills\n`);
+  } finally {
+    store.close();
+  }
+});
