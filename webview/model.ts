@@ -230,7 +230,7 @@ export const SESSION_COLUMNS: Column<SessionRowDto>[] = [
 
 /** Server-side sort key for a column, when the store can sort by it (so the top N is the right N). */
 export function serverSortFor(key: string): 'start' | 'cost' | 'requests' | 'duration' | undefined {
-  return key === 'start' || key === 'cost' || key === 'requests' ? key : key === 'duration' ? 'duration' : undefined;
+  return key === 'start' || key === 'cost' || key === 'requests' || key === 'duration' ? key : undefined;
 }
 
 export const FILE_COLUMNS: Column<DashboardFileDto>[] = [
@@ -345,7 +345,7 @@ export interface TimelineItem {
   detail: string;
   /** ok | failed | rejected | pending | error: drives the marker colour and its text. */
   status: 'ok' | 'failed' | 'rejected' | 'pending' | 'error';
-  /** A file the item touched (tools), clickable. */
+  /** A file the item touched (tools), drawn as a link before `detail`. */
   filePath: string | null;
 }
 
@@ -384,7 +384,8 @@ export function timelineItems(p: TimelinePromptDto): TimelineItem[] {
       clock: formatClock(t.time),
       title: toolLabel(t.tool),
       detail: [
-        t.filePath ?? t.command ?? '',
+        // The file is drawn apart (a link), so it is not repeated here.
+        t.filePath ? '' : (t.command ?? ''),
         t.decision ? `${t.decision} by ${sourceLabel(t.decisionSource ?? 'unknown')}` : '',
         t.durationMs !== null ? formatMs(t.durationMs) : '',
         t.linesAdded !== null || t.linesRemoved !== null ? `+${t.linesAdded ?? 0} −${t.linesRemoved ?? 0}` : '',

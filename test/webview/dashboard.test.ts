@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // The dashboard bundle (dist/webview/main.js + main.css, built by `node esbuild.mjs`) in real Debian
 // Chromium via playwright-core, against a fake host that speaks the real protocol (fakeHost.ts) with
 // fixture DTOs. The page and its CSP header come from src/host/dashboardHtml.ts, as in VS Code.

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // Browser-side fake of the VS Code webview host, bundled by the test into an inline script that runs
 // before the dashboard bundle. Mocked because a real VS Code cannot run inside this test (the e2e
 // suite covers the real host); it speaks the real protocol of src/protocol/messages.ts and answers from

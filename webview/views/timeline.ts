@@ -7,6 +7,8 @@ import { sessionTitle, timeSplit, timelineItems, waterfallBars } from '../model'
 import { openFile, request } from '../host';
 import type { ViewContext } from './context';
 
+const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+
 function waterfall(p: TimelinePromptDto, index: number): HTMLElement | null {
   const bars = waterfallBars(p.waterfall);
   if (bars.length === 0) return null;
@@ -37,7 +39,7 @@ function promptSection(p: TimelinePromptDto, i: number): HTMLElement {
   return h(
     'section',
     { class: 'prompt', 'aria-labelledby': `prompt-${i}`, 'data-testid': 'prompt' },
-    h('h3', { id: `prompt-${i}` }, `Prompt ${i + 1} · ${formatClock(p.time)} · ${formatUsd(p.costUsd)} · ${p.requests.length} request${p.requests.length === 1 ? '' : 's'}`),
+    h('h3', { id: `prompt-${i}` }, `Prompt ${i + 1} · ${formatClock(p.time)} · ${formatUsd(p.costUsd)} · ${plural(p.requests.length, 'request')}`),
     p.promptText !== null
       ? h('blockquote', { class: 'prompt-text' }, p.promptText)
       : h('p', { class: 'muted' }, p.promptLength !== null ? `Prompt of ${formatCount(p.promptLength)} characters (text not captured).` : 'Prompt text not captured.'),
@@ -57,12 +59,17 @@ function promptSection(p: TimelinePromptDto, i: number): HTMLElement {
           'li',
           { class: `item item-${it.kind} st-${it.status}` },
           h('span', { class: 'item-time' }, it.clock),
-          h('span', { class: 'item-kind' }, it.kind === 'request' ? 'request' : it.kind === 'tool' ? 'tool' : 'error'),
-          h('span', { class: 'item-title' }, it.title),
-          h('span', { class: 'item-status' }, it.status === 'ok' ? '' : it.status),
-          it.filePath
-            ? h('button', { class: 'link item-detail', type: 'button', 'data-path': it.filePath, 'aria-label': `Open ${it.filePath}`, onclick: () => openFile(it.filePath!) }, it.detail)
-            : h('span', { class: 'item-detail' }, it.detail),
+          h('span', { class: 'item-kind' }, it.kind),
+          h('span', { class: 'item-title' }, it.title, it.status === 'ok' ? null : h('span', { class: 'item-status' }, ` ${it.status}`)),
+          h(
+            'span',
+            { class: 'item-detail' },
+            it.filePath
+              ? h('button', { class: 'link', type: 'button', 'data-path': it.filePath, title: it.filePath, 'aria-label': `Open ${it.filePath}`, onclick: () => openFile(it.filePath!) }, it.filePath)
+              : null,
+            it.filePath && it.detail ? ' · ' : null,
+            it.detail,
+          ),
         ),
       ),
     ),
@@ -87,7 +94,7 @@ export async function renderTimeline(root: HTMLElement, ctx: ViewContext, sessio
       h(
         'p',
         { class: 'muted' },
-        `${formatUsd(s.costUsd)} · ${s.requests} requests · ${s.prompts} prompts · ${formatMs(s.durationMs)} · ${s.models.map(shortModel).join(', ')} · +${s.linesAdded} −${s.linesRemoved} lines · ${s.accepts} accepted / ${s.rejects} rejected`,
+        `${formatUsd(s.costUsd)} · ${plural(s.requests, 'request')} · ${plural(s.prompts, 'prompt')} · ${formatMs(s.durationMs)} · ${s.models.map(shortModel).join(', ')} · +${s.linesAdded} −${s.linesRemoved} lines · ${s.accepts} accepted / ${s.rejects} rejected`,
       ),
     ),
     ...t.prompts.map(promptSection),
