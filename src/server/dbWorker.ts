@@ -2,6 +2,7 @@
 // main thread never runs SQL. Requests are handled one at a time in arrival order (the store is
 // synchronous), so an ingest's reply means its frame is on disk and applied.
 import path from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import { DurableStore } from '../core/store/durableStore';
 import { loadSqlJs } from '../core/store/ledgerDb';
@@ -62,6 +63,11 @@ async function handle(m: HostToWorker): Promise<{ result: unknown; transfer?: Ar
       return { result: null };
     case 'prune':
       return { result: await need().pruneSoon() };
+    case 'stats': {
+      // Memory of this worker's isolate (sql.js's wasm memory and MEMFS file are in it), for the bench.
+      const h = getHeapStatistics();
+      return { result: { heapUsedBytes: h.used_heap_size, externalBytes: h.external_memory, dbBytes: need().sizeBytes(), journalBytes: need().journalBytes } };
+    }
     case 'close':
       store?.close();
       store = undefined;

@@ -200,6 +200,11 @@ export class StoreClient implements QueryApi {
     return this.call('prune', {}) as Promise<number>;
   }
 
+  /** Worker memory and database size (bench, diagnostics). */
+  stats(): Promise<{ heapUsedBytes: number; externalBytes: number; dbBytes: number; journalBytes: number }> {
+    return this.call('stats', {}) as never;
+  }
+
   /** Final snapshot, release the lock, terminate the worker. Safe to call twice. */
   close(): Promise<void> {
     if (!this.closing) {

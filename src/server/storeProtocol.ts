@@ -23,6 +23,7 @@ export type HostToWorker = { id: number } & (
   | { op: 'snapshotNow' }
   | { op: 'clearAll' }
   | { op: 'prune' }
+  | { op: 'stats' }
   | { op: 'close' }
 );
 

@@ -201,6 +201,10 @@ export class DurableStore {
     return this.db.dataVersion;
   }
 
+  sizeBytes(): number {
+    return this.db.sizeBytes();
+  }
+
   get journalBytes(): number {
     return this.journal.bytes;
   }
