@@ -255,9 +255,10 @@ export function registerDashboard(context: vscode.ExtensionContext, deps: Dashbo
         if (!timer) timer = setTimeout(flushChanged, limits.changedThrottleMs);
       }),
       panel.onDidChangeViewState(() => {
-        // The page is rebuilt when shown (no retained context) and then says ready again; a visible
-        // page that missed "changed" while hidden in a split gets it now.
-        if (panel.visible && dirty && ready) flushChanged();
+        // Without retained context a hidden page is torn down and rebuilt when shown; it then says
+        // ready again and fetches everything, so nothing missed while hidden needs replaying.
+        if (!panel.visible) ready = false;
+        else if (dirty && ready) flushChanged();
       }),
     );
     panel.onDidDispose(() => {

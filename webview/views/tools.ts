@@ -15,6 +15,8 @@ export async function renderTools(root: HTMLElement, ctx: ViewContext): Promise<
     h('h2', { class: 'visually-hidden' }, 'Tools and errors'),
     simpleTable(t.caption, t.head, t.rows, t.align, 'tools-table'),
     h('section', { class: 'tiles', 'aria-label': 'API errors' }, tile('errors-total', 'API errors', errors.total), tile('errors-exhausted', 'Retries exhausted', errors.retriesExhausted), tile('errors-refusals', 'Refusals', errors.refusals)),
-    h('div', { class: 'tables' }, simpleTable(byStatus.caption, byStatus.head, byStatus.rows, byStatus.align, 'errors-status'), simpleTable(recent.caption, recent.head, recent.rows, recent.align, 'errors-recent')),
+    h('div', { class: 'tables' }, simpleTable(byStatus.caption, byStatus.head, byStatus.rows, byStatus.align, 'errors-status')),
+    // Full width: six columns with a free-text message do not fit a grid cell.
+    simpleTable(recent.caption, recent.head, recent.rows, recent.align, 'errors-recent'),
   );
 }
