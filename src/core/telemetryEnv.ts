@@ -39,6 +39,7 @@ export const OUR_ENV_KEYS = [
   'OTEL_LOG_USER_PROMPTS',
   'OTEL_RESOURCE_ATTRIBUTES',
   'CLAUDE_LEDGER_TOKEN',
+  'CLAUDE_LEDGER_MCP_URL',
 ] as const;
 
 export type OurEnvKey = (typeof OUR_ENV_KEYS)[number];
@@ -64,6 +65,9 @@ export function telemetryEnv(o: TelemetryEnvOptions): Partial<Record<OurEnvKey, 
   const attrs = mergeResourceAttributes(o.existingResourceAttributes, o.repoName);
   if (attrs !== undefined) env.OTEL_RESOURCE_ATTRIBUTES = attrs;
   env.CLAUDE_LEDGER_TOKEN = o.token;
+  // The user-scope MCP registration (src/core/connectClaudeCode.ts) reads ${CLAUDE_LEDGER_MCP_URL:-…},
+  // so a port change reaches Claude Code's MCP config without re-registering.
+  env.CLAUDE_LEDGER_MCP_URL = `http://127.0.0.1:${o.port}/mcp`;
   return env;
 }
 

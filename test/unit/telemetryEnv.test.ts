@@ -20,6 +20,7 @@ test('env block: telemetry on, three OTLP exporters, protobuf, loopback endpoint
     OTEL_LOG_TOOL_DETAILS: '1',
     OTEL_RESOURCE_ATTRIBUTES: 'repo.name=acme-web',
     CLAUDE_LEDGER_TOKEN: 'a'.repeat(64),
+    CLAUDE_LEDGER_MCP_URL: 'http://127.0.0.1:5123/mcp',
   });
 });
 
