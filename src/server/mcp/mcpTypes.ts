@@ -18,7 +18,8 @@ export interface McpAuditEntry {
 /** What the store describes for `describe_schema` (tables, columns, their meaning, example queries). */
 export interface SchemaDescription {
   tables: { name: string; meaning?: string; columns: { name: string; type?: string; meaning?: string }[] }[];
-  examples?: { question: string; sql: string }[];
+  /** Example queries: SQL strings, or a question with its SQL. */
+  examples?: (string | { question: string; sql: string })[];
   [key: string]: unknown;
 }
 

@@ -164,9 +164,9 @@ export class SqlRunner {
       const bytes = await this.o.exportReplica();
       const msg: ToSqlWorker = { type: 'load', version, bytes, redactColumnPatterns: this.o.redactColumnPatterns };
       const loaded = this.next(live, this.o.loadTimeoutMs, () => new SqlToolError('loading the replica timed out', 'timeout'));
-      // Transfer when the bytes own their buffer; a view into a larger buffer is copied instead.
-      const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-      live.worker.postMessage(msg, own ? [bytes.buffer as ArrayBuffer] : []);
+      // Cloned, never transferred: the store caches these bytes (StoreClient.exportReplica) and a
+      // transfer would detach its cache.
+      live.worker.postMessage(msg);
       const m = await loaded;
       if (m.type === 'loadError') throw new SqlToolError(`the replica could not be loaded: ${m.message}`, 'worker');
       if (m.type !== 'loaded') throw new SqlToolError(`the SQL worker sent ${m.type} while loading`, 'worker');

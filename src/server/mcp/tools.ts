@@ -458,17 +458,18 @@ const describeSchema: ToolDef = {
         columns: z.array(z.object({ name: z.string(), type: z.string().optional(), meaning: z.string().optional() })),
       }),
     ),
-    examples: z.array(z.object({ question: z.string(), sql: z.string() })).optional(),
+    /** Example SQL for query_sql (a `-- question` comment line first when the store gives one). */
+    examples: z.array(z.string()),
   },
   async run(_args, { store }) {
     const d = await store.describeSchema();
     const lines = d.tables.map((t) => `${t.name}(${t.columns.map((c) => c.name).join(', ')})${t.meaning ? `: ${t.meaning}` : ''}`);
-    const examples = (d.examples ?? []).map((e) => `-- ${e.question}\n${e.sql}`);
+    const examples = (d.examples ?? []).map((e) => (typeof e === 'string' ? e : `-- ${e.question}\n${e.sql}`));
     const text =
       `Ledger schema (SQLite; times are epoch ms; costs in USD). query_sql runs one read-only SELECT/WITH on a replica, max 1,000 rows.\n` +
       `${lines.join('\n')}` +
       (examples.length ? `\nExamples:\n${examples.join('\n')}` : '');
-    return { structured: { ...d }, text, rows: d.tables.length };
+    return { structured: { tables: d.tables, examples }, text, rows: d.tables.length };
   },
 };
 
