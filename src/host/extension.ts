@@ -13,6 +13,7 @@ import { tagged } from '../core/log';
 import type { LedgerSettings } from '../core/settings';
 import { ensureTokenFile } from '../server/serveCommand';
 import { copyShellSetup, removeSetup, setupEverywhere } from './claudeSettingsCommands';
+import { registerDashboard } from './dashboardPanel';
 import { configImpact, readConfig, updatePort } from './config';
 import { exportCsvCommand } from './exportCsv';
 import { Leadership } from './leadership';
@@ -130,13 +131,14 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
   );
 
-  // TODO(lead): wire the dashboard when src/host/dashboardPanel.ts lands:
-  //   const dashboard = registerDashboard(context, { api: { query: (m, p) => requireLeadership().query(m, p) },
-  //     onDidChange: (fn) => dataChanged.event(fn), log: tagged(log, 'dashboard'), workspaceFolders: vscode.workspace.workspaceFolders });
-  //   and make openDashboard call dashboard.open().
-  const openDashboard = (): void => {
-    void vscode.window.showInformationMessage('Claude Code Ledger: the dashboard is not wired in this build yet.');
-  };
+  const dashboard = registerDashboard(context, {
+    api: { query: (m, p) => requireLeadership().query(m, p) },
+    onDidChange: (fn) => dataChanged.event(() => fn()),
+    log,
+    workspaceFolders: () => vscode.workspace.workspaceFolders,
+    budgets: () => ({ dailyUsd: settings.budgetDailyUsd || null, monthlyUsd: settings.budgetMonthlyUsd || null }),
+  });
+  const openDashboard = (): void => dashboard.open();
   // TODO(lead): wire MCP when src/host/mcpProvider.ts lands:
   //   registerMcp(context, { getEndpoint: () => (settings.mcpEnabled ? leadership?.endpoint() : undefined),
   //     onDidChangeEndpoint: endpointChanged.event, log: tagged(log, 'mcp') });
