@@ -32,7 +32,7 @@ const targets = [
     platform: 'browser',
     format: 'esm',
     target: 'es2022',
-    sourcemap: production ? false : 'inline',
+    sourcemap: !production,
     minify: true,
     entryPoints: ['webview/main.ts'],
     outdir: 'dist/webview',

@@ -13,7 +13,7 @@ import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zli
 import type { Logger } from '../core/log';
 import { tagged } from '../core/log';
 import type { Signal } from '../core/otlp/records';
-import { encodeResponse, encodeStatus, OtlpDecodeError, type Encoding } from '../core/otlp/decode';
+import { encodeResponse, encodeStatus, OtlpDecodeError, type Encoding } from '../core/otlp/responses';
 import type { QueryApi, QueryName, RangeSpec } from '../protocol/dto';
 
 /** Every bound of the receiver, with its reason. */

@@ -6,12 +6,9 @@ import * as protobuf from 'protobufjs';
 import type { Signal } from './records';
 import { otlpTypes } from './otlpSchema';
 
-export type Encoding = 'protobuf' | 'json';
+import { OtlpDecodeError, type Encoding } from './responses';
 
-/** The body could not be decoded; the message says what is wrong (sent back with HTTP 400). */
-export class OtlpDecodeError extends Error {
-  override name = 'OtlpDecodeError';
-}
+export { OtlpDecodeError, encodeResponse, encodeStatus, type Encoding } from './responses';
 
 /** Nesting bound for AnyValue arrays / kvlists (and the wire walk), against stack exhaustion. */
 export const MAX_NESTING = 32;
@@ -118,32 +115,4 @@ function decodeJson(signal: Signal, body: Uint8Array): DecodedRequest {
   }
   if (!Array.isArray(list)) throw new OtlpDecodeError(`"${key}" must be an array`);
   return { [key]: list };
-}
-
-/** Encodes the Export*ServiceResponse (empty, or with partial_success) in the request's encoding. */
-export function encodeResponse(
-  signal: Signal,
-  encoding: Encoding,
-  rejected: number,
-  message?: string,
-): { body: Buffer; contentType: string } {
-  const countKey = signal === 'logs' ? 'rejectedLogRecords' : signal === 'metrics' ? 'rejectedDataPoints' : 'rejectedSpans';
-  const payload: Record<string, unknown> =
-    rejected > 0 || message ? { partialSuccess: { [countKey]: rejected, errorMessage: message ?? '' } } : {};
-  if (encoding === 'json') {
-    // proto3 JSON mapping: int64 as a string.
-    const json = rejected > 0 || message ? { partialSuccess: { [countKey]: String(rejected), errorMessage: message ?? '' } } : {};
-    return { body: Buffer.from(JSON.stringify(json)), contentType: 'application/json' };
-  }
-  const t = otlpTypes();
-  const type = signal === 'logs' ? t.logsResponse : signal === 'metrics' ? t.metricsResponse : t.traceResponse;
-  const bytes = type.encode(type.fromObject(payload)).finish();
-  return { body: Buffer.from(bytes), contentType: 'application/x-protobuf' };
-}
-
-/** google.rpc.Status body for OTLP/HTTP error responses (code 3 = INVALID_ARGUMENT etc.). */
-export function encodeStatus(encoding: Encoding, code: number, message: string): { body: Buffer; contentType: string } {
-  if (encoding === 'json') return { body: Buffer.from(JSON.stringify({ code, message })), contentType: 'application/json' };
-  const t = otlpTypes().rpcStatus;
-  return { body: Buffer.from(t.encode(t.fromObject({ code, message })).finish()), contentType: 'application/x-protobuf' };
 }
