@@ -98,3 +98,28 @@ export function commandLine(argv: readonly string[], shell: ShellKind, executabl
   };
   return [executable, ...argv].map(quote).join(' ');
 }
+
+/** The claude invocations (argv lists, in order) that bring a registration in `state` to current. */
+export function connectPlan(state: RegistrationState, port: number): string[][] {
+  switch (state) {
+    case 'current':
+      return [];
+    case 'absent':
+      return [connectArgv(port)];
+    case 'outdated':
+      return [removeArgv(), connectArgv(port)];
+  }
+}
+
+/** Which shell a terminal runs, from its executable path (vscode.env.shell). */
+export function shellKindOf(shellPath: string): ShellKind {
+  const base = shellPath.replace(/\\/g, '/').split('/').pop()?.toLowerCase() ?? '';
+  if (base.startsWith('pwsh') || base.startsWith('powershell')) return 'powershell';
+  if (base === 'cmd.exe' || base === 'cmd') return 'cmd';
+  return 'posix';
+}
+
+/** One line running the plan in a terminal (the fallback when `claude` is not on the host's PATH). */
+export function planCommandLine(plan: readonly string[][], shell: ShellKind): string {
+  return plan.map((argv) => commandLine(argv, shell)).join(shell === 'cmd' ? ' & ' : '; ');
+}

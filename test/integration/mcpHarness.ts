@@ -57,7 +57,7 @@ export function fixturePayloads(): FixturePayload[] {
     const dir = join(FIXTURES, scenario);
     for (const line of readFileSync(join(dir, 'index.jsonl'), 'utf8').split('\n').filter(Boolean)) {
       const e = JSON.parse(line) as { file: string; signal: Signal; content_type: string; content_encoding: string | null };
-      let body = readFileSync(join(dir, e.file));
+      let body: Buffer = readFileSync(join(dir, e.file));
       if (e.content_encoding === 'gzip') body = gunzipSync(body);
       out.push({
         scenario,

@@ -320,7 +320,7 @@ describe('query_sql refuses what is not one read-only SELECT', () => {
 
 describe('HTTP guards', () => {
   test('401 without or with a wrong token, with WWW-Authenticate', async () => {
-    for (const headers of [{}, { Authorization: 'Bearer wrong' }, { Authorization: TOKEN }]) {
+    for (const headers of [{}, { Authorization: 'Bearer wrong' }, { Authorization: TOKEN }] as Record<string, string>[]) {
       const r = await rawRequest(server.port, { headers: { ...MCP_ACCEPT, ...headers }, body: initializeBody() });
       assert.equal(r.status, 401, JSON.stringify(headers));
       assert.match(String(r.headers['www-authenticate']), /^Bearer/);

@@ -45,3 +45,15 @@ test('recognises the CLI message for a missing registration', () => {
   assert.equal(isNotRegisteredMessage('No MCP server named "claude-ledger" in user scope'), true);
   assert.equal(isNotRegisteredMessage('permission denied'), false);
 });
+
+test('connectPlan: nothing when current, add when absent, remove then add when outdated', async () => {
+  const { connectPlan, removeArgv, shellKindOf, planCommandLine } = await import('../../src/core/connectClaudeCode');
+  assert.deepEqual(connectPlan('current', 4318), []);
+  assert.deepEqual(connectPlan('absent', 4318), [connectArgv(4318)]);
+  assert.deepEqual(connectPlan('outdated', 4318), [removeArgv(), connectArgv(4318)]);
+  assert.equal(shellKindOf('/bin/bash'), 'posix');
+  assert.equal(shellKindOf('C:\\Program Files\\PowerShell\\7\\pwsh.exe'), 'powershell');
+  assert.equal(shellKindOf('C:\\Windows\\System32\\cmd.exe'), 'cmd');
+  assert.match(planCommandLine(connectPlan('outdated', 1), 'posix'), /^claude mcp remove claude-ledger --scope user; claude mcp add /);
+  assert.match(planCommandLine(connectPlan('outdated', 1), 'cmd'), / & claude mcp add /);
+});
