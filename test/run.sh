@@ -16,9 +16,14 @@ shopt -s nullglob globstar
 unit=(test/unit/**/*.test.ts)
 slow=(test/integration/**/*.test.ts test/webview/**/*.test.ts test/e2e/**/*.test.ts)
 
-if [ "${#slow[@]}" -gt 0 ] && ls test/webview/*.test.ts test/e2e/*.test.ts >/dev/null 2>&1; then
-  echo "== browser prerequisites"
+# Prerequisites are installed, never skipped: a missing one fails the run with a message naming it.
+if compgen -G "test/webview/*.test.ts" >/dev/null; then
+  echo "== browser prerequisites (Debian chromium)"
   bash test/support/installBrowserDeps.sh
+fi
+if compgen -G "test/e2e/*.test.ts" >/dev/null; then
+  echo "== VS Code prerequisites (code-server 4.139.1, Node 24 for it only)"
+  bash test/e2e/install.sh
 fi
 
 echo "== unit tests (${#unit[@]} files)"
