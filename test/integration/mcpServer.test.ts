@@ -113,7 +113,9 @@ describe('tools on fixture data match the store', () => {
     assert.equal(r.isError, undefined, text(r));
     const truth = await store.query('summary', { range: { key: 'all' } });
     assert.ok(truth.costUsd > 0 && truth.requests > 0, 'the fixtures hold spend');
-    assert.deepEqual(r.structuredContent, json(truth));
+    const { pricingNote, ...rest } = r.structuredContent as { pricingNote: string };
+    assert.deepEqual(rest, json(truth));
+    assert.match(pricingNote, /cheap, not free/);
     assert.ok(text(r).includes(`$${truth.costUsd.toFixed(2)}`), text(r));
     assert.match(text(r), /cache reads are billed at about 0\.1x the input price \(cheap, not free\)/);
   });

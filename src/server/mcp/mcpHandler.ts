@@ -19,7 +19,7 @@ import {
   type McpRuntimeOptions,
 } from './mcpTypes';
 import { RateLimiter } from './rateLimit';
-import { defaultWasmPath, SqlRunner, SqlToolError } from './sqlRunner';
+import { SqlRunner, SqlToolError } from './sqlRunner';
 import { TOOLS, ToolInputError, type ToolContext, type ToolDef } from './tools';
 
 /** Shown to the model on initialize. */
@@ -125,7 +125,6 @@ export function createMcpHandler(o: McpHandlerOptions): McpHandler {
   const workerPath = runtime.sqlWorkerPath ?? path.join(__dirname, 'sqlWorker.js');
   const sql = new SqlRunner({
     workerPath,
-    wasmPath: defaultWasmPath(path.dirname(workerPath)),
     timeoutMs: runtime.sqlTimeoutMs,
     loadTimeoutMs: Math.max(30_000, runtime.sqlTimeoutMs),
     maxQueued: runtime.sqlMaxQueued,

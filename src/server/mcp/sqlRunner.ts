@@ -20,7 +20,8 @@ export class SqlToolError extends Error {
 
 export interface SqlRunnerOptions {
   workerPath: string;
-  wasmPath: string;
+  /** Default: sql-wasm.wasm beside the worker, looked up when the worker starts. */
+  wasmPath?: string;
   timeoutMs: number;
   /** Loading a replica of a large DB takes longer than a query; its own bound. */
   loadTimeoutMs: number;
@@ -42,11 +43,14 @@ interface Live {
   exited: boolean;
 }
 
-/** Finds sql-wasm.wasm: next to the bundle in dist/, else in node_modules (tests from source). */
-export function defaultWasmPath(dir: string): string {
-  const beside = path.join(dir, 'sql-wasm.wasm');
-  if (existsSync(beside)) return beside;
-  return require.resolve('sql.js/dist/sql-wasm.wasm');
+/**
+ * sql-wasm.wasm sits next to the worker bundle (esbuild.mjs copies it to dist/; the tests' build does
+ * the same). The worker is always a bundle, so there is no node_modules fallback to go wrong.
+ */
+export function defaultWasmPath(workerDir: string): string {
+  const beside = path.join(workerDir, 'sql-wasm.wasm');
+  if (!existsSync(beside)) throw new Error(`sql-wasm.wasm not found next to the SQL worker (${beside})`);
+  return beside;
 }
 
 export class SqlRunner {
@@ -104,7 +108,7 @@ export class SqlRunner {
   }
 
   private spawn(): Live {
-    const data: SqlWorkerData = { wasmPath: this.o.wasmPath };
+    const data: SqlWorkerData = { wasmPath: this.o.wasmPath ?? defaultWasmPath(path.dirname(this.o.workerPath)) };
     const worker = new Worker(this.o.workerPath, { workerData: data });
     const live: Live = { worker, version: undefined, dirty: false, exited: false };
     worker.on('message', (m: FromSqlWorker) => {

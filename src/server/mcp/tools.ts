@@ -177,6 +177,8 @@ const usageSummary: ToolDef = {
     accepts: z.number(),
     rejects: z.number(),
     unpricedModels: z.array(z.string()),
+    /** Claude Code forwards structuredContent, not our text, to its model: the pricing context rides here too. */
+    pricingNote: z.string(),
   },
   async run(args, { store }) {
     const s: SummaryDto = await store.query('summary', { range: rangeSpec(args, 'today') });
@@ -189,7 +191,7 @@ const usageSummary: ToolDef = {
       (models ? `By model: ${models}. ` : '') +
       (s.unpricedModels.length ? `Unpriced models (cost unknown, not counted as $0): ${s.unpricedModels.join(', ')}. ` : '') +
       PRICING_NOTE;
-    return { structured: { ...s }, text, rows: 1 };
+    return { structured: { ...s, pricingNote: PRICING_NOTE }, text, rows: 1 };
   },
 };
 
