@@ -14,6 +14,7 @@ import type { LedgerSettings } from '../core/settings';
 import { ensureTokenFile } from '../server/serveCommand';
 import { copyShellSetup, removeSetup, setupEverywhere } from './claudeSettingsCommands';
 import { registerDashboard } from './dashboardPanel';
+import { connectClaudeCode, registerMcp } from './mcpProvider';
 import { configImpact, readConfig, updatePort } from './config';
 import { exportCsvCommand } from './exportCsv';
 import { Leadership } from './leadership';
@@ -139,13 +140,12 @@ export function activate(context: vscode.ExtensionContext): void {
     budgets: () => ({ dailyUsd: settings.budgetDailyUsd || null, monthlyUsd: settings.budgetMonthlyUsd || null }),
   });
   const openDashboard = (): void => dashboard.open();
-  // TODO(lead): wire MCP when src/host/mcpProvider.ts lands:
-  //   registerMcp(context, { getEndpoint: () => (settings.mcpEnabled ? leadership?.endpoint() : undefined),
-  //     onDidChangeEndpoint: endpointChanged.event, log: tagged(log, 'mcp') });
-  //   and make connectClaudeCode call connectClaudeCode(deps) from that file.
-  const connectClaudeCode = async (): Promise<void> => {
-    void vscode.window.showInformationMessage('Claude Code Ledger: Connect Claude Code is not wired in this build yet.');
-  };
+  // MCP: VS Code's chat finds the leader's /mcp through this provider; Claude Code in a terminal through
+  // the user-scope registration that "Connect Claude Code to MCP" writes (${CLAUDE_LEDGER_TOKEN} reference).
+  const mcpEndpoint = () => (settings.mcpEnabled ? leadership?.endpoint() : undefined);
+  registerMcp(context, { getEndpoint: mcpEndpoint, onDidChangeEndpoint: endpointChanged.event, log: tagged(log, 'mcp') });
+  const connectClaude = (): Promise<void> =>
+    connectClaudeCode({ getEndpoint: mcpEndpoint, log: tagged(log, 'mcp'), terminalEnvEnabled: () => settings.terminalEnvEnabled });
 
   const setupDeps = { log: tagged(log, 'setup'), getSettings: () => settings, port: () => settings.port, get token() {
     if (token === undefined) throw new Error('Claude Code Ledger is still starting');
@@ -169,7 +169,7 @@ export function activate(context: vscode.ExtensionContext): void {
     command('claudeLedger.setupEverywhere', () => setupEverywhere(setupDeps)),
     command('claudeLedger.removeSetup', () => removeSetup(setupDeps)),
     command('claudeLedger.copyShellSetup', () => copyShellSetup(setupDeps)),
-    command('claudeLedger.connectClaudeCode', connectClaudeCode),
+    command('claudeLedger.connectClaudeCode', connectClaude),
     vscode.commands.registerCommand('claudeLedger.showLog', () => channel.show()),
     command('claudeLedger.restartReceiver', () => {
       log.info('restart requested');

@@ -15,6 +15,7 @@ import { tagged } from '../core/log';
 import type { Signal } from '../core/otlp/records';
 import { encodeResponse, encodeStatus, OtlpDecodeError, type Encoding } from '../core/otlp/responses';
 import type { QueryApi, QueryName, RangeSpec } from '../protocol/dto';
+import type { McpHandler, McpModule, McpRuntimeOptions, McpStore } from './mcp/mcpTypes';
 
 /** Every bound of the receiver, with its reason. */
 export interface ReceiverLimits {
@@ -48,25 +49,10 @@ export interface IngestResult {
 }
 
 /** What the server needs from the store (StoreClient satisfies it). */
-export interface LedgerStore extends QueryApi {
+export interface LedgerStore extends QueryApi, McpStore {
   ingest(signal: Signal, encoding: Encoding, body: Uint8Array): Promise<IngestResult>;
   onDidChange(fn: (dataVersion: number) => void): () => void;
   rows?(dataset: string, range: RangeSpec, pageSize?: number): AsyncIterable<Record<string, string | number | null>[]>;
-}
-
-export interface McpHandler {
-  handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
-  close(): Promise<void>;
-}
-
-export interface McpModule {
-  createMcpHandler(o: {
-    store: LedgerStore;
-    token: string;
-    port: number;
-    log: Logger;
-    runtime: Record<string, unknown>;
-  }): McpHandler;
 }
 
 export interface LedgerServerOptions {
@@ -79,7 +65,7 @@ export interface LedgerServerOptions {
   /** Loads the MCP module on the first /mcp request; default requires dist/mcp.js next to this bundle. */
   loadMcp?: () => Promise<McpModule>;
   /** Passed through to createMcpHandler (privacy flags, rate limit, budgets, SQL worker path). */
-  mcp?: Record<string, unknown> & { enabled?: boolean };
+  mcp?: Partial<McpRuntimeOptions> & { enabled?: boolean };
   /** Reported by /api/health. */
   version?: string;
 }
@@ -177,7 +163,8 @@ export async function startLedgerServer(o: LedgerServerOptions): Promise<LedgerS
     const started = Date.now();
     const mod = o.loadMcp ? await o.loadMcp() : (require(path.join(__dirname, 'mcp.js')) as McpModule);
     log.info(`MCP module loaded in ${Date.now() - started} ms`);
-    return mod.createMcpHandler({ store: o.store, token: o.token, port, log: o.log, runtime: o.mcp ?? {} });
+    const { enabled: _enabled, ...runtime } = o.mcp ?? {};
+    return mod.createMcpHandler({ store: o.store, token: o.token, port, log: o.log, runtime });
   };
 
   const ingest = async (signal: Signal, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {

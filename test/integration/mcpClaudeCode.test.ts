@@ -17,7 +17,8 @@ import {
   registrationState,
 } from '../../src/core/connectClaudeCode';
 import { memoryLogger } from '../../src/core/log';
-import { startLedgerServer, type LedgerServer, type McpModule as ServerMcpModule } from '../../src/server/httpServer';
+import { startLedgerServer, type LedgerServer } from '../../src/server/httpServer';
+import type { McpModule as ServerMcpModule } from '../../src/server/mcp/mcpTypes';
 import * as mcpModule from '../../src/server/mcp/mcpHandler';
 import { StoreClient } from '../../src/server/storeClient';
 import { baseEnv, CLAUDE_BIN, makeScratch, runClaude } from '../support/claudeRunner';

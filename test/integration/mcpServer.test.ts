@@ -10,7 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { memoryLogger } from '../../src/core/log';
-import { startLedgerServer, type LedgerServer, type McpModule as ServerMcpModule } from '../../src/server/httpServer';
+import { startLedgerServer, type LedgerServer } from '../../src/server/httpServer';
+import type { McpModule as ServerMcpModule } from '../../src/server/mcp/mcpTypes';
 import * as mcpModule from '../../src/server/mcp/mcpHandler';
 import { StoreClient } from '../../src/server/storeClient';
 import {
