@@ -64,7 +64,6 @@ export const STABLE_USER_SETTINGS: Record<string, unknown> = {
   'extensions.autoUpdate': false,
   'update.mode': 'none',
   'security.workspace.trust.enabled': false,
-  'chat.disableAIFeatures': true,
   'git.enabled': false,
   'window.restoreWindows': 'none',
 };
@@ -275,6 +274,8 @@ export interface StartOptions {
   userSettings?: Record<string, unknown>;
   /** Extra environment for code-server, hence for the extension host and every terminal. */
   env?: Record<string, string>;
+  /** More code-server flags, e.g. ['--reconnection-grace-time', '5']. */
+  extraArgs?: string[];
   /** Reuse an existing profile (user-data + extensions) instead of a fresh one: for a restart. */
   profileDir?: string;
   limits?: Partial<HarnessLimits>;
@@ -340,7 +341,7 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
   const child = spawn(
     CODE_SERVER_BIN,
     [...dirs, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check',
-      '--disable-workspace-trust', '--disable-getting-started-override', opts.workspace],
+      '--disable-workspace-trust', '--disable-getting-started-override', ...(opts.extraArgs ?? []), opts.workspace],
     // detached: its own process group, so stopAll() can signal the group as well as each recorded PID.
     { env, detached: true, stdio: ['ignore', logFd, logFd] },
   );
@@ -459,6 +460,50 @@ export async function statusBarText(page: Page, id: string, limits: Partial<Harn
   const item = statusBarItem(page, id);
   await item.waitFor({ state: 'attached', timeout: l.statusBarItemMs });
   return (await item.innerText()).replace(/\u00a0/g, ' ').trim();
+}
+
+/** The status bar item's hover (its tooltip, Markdown rendered), read by hovering it. */
+export async function statusBarTooltip(page: Page, id: string, limits: Partial<HarnessLimits> = {}): Promise<string> {
+  const l = { ...DEFAULT_LIMITS, ...limits };
+  const item = statusBarItem(page, id);
+  await item.waitFor({ state: 'visible', timeout: l.statusBarItemMs });
+  await page.mouse.move(0, 0);
+  await item.hover();
+  const hover = page.locator('.workbench-hover, .monaco-hover').filter({ visible: true }).last();
+  await hover.waitFor({ state: 'visible', timeout: l.paletteMs });
+  const text = (await hover.innerText()).replace(/\u00a0/g, ' ');
+  await page.mouse.move(0, 0);
+  await page.keyboard.press('Escape');
+  return text;
+}
+
+/** In an open quick pick (e.g. from showQuickPick), picks the row whose label is `label`. */
+export async function pickQuickInput(page: Page, label: string, limits: Partial<HarnessLimits> = {}): Promise<void> {
+  const l = { ...DEFAULT_LIMITS, ...limits };
+  const widget = page.locator('.quick-input-widget');
+  await widget.waitFor({ state: 'visible', timeout: l.paletteMs });
+  const row = widget.locator('.monaco-list-row').filter({
+    has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`) }),
+  });
+  try {
+    await row.first().waitFor({ state: 'visible', timeout: l.paletteMs });
+  } catch (err) {
+    const offered = await widget.locator('.monaco-list-row').allInnerTexts().catch(() => [] as string[]);
+    throw new Error(`quick pick has no row "${label}"; rows offered: ${JSON.stringify(offered)} (${(err as Error).message.split('\n')[0]})`);
+  }
+  await row.first().click();
+}
+
+/**
+ * Answers a save dialog. code-server has no native dialogs: VS Code shows its simple file dialog, a
+ * quick input holding a path; we replace the path and press Enter.
+ */
+export async function acceptSaveDialog(page: Page, absolutePath: string, limits: Partial<HarnessLimits> = {}): Promise<void> {
+  const l = { ...DEFAULT_LIMITS, ...limits };
+  const input = page.locator('.quick-input-widget input');
+  await waitFor('the save dialog (a quick input holding a path)', async () => (await input.isVisible()) && (await input.inputValue()).startsWith('/'), l.paletteMs);
+  await input.fill(absolutePath);
+  await page.keyboard.press('Enter');
 }
 
 /** The active terminal's rendered rows (DOM renderer), with non-breaking spaces normalised. */
