@@ -27,6 +27,7 @@ import type {
 import { estimateCost } from '../pricing/estimate';
 import type { PriceOverrides } from '../pricing/priceTable';
 import { bucketOf } from '../time/range';
+import { BatchRows } from './batchRows';
 import type { SqlRunner } from './sqlRunner';
 
 /** Tools whose file_path is an edit (files view); Read/Glob paths are not edits. */
@@ -52,20 +53,35 @@ const SESSION_INCS = [
   'prompts', 'accepts', 'rejects', 'la_ev', 'lr_ev', 'la_m', 'lr_m', 'errors',
 ] as const;
 type SessionInc = Partial<Record<(typeof SESSION_INCS)[number], number>>;
-const BUMP_SESSION_SQL = `UPDATE sessions SET ${SESSION_INCS.map((c) => `${c} = ${c} + ?`).join(', ')} WHERE id = ?`;
 
 const ACT_COLS = ['prompts', 'accepts', 'rejects', 'la_ev', 'lr_ev', 'la_m', 'lr_m'] as const;
 type ActInc = Partial<Record<(typeof ACT_COLS)[number], number>>;
-const ACTIVITY_SQL = `INSERT INTO activity_rollup (bucket, session_id, records, ${ACT_COLS.join(', ')}) VALUES (?, ?, 1, ${ACT_COLS.map(() => '?').join(', ')})
-  ON CONFLICT (bucket, session_id) DO UPDATE SET records = records + 1, ${ACT_COLS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`;
 
 const USAGE_COLS = 'cost, est_cost, requests, est_requests, unpriced, input, output, cache_read, cache_creation';
 const USAGE_SET = USAGE_COLS.split(', ').map((c) => `${c} = ${c} + excluded.${c}`).join(', ');
-const USAGE_ROLLUP_SQL = `INSERT INTO usage_rollup (bucket, session_id, model_id, repo_id, user_id, qs_id, src, ${USAGE_COLS})
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT (bucket, session_id, model_id, repo_id, user_id, qs_id, src) DO UPDATE SET ${USAGE_SET}`;
-const EFF_USAGE_SQL = `INSERT INTO eff_usage (bucket, model_id, ${USAGE_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT (bucket, model_id) DO UPDATE SET ${USAGE_SET}`;
+const sums = (cols: readonly string[]) => cols.map((name) => ({ name, op: 'sum' as const }));
+
+// Hot running-total tables, accumulated per batch (batchRows.ts); the merge ops are the former
+// per-record ON CONFLICT clauses. Session columns: the touch part first (5), then the counters.
+const SESSION_SPEC = {
+  table: 'sessions',
+  keys: ['id'],
+  cols: [
+    { name: 'first_ms', op: 'min' as const }, { name: 'last_ms', op: 'max' as const },
+    { name: 'repo_id', op: 'ifZero' as const }, { name: 'user_id', op: 'ifZero' as const }, { name: 'version_id', op: 'ifZero' as const },
+    ...sums(SESSION_INCS), { name: 'loc_metric', op: 'max' as const },
+  ],
+};
+const SESSION_INC_INDEX = SESSION_INCS.map((_c, i) => 5 + i);
+const SESSION_API_EVENTS = 5; // index of api_events (first of SESSION_INCS)
+const SESSION_LOC_METRIC = 5 + SESSION_INCS.length;
+const ACTIVITY_SPEC = { table: 'activity_rollup', keys: ['bucket', 'session_id'], cols: sums(['records', ...ACT_COLS]) };
+const USAGE_SPEC = {
+  table: 'usage_rollup',
+  keys: ['bucket', 'session_id', 'model_id', 'repo_id', 'user_id', 'qs_id', 'src'],
+  cols: sums(USAGE_COLS.split(', ')),
+};
+const EFF_SPEC = { table: 'eff_usage', keys: ['bucket', 'model_id'], cols: sums(USAGE_COLS.split(', ')) };
 // Retract a session's metric usage from eff_usage when its first api_request arrives.
 const RETRACT_SQL = `INSERT INTO eff_usage (bucket, model_id, ${USAGE_COLS})
   SELECT * FROM (SELECT bucket, model_id, -SUM(cost), -SUM(est_cost), -SUM(requests), -SUM(est_requests), -SUM(unpriced),
@@ -107,17 +123,53 @@ export const DEFAULT_APPLY_OPTIONS: ApplyOptions = {
 export class Applier {
   private readonly dictCache = new Map<string, number>();
   private readonly seriesCache = new Map<string, number>();
+  private readonly sessions: BatchRows;
+  private readonly activity: BatchRows;
+  private readonly usageRows: BatchRows;
+  private readonly effRows: BatchRows;
+  /** (session, model) pairs already inserted into session_models in this batch. */
+  private readonly sessionModels = new Set<string>();
   lastEventMs = 0;
 
   constructor(
     private readonly sql: SqlRunner,
     private readonly opts: ApplyOptions = DEFAULT_APPLY_OPTIONS,
-  ) {}
+  ) {
+    this.sessions = new BatchRows(sql, SESSION_SPEC);
+    this.activity = new BatchRows(sql, ACTIVITY_SPEC);
+    this.usageRows = new BatchRows(sql, USAGE_SPEC);
+    this.effRows = new BatchRows(sql, EFF_SPEC);
+  }
 
-  /** After a rollback or clearAll the caches may name ids that no longer exist. */
+  /** Writes the batch's accumulated running totals; the caller runs this before COMMIT. */
+  flush(): void {
+    this.sessions.flush();
+    this.activity.flush();
+    this.usageRows.flush();
+    this.effRows.flush();
+    this.sessionModels.clear();
+  }
+
+  /** After a rollback or clearAll the caches may name ids (and pending rows) that no longer exist. */
   resetCaches(): void {
     this.dictCache.clear();
     this.seriesCache.clear();
+    this.sessions.discard();
+    this.activity.discard();
+    this.usageRows.discard();
+    this.effRows.discard();
+    this.sessionModels.clear();
+  }
+
+  private sessionModel(sid: number, modelId: number): void {
+    const k = `${sid}|${modelId}`;
+    if (this.sessionModels.has(k)) return;
+    this.sql.run('INSERT OR IGNORE INTO session_models (session_id, model_id) VALUES (?, ?)', [sid, modelId]);
+    this.sessionModels.add(k);
+  }
+
+  private apiEvents(sid: number): number | undefined {
+    return this.sessions.get([sid], SESSION_API_EVENTS);
   }
 
   intern(s: string | undefined | null): number {
@@ -161,26 +213,19 @@ export class Applier {
 
   private touchSession(sid: number, r: Identity, timeMs: number, act: ActInc): void {
     if (!sid) return;
-    this.sql.run(
-      `INSERT INTO sessions (id, first_ms, last_ms, repo_id, user_id, version_id) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms),
-         repo_id = CASE WHEN repo_id = 0 THEN excluded.repo_id ELSE repo_id END,
-         user_id = CASE WHEN user_id = 0 THEN excluded.user_id ELSE user_id END,
-         version_id = CASE WHEN version_id = 0 THEN excluded.version_id ELSE version_id END`,
-      [sid, timeMs, timeMs, this.intern(r.repo), this.intern(r.userId), this.intern(r.serviceVersion)],
-    );
-    this.sql.run(ACTIVITY_SQL, [bucketOf(timeMs), sid, ...ACT_COLS.map((c) => act[c] ?? 0)]);
+    this.sessions.upsert([sid], [timeMs, timeMs, this.intern(r.repo), this.intern(r.userId), this.intern(r.serviceVersion)]);
+    this.activity.upsert([bucketOf(timeMs), sid], [1, ...ACT_COLS.map((c) => act[c] ?? 0)]);
   }
 
   private bumpSession(sid: number, inc: SessionInc): void {
     if (!sid) return;
-    this.sql.run(BUMP_SESSION_SQL, [...SESSION_INCS.map((c) => inc[c] ?? 0), sid]);
+    this.sessions.add([sid], SESSION_INCS.map((c, i) => [SESSION_INC_INDEX[i], inc[c] ?? 0] as const));
   }
 
   private usage(bucket: number, sid: number, modelId: number, r: Identity, qsId: number, src: 0 | 1, u: Usage, effective: boolean): void {
     const vals = [u.cost, u.estCost, u.requests, u.estRequests, u.unpriced, u.input, u.output, u.cacheRead, u.cacheCreation];
-    this.sql.run(USAGE_ROLLUP_SQL, [bucket, sid, modelId, this.intern(r.repo), this.intern(r.userId), qsId, src, ...vals]);
-    if (effective) this.sql.run(EFF_USAGE_SQL, [bucket, modelId, ...vals]);
+    this.usageRows.upsert([bucket, sid, modelId, this.intern(r.repo), this.intern(r.userId), qsId, src], vals);
+    if (effective) this.effRows.upsert([bucket, modelId], vals);
   }
 
   // ---- events ----
@@ -237,8 +282,12 @@ export class Applier {
     );
     if (n === 0) return false;
     this.touchSession(sid, r, r.timeMs, {});
-    const s = this.sql.get<{ api_events: number }>('SELECT api_events FROM sessions WHERE id = ?', [sid]);
-    if (s && s.api_events === 0) this.sql.run(RETRACT_SQL, [sid]);
+    if (this.apiEvents(sid) === 0) {
+      // RETRACT_SQL reads usage_rollup and writes eff_usage in SQL: pending rows go first.
+      this.usageRows.flush();
+      this.effRows.flush();
+      this.sql.run(RETRACT_SQL, [sid]);
+    }
     const u: Usage = {
       cost,
       estCost: estimated ? cost : 0,
@@ -255,7 +304,7 @@ export class Applier {
       api_events: 1, est_requests: estimated, unpriced_requests: unpriced, cost_ev: cost,
       in_ev: r.inputTokens, out_ev: r.outputTokens, cr_ev: r.cacheReadTokens, cc_ev: r.cacheCreationTokens,
     });
-    this.sql.run('INSERT OR IGNORE INTO session_models (session_id, model_id) VALUES (?, ?)', [sid, modelId]);
+    this.sessionModel(sid, modelId);
     return true;
   }
 
@@ -476,8 +525,7 @@ export class Applier {
     const bucket = bucketOf(r.timeMs);
     const act: ActInc = {};
     if (r.name === 'claude_code.cost.usage' || r.name === 'claude_code.token.usage') {
-      const s = this.sql.get<{ api_events: number }>('SELECT api_events FROM sessions WHERE id = ?', [sid]);
-      const hasEvents = !!s && s.api_events > 0;
+      const hasEvents = (this.apiEvents(sid) ?? 0) > 0;
       const u: Usage = { ...ZERO_USAGE };
       const inc: SessionInc = {};
       if (r.name === 'claude_code.cost.usage') {
@@ -494,7 +542,7 @@ export class Applier {
       this.touchSession(sid, r, r.timeMs, act);
       this.usage(bucket, sid, this.intern(r.modelNorm), r, this.intern(qs), 1, u, !hasEvents);
       this.bumpSession(sid, inc);
-      if (r.modelNorm) this.sql.run('INSERT OR IGNORE INTO session_models (session_id, model_id) VALUES (?, ?)', [sid, this.intern(r.modelNorm)]);
+      if (r.modelNorm) this.sessionModel(sid, this.intern(r.modelNorm));
       return true;
     }
     if (r.name === 'claude_code.lines_of_code.count') {
@@ -503,7 +551,7 @@ export class Applier {
       if (t === 'removed') act.lr_m = delta;
       this.touchSession(sid, r, r.timeMs, act);
       this.bumpSession(sid, { la_m: act.la_m ?? 0, lr_m: act.lr_m ?? 0 });
-      this.sql.run('UPDATE sessions SET loc_metric = 1 WHERE id = ?', [sid]);
+      this.sessions.set([sid], SESSION_LOC_METRIC, 1);
       return true;
     }
     this.touchSession(sid, r, r.timeMs, act);

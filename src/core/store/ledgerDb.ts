@@ -101,6 +101,7 @@ export class LedgerDb {
     this.db.exec('BEGIN');
     try {
       for (const r of records) if (this.applier.apply(r)) applied++;
+      this.applier.flush(); // running totals accumulated for the batch (apply.ts), before COMMIT
       if (applied > 0) {
         this.dataVersion++;
         this.sql.run(`INSERT OR REPLACE INTO meta (key, value) VALUES ('data_version', ?)`, [this.dataVersion]);
