@@ -1,7 +1,7 @@
 // Store benchmark (not a test): `npm run bench` calls runStoreBench(log); or run directly with
 // `node --import tsx bench/store.ts [maxEvents]` after `node esbuild.mjs`.
 // Events are synthesized from real Claude Code payloads (h-long-session, OTLP/JSON shape): each copy
-// gets its own session id and request ids and is shifted in time (spread over 60 days), and copies are
+// gets its own session id and request ids and is shifted in time (every *[Tt]imeUnixNano, spread over 60 days), and copies are
 // grouped ~20 per request (about 1,400 records, like an exporter batch).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,7 +44,7 @@ function synthesize(t: Template, sessionId: string, first: number, copies: numbe
     const s = t.json
       .split(sessionId).join(`bench-${String(c).padStart(8, '0')}-0000-0000-000000000000`)
       .split('req_fake').join(`req_${c.toString(36)}_`)
-      .replace(/"(\w*TimeUnixNano)": "(\d+)"/g, (_m, k: string, v: string) => `"${k}": "${BigInt(v) + shift}"`);
+      .replace(/"(\w*[Tt]imeUnixNano)": "(\d+)"/g, (_m, k: string, v: string) => `"${k}": "${BigInt(v) + shift}"`);
     parts.push(...(JSON.parse(s)[key] as unknown[]));
   }
   return Buffer.from(JSON.stringify({ [key]: parts }));
