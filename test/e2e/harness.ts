@@ -274,6 +274,8 @@ export interface StartOptions {
   userSettings?: Record<string, unknown>;
   /** Extra environment for code-server, hence for the extension host and every terminal. */
   env?: Record<string, string>;
+  /** Port for VS Code (default: a free port). */
+  port?: number;
   /** More code-server flags, e.g. ['--reconnection-grace-time', '5']. */
   extraArgs?: string[];
   /** Reuse an existing profile (user-data + extensions) instead of a fresh one: for a restart. */
@@ -313,6 +315,18 @@ function codeServerEnv(profileDir: string, extra: Record<string, string> | undef
   };
 }
 
+/**
+ * Puts `dirs` first on PATH for shells started under `home`, the way a user's npm-installed `claude`
+ * is found. Needed because VS Code's server resolves the terminal environment from a login shell
+ * (Debian's /etc/profile resets PATH), so a PATH set on code-server's process never reaches terminals.
+ */
+export function writeShellProfile(home: string, dirs: string[]): void {
+  mkdirSync(home, { recursive: true });
+  const line = `export PATH="${dirs.join(':')}:$PATH"\n`;
+  writeFileSync(join(home, '.profile'), `# written by the Claude Code Ledger e2e harness\n${line}[ -f ~/.bashrc ] && . ~/.bashrc\n`);
+  writeFileSync(join(home, '.bashrc'), `# written by the Claude Code Ledger e2e harness\ncase ":$PATH:" in *":${dirs[0]}:"*) ;; *) ${line.trim()} ;; esac\n`);
+}
+
 /** Starts code-server with a fresh profile, the given .vsix installed, bound to 127.0.0.1 on a free port. */
 export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -334,7 +348,7 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
   const installed = run(CODE_SERVER_BIN, [...dirs, '--list-extensions'], { env, timeoutMs: limits.serverStartMs })
     .split('\n').map((l) => l.trim()).filter((l) => /^[\w-]+\.[\w-]+$/.test(l));
 
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const logPath = join(profileDir, `code-server-${port}.log`);
   const { openSync } = await import('node:fs');
   const logFd = openSync(logPath, 'a');

@@ -1,0 +1,140 @@
+// The one-command demo (npm run demo -> test/e2e/demo.sh -> here). Uses the e2e harness: the same
+// .vsix a user installs, a real VS Code (code-server), the real Claude Code CLI in a VS Code terminal,
+// and the scripted fake Messages API (no network, no API key, deterministic numbers).
+//
+// Options (environment): LEDGER_DEMO_PORT (default: a free port) for the VS Code URL.
+import { chmodSync, mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as h from './harness';
+import { startFakeAnthropic, type FakeAnthropic, type ScriptedTurn } from '../support/fakeAnthropic';
+import { scenarioByName } from '../support/scenarios';
+
+/** The demo's limits, each with its reason. */
+const DEMO = {
+  /** A user's browser tab may drop its connection briefly (sleep, Wi-Fi); 30 s keeps its window alive. */
+  reconnectionGraceSec: 30,
+  /** A scripted claude run takes 0.5–5 s; generous for a busy 2-core machine. */
+  runTimeoutMs: 120_000,
+};
+
+const demoDir = join(h.E2E_CACHE, 'demo');
+const workspace = join(h.E2E_CACHE, 'demo-workspace');
+
+function shq(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+let fake: FakeAnthropic | undefined;
+let stopping = false;
+
+async function stop(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    console.log('\nStopping VS Code, the browser and the fake API (by PID)…');
+    try {
+      await h.stopAll();
+    } finally {
+      await fake?.close();
+    }
+  }
+  process.exit(code);
+}
+
+/** Types a script into the active terminal that runs claude with the demo env and waits for its exit file. */
+async function runInTerminal(page: import('playwright-core').Page, name: string, prompt: string, args: string[], turns: ScriptedTurn[]): Promise<void> {
+  fake!.reset(turns);
+  const base = join(demoDir, name);
+  rmSync(`${base}.exit`, { force: true });
+  writeFileSync(
+    `${base}.sh`,
+    [
+      `cd ${shq(workspace)}`,
+      // demo-claude adds only ANTHROPIC_BASE_URL/ANTHROPIC_API_KEY; telemetry comes from the extension.
+      `demo-claude -p ${shq(prompt)} ${args.map(shq).join(' ')} < /dev/null`,
+      `echo "$?" > ${shq(`${base}.exit`)}`,
+      '',
+    ].join('\n'),
+  );
+  await h.typeInTerminal(page, `bash ${base}.sh`);
+  const exit = await h.waitFor(`claude run ${name}`, () => existsSync(`${base}.exit`) && readFileSync(`${base}.exit`, 'utf8').trim(), DEMO.runTimeoutMs);
+  if (exit !== '0') throw new Error(`claude run ${name} exited ${exit}; see the VS Code terminal`);
+}
+
+async function main(): Promise<void> {
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+
+  console.log('Building and packaging the extension…');
+  const vsix = h.packageVsix();
+  console.log(`  ${vsix}`);
+
+  // A fresh sample workspace each time: the scripted session writes hello.py from scratch.
+  rmSync(workspace, { recursive: true, force: true });
+  rmSync(demoDir, { recursive: true, force: true });
+  mkdirSync(workspace, { recursive: true });
+  mkdirSync(join(demoDir, 'bin'), { recursive: true });
+  mkdirSync(join(demoDir, 'home'), { recursive: true });
+  writeFileSync(join(workspace, 'README.md'), '# Demo workspace\n\nClaude Code sessions run here against a scripted fake model.\n');
+
+  fake = await startFakeAnthropic({ turns: [] });
+  // `demo-claude` = the real Claude Code CLI pointed at the fake API. Once the script is used up the
+  // fake answers with plain text, so you can run `demo-claude -p "anything"` yourself in the terminal.
+  const wrapper = join(demoDir, 'bin', 'demo-claude');
+  writeFileSync(wrapper, `#!/usr/bin/env sh\nANTHROPIC_BASE_URL=${fake.url} ANTHROPIC_API_KEY=sk-ant-fake exec ${shq(join(h.REPO_ROOT, 'node_modules', '.bin', 'claude'))} "$@"\n`);
+  chmodSync(wrapper, 0o755);
+
+  h.writeShellProfile(join(demoDir, 'home'), [join(demoDir, 'bin'), join(h.REPO_ROOT, 'node_modules', '.bin')]);
+  const port = process.env.LEDGER_DEMO_PORT ? Number(process.env.LEDGER_DEMO_PORT) : undefined;
+  const server = await h.startCodeServer({
+    vsix,
+    workspace,
+    port,
+    env: {
+      HOME: join(demoDir, 'home'),
+      PATH: `${join(demoDir, 'bin')}:${join(h.REPO_ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    },
+    extraArgs: ['--reconnection-grace-time', String(DEMO.reconnectionGraceSec)],
+  });
+
+  console.log('Running a scripted Claude Code session in a VS Code terminal…');
+  const browser = await h.launchBrowser();
+  const page = await h.newPage(browser);
+  await h.openWorkbench(page, server);
+  await h.statusBarText(page, 'claude-code-ledger.claude-code-ledger.claudeLedger.status');
+  await h.openTerminal(page);
+  const ctx = { cwd: workspace, home: join(demoDir, 'home'), mcpCallLog: join(demoDir, 'mcp-calls.jsonl') };
+  const web = scenarioByName('write-edit-bash');
+  await runInTerminal(page, 'session-1', web.prompts[0], web.args, web.turns(ctx));
+  const plain = scenarioByName('plain-answer');
+  await runInTerminal(page, 'session-2', plain.prompts[0], plain.args, plain.turns(ctx));
+  const status = await h.waitFor('the status bar to count the session', async () => {
+    const t = await h.statusBarText(page, 'claude-code-ledger.claude-code-ledger.claudeLedger.status');
+    return t !== '$0.00' && /\$/.test(t) ? t : false;
+  });
+  await h.screenshot(page, 'demo-ready');
+  // The scripted window steps aside (its extension host ends after the grace time); yours takes over.
+  await page.context().close();
+
+  const url = `${server.url}/?folder=${encodeURIComponent(workspace)}`;
+  console.log(`
+Claude Code Ledger demo is running (status bar after the scripted session: ${status}).
+
+  Open in your browser:  ${url}
+
+  - the status bar (bottom right) shows today's Claude Code spend; hover it for details
+  - F1 -> "Claude Ledger: Open Dashboard", "Claude Ledger: Export Usage CSV…"
+  - in a VS Code terminal: demo-claude -p "hello"   (real Claude Code against the fake model)
+
+Press Ctrl+C to stop everything.`);
+  // Stay up until Ctrl+C; fail loudly if VS Code dies underneath us.
+  server.child.on('exit', (code, sig) => {
+    if (stopping) return;
+    console.error(`code-server exited (${code ?? sig}); log: ${server.logPath}`);
+    void stop(1);
+  });
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.stack ?? err.message : String(err));
+  void stop(1);
+});
