@@ -64,9 +64,17 @@ fi
 if [ ! -f "$CS_ENTRY" ] || [ ! -d "$CS_PREFIX/lib/node_modules/code-server/lib/vscode/node_modules" ]; then
   log "npm install -g code-server@$CODE_SERVER_VERSION (about 2 minutes on 2 cores)"
   rm -rf "$CS_PREFIX"
-  PATH="$N24/bin:$PATH" npm_config_nodedir="$N24" npm_config_dangerously_allow_all_scripts=true \
+  # Under `npm test` the environment carries the outer npm's npm_* variables (npm_node_execpath,
+  # npm_config_*...) and node_modules/.bin on PATH, which make the nested install run code-server's
+  # postinstall with Node 20 ("code-server currently requires node v24"). Start it from a clean env.
+  NPM_CLI="$(dirname "$(readlink -f "$(command -v npm)")")/npm-cli.js"
+  [ -f "$NPM_CLI" ] || NPM_CLI="$(dirname "$(readlink -f "$(command -v npm)")")/../lib/cli.js"
+  [ -f "$NPM_CLI" ] || fail "cannot find npm's CLI script next to $(command -v npm)"
+  env -i HOME="$HOME" PATH="$N24/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+    npm_config_nodedir="$N24" npm_config_dangerously_allow_all_scripts=true \
+    npm_config_cafile="${npm_config_cafile:-/etc/ssl/certs/ca-certificates.crt}" \
     XDG_CONFIG_HOME="$CACHE/xdg-config" \
-    npm install -g --prefix "$CS_PREFIX" --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION" \
+    "$N24/bin/node" "$NPM_CLI" install -g --prefix "$CS_PREFIX" --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION" \
     || fail "npm install code-server@$CODE_SERVER_VERSION failed (see the output above)"
 fi
 [ -n "$(ls -A "$CS_PREFIX/lib/node_modules/code-server/lib/vscode/node_modules" 2>/dev/null)" ] \
