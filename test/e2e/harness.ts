@@ -461,7 +461,9 @@ export async function runCommand(page: Page, title: string, limits: Partial<Harn
     throw new Error(`command "${title}" is not in the palette; rows offered: ${JSON.stringify(offered)} (${(err as Error).message.split('\n')[0]})`);
   }
   await row.first().click();
-  await widget.waitFor({ state: 'hidden', timeout: l.paletteMs }).catch(() => undefined);
+  // The palette has left command mode when it hides or when the command opened its own quick input
+  // (the widget is reused, so "hidden" alone would wait for nothing in that case).
+  await waitFor(`the palette to run "${title}"`, async () => !(await widget.isVisible()) || !(await input.inputValue()).startsWith('>'), l.paletteMs);
 }
 
 export function statusBarItem(page: Page, id: string): Locator {
@@ -514,10 +516,23 @@ export async function pickQuickInput(page: Page, label: string, limits: Partial<
  */
 export async function acceptSaveDialog(page: Page, absolutePath: string, limits: Partial<HarnessLimits> = {}): Promise<void> {
   const l = { ...DEFAULT_LIMITS, ...limits };
-  const input = page.locator('.quick-input-widget input');
+  const widget = page.locator('.quick-input-widget');
+  const input = widget.locator('input').first();
   await waitFor('the save dialog (a quick input holding a path)', async () => (await input.isVisible()) && (await input.inputValue()).startsWith('/'), l.paletteMs);
-  await input.fill(absolutePath);
+  // Real key strokes, not fill(): the dialog reacts to typing (completion, validation) per change.
+  await input.click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type(absolutePath);
+  await waitFor(`the save dialog to hold ${absolutePath}`, async () => (await input.inputValue()) === absolutePath, l.paletteMs);
   await page.keyboard.press('Enter');
+  try {
+    await widget.waitFor({ state: 'hidden', timeout: l.paletteMs });
+  } catch (err) {
+    const value = await input.inputValue().catch(() => '?');
+    const message = await widget.locator('.quick-input-message').innerText().catch(() => '');
+    const rows = await widget.locator('.monaco-list-row').allInnerTexts().catch(() => [] as string[]);
+    throw new Error(`the save dialog did not accept ${absolutePath}: value "${value}", message "${message}", rows ${JSON.stringify(rows.slice(0, 5))} (${(err as Error).message.split('\n')[0]})`);
+  }
 }
 
 /** The active terminal's rendered rows (DOM renderer), with non-breaking spaces normalised. */

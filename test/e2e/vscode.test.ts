@@ -117,6 +117,18 @@ describe('VS Code end to end: real VS Code, real Claude Code, packaged extension
     }
   });
 
+  /** A scenario step: on failure, a screenshot <name>-FAILED.png of the window in use, then the error. */
+  function step(name: string, fn: () => Promise<void>): () => Promise<void> {
+    return async () => {
+      try {
+        await fn();
+      } catch (err) {
+        if (page && !page.isClosed()) await h.screenshot(page, `${name}-FAILED`).catch((e: unknown) => console.error(`screenshot failed: ${String(e)}`));
+        throw err;
+      }
+    };
+  }
+
   /** Runs `claude -p` in the active terminal of `p` through a small script (its stdout shows there). */
   async function claudeInTerminal(p: Page, name: string, cwd: string, prompt: string, args: string[], turns: ScriptedTurn[]): Promise<ClaudeRun> {
     assert.ok(fake, 'fake Anthropic API not started');
@@ -167,16 +179,16 @@ describe('VS Code end to end: real VS Code, real Claude Code, packaged extension
     });
   }
 
-  it('smoke: the workbench loads, our .vsix is installed, its status bar item appears', async () => {
+  it('smoke: the workbench loads, our .vsix is installed, its status bar item appears', step('00-smoke', async () => {
     assert.ok(server, 'code-server did not start');
     assert.ok(server.installed.includes(EXT_ID), `code-server --list-extensions shows ${JSON.stringify(server.installed)}, not ${EXT_ID}`);
     await page.locator('.monaco-workbench').waitFor({ state: 'visible' });
     const text = await h.statusBarText(page, STATUS_ID);
     await h.screenshot(page, '00-smoke-workbench');
     assert.match(text, /\$|Ledger/, `status bar item ${STATUS_ID} text: ${text}`);
-  });
+  }));
 
-  it('1. status bar shows $0.00 and the receiver listening on our port', async () => {
+  it('1. status bar shows $0.00 and the receiver listening on our port', step('01', async () => {
     const text = await h.waitFor('status bar $0.00', async () => {
       const t = await h.statusBarText(page, STATUS_ID);
       return t === '$0.00' ? t : false;
@@ -185,9 +197,9 @@ describe('VS Code end to end: real VS Code, real Claude Code, packaged extension
     await h.screenshot(page, '01-status-zero-listening');
     assert.equal(text, '$0.00');
     assert.match(tooltip, new RegExp(`receiving on 127\\.0\\.0\\.1:${receiverPort}`), `tooltip: ${tooltip}`);
-  });
+  }));
 
-  it('2. a terminal gets our telemetry env; real claude -p runs Write + Edit + Bash in it', async () => {
+  it('2. a terminal gets our telemetry env; real claude -p runs Write + Edit + Bash in it', step('02', async () => {
     await h.openTerminal(page);
     const sc = scenarioByName('write-edit-bash');
     const run = await claudeInTerminal(page, 'run1-write-edit-bash', ws, sc.prompts[0], sc.args, sc.turns({ cwd: ws, home, mcpCallLog: join(outDir, 'mcp-calls.jsonl') }));
@@ -208,16 +220,16 @@ describe('VS Code end to end: real VS Code, real Claude Code, packaged extension
     }
     assert.match(run.env.get('OTEL_RESOURCE_ATTRIBUTES') ?? '', /repo\.name=acme-web/, 'OTEL_RESOURCE_ATTRIBUTES names the workspace folder');
     assert.equal(readFileSync(join(ws, 'hello.py'), 'utf8'), sc.expect.fileContents!['hello.py'], 'hello.py written and edited by Claude Code');
-  });
+  }));
 
-  it('3. the status bar shows exactly the cost Claude Code computed', async () => {
+  it('3. the status bar shows exactly the cost Claude Code computed', step('03', async () => {
     assert.equal(runs.length, 1, 'step 2 did not complete a claude run');
     const text = await statusShows(page, spent(), 'run 1');
     await h.screenshot(page, '03-status-after-run');
     assert.ok(showsCost(dollars(text)[0], runs[0].totalCostUsd));
-  });
+  }));
 
-  it('4. dashboard: session row has that cost, Files edited opens hello.py, Acceptance shows the decisions', async () => {
+  it('4. dashboard: session row has that cost, Files edited opens hello.py, Acceptance shows the decisions', step('04', async () => {
     assert.equal(runs.length, 1, 'step 2 did not complete a claude run');
     await h.runCommand(page, CMD.dashboard);
     await page.locator('.tab', { hasText: /Ledger|Dashboard/ }).first().waitFor({ state: 'visible', timeout: 30_000 });
@@ -247,9 +259,9 @@ describe('VS Code end to end: real VS Code, real Claude Code, packaged extension
     // write-edit-bash: three tool decisions, all accepted by config (acceptEdits + allowedTools).
     await h.waitFor('Acceptance: 3 accepted, 0 rejected', async () => /3 accepted · 0 rejected/.test(await overall.innerText()) || false);
     await h.screenshot(page, '04d-dashboard-acceptance');
-  });
+  }));
 
-  it('5. "Export Usage CSV…" from the palette writes a file whose rows match', async () => {
+  it('5. "Export Usage CSV…" from the palette writes a file whose rows match', step('05', async () => {
     assert.equal(runs.length, 1, 'step 2 did not complete a claude run');
     const target = join(outDir, 'requests-today.csv');
     await h.runCommand(page, CMD.exportCsv);
@@ -264,9 +276,9 @@ describe('VS Code end to end: real VS Code, real Claude Code, packaged extension
     assert.ok('cost_usd' in rows[0], `CSV header: ${Object.keys(rows[0]).join(',')}`);
     const total = rows.reduce((a, r) => a + Number(r.cost_usd), 0);
     assert.ok(Math.abs(total - runs[0].totalCostUsd) < 1e-9, `sum(cost_usd) ${total} vs Claude Code ${runs[0].totalCostUsd}`);
-  });
+  }));
 
-  it('6. MCP: VS Code lists our server; Claude Code in the terminal calls usage_summary and gets our numbers', async () => {
+  it('6. MCP: VS Code lists our server; Claude Code in the terminal calls usage_summary and gets our numbers', step('06', async () => {
     assert.equal(runs.length, 1, 'step 2 did not complete a claude run');
     await h.runCommand(page, CMD.mcpList);
     const rows = page.locator('.quick-input-widget .monaco-list-row');
@@ -297,9 +309,9 @@ describe('VS Code end to end: real VS Code, real Claude Code, packaged extension
       `usage_summary result has no cost between ${before} and ${before + run.totalCostUsd}: ${results[0].text.slice(0, 500)}`,
     );
     await statusShows(page, spent(), 'runs 1-2');
-  });
+  }));
 
-  it('7. a second window shows the same spend; when the first closes it takes over and counts a new run', async () => {
+  it('7. a second window shows the same spend; when the first closes it takes over and counts a new run', step('07', async () => {
     assert.ok(server && browser);
     const page2 = await h.newPage(browser);
     await h.openWorkbench(page2, server, ws2);
@@ -321,9 +333,9 @@ describe('VS Code end to end: real VS Code, real Claude Code, packaged extension
     await claudeInTerminal(page, 'run3-second-window', ws2, sc.prompts[0], sc.args, sc.turns({ cwd: ws2, home, mcpCallLog: join(outDir, 'mcp-calls.jsonl') }));
     await statusShows(page, spent(), 'runs 1-3 after takeover');
     await h.screenshot(page, '07c-second-window-counted');
-  });
+  }));
 
-  it('8. SIGKILL of the extension host right after a run loses nothing acknowledged', async () => {
+  it('8. SIGKILL of the extension host right after a run loses nothing acknowledged', step('08', async () => {
     assert.ok(server);
     const sc = scenarioByName('plain-answer');
     await claudeInTerminal(page, 'run4-before-kill', ws2, sc.prompts[0], sc.args, sc.turns({ cwd: ws2, home, mcpCallLog: join(outDir, 'mcp-calls.jsonl') }));
@@ -337,5 +349,5 @@ describe('VS Code end to end: real VS Code, real Claude Code, packaged extension
     await h.waitFor('VS Code to restart the extension host', () => h.extensionHostPids(server!).some((pid) => !hosts.includes(pid)));
     await statusShows(page, spent(), 'runs 1-4 after the extension host restart');
     await h.screenshot(page, '08b-after-restart');
-  });
+  }));
 });
