@@ -197,11 +197,13 @@ describe('tools on fixture data match the store', () => {
     const r = await call('burn_rate');
     const truth = await store.query('burnRate', { dailyBudgetUsd: null, monthlyBudgetUsd: null });
     const got = r.structuredContent as unknown as typeof truth;
-    // Forecasts extrapolate with the clock, which moved between the two calls.
-    const { forecastTodayUsd, forecastMonthUsd, ...rest } = got;
-    const { forecastTodayUsd: ft, forecastMonthUsd: fm, ...restTruth } = truth;
+    // Forecasts and the last-hour rate move with the clock (the oldest 15-minute bucket counts in
+    // proportion to its overlap with the last 60 minutes), which moved between the two calls.
+    const { forecastTodayUsd, forecastMonthUsd, lastHourUsdPerHour, ...rest } = got;
+    const { forecastTodayUsd: ft, forecastMonthUsd: fm, lastHourUsdPerHour: lh, ...restTruth } = truth;
     assert.deepEqual(rest, json(restTruth));
     assert.ok(Math.abs(forecastTodayUsd - ft) < 1e-3 && Math.abs(forecastMonthUsd - fm) < 1e-3, JSON.stringify([got, truth]));
+    assert.ok(Math.abs(lastHourUsdPerHour - lh) <= 1e-3 * Math.max(1, lh), JSON.stringify([got, truth]));
     assert.match(text(r), /No daily budget set/);
   });
 
