@@ -41,7 +41,8 @@ async function stop(code: number): Promise<never> {
 }
 
 /** Types a script into the active terminal that runs claude with the demo env and waits for its exit file. */
-async function runInTerminal(page: import('playwright-core').Page, name: string, prompt: string, args: string[], turns: ScriptedTurn[]): Promise<void> {
+/** Returns the cost Claude Code computed for the run (total_cost_usd). */
+async function runInTerminal(page: import('playwright-core').Page, name: string, prompt: string, args: string[], turns: ScriptedTurn[]): Promise<number> {
   fake!.reset(turns);
   const base = join(demoDir, name);
   rmSync(`${base}.exit`, { force: true });
@@ -50,14 +51,15 @@ async function runInTerminal(page: import('playwright-core').Page, name: string,
     [
       `cd ${shq(workspace)}`,
       // demo-claude adds only ANTHROPIC_BASE_URL/ANTHROPIC_API_KEY; telemetry comes from the extension.
-      `demo-claude -p ${shq(prompt)} ${args.map(shq).join(' ')} < /dev/null`,
-      `echo "$?" > ${shq(`${base}.exit`)}`,
+      `demo-claude -p ${shq(prompt)} ${args.map(shq).join(' ')} --output-format json < /dev/null | tee ${shq(`${base}.json`)}`,
+      `echo "\${PIPESTATUS[0]}" > ${shq(`${base}.exit`)}`,
       '',
     ].join('\n'),
   );
   await h.typeInTerminal(page, `bash ${base}.sh`);
   const exit = await h.waitFor(`claude run ${name}`, () => existsSync(`${base}.exit`) && readFileSync(`${base}.exit`, 'utf8').trim(), DEMO.runTimeoutMs);
   if (exit !== '0') throw new Error(`claude run ${name} exited ${exit}; see the VS Code terminal`);
+  return (JSON.parse(readFileSync(`${base}.json`, 'utf8')) as { total_cost_usd: number }).total_cost_usd;
 }
 
 async function main(): Promise<void> {
@@ -104,12 +106,14 @@ async function main(): Promise<void> {
   await h.openTerminal(page);
   const ctx = { cwd: workspace, home: join(demoDir, 'home'), mcpCallLog: join(demoDir, 'mcp-calls.jsonl') };
   const web = scenarioByName('write-edit-bash');
-  await runInTerminal(page, 'session-1', web.prompts[0], web.args, web.turns(ctx));
+  let cost = await runInTerminal(page, 'session-1', web.prompts[0], web.args, web.turns(ctx));
   const plain = scenarioByName('plain-answer');
-  await runInTerminal(page, 'session-2', plain.prompts[0], plain.args, plain.turns(ctx));
-  const status = await h.waitFor('the status bar to count the session', async () => {
+  cost += await runInTerminal(page, 'session-2', plain.prompts[0], plain.args, plain.turns(ctx));
+  // Both sessions counted: the status bar shows what Claude Code computed, in cents.
+  const expected = `$${cost.toFixed(2)}`;
+  const status = await h.waitFor(`the status bar to show ${expected}`, async () => {
     const t = await h.statusBarText(page, 'claude-code-ledger.claude-code-ledger.claudeLedger.status');
-    return t !== '$0.00' && /\$/.test(t) ? t : false;
+    return t === expected ? t : false;
   });
   await h.screenshot(page, 'demo-ready');
   // The scripted window steps aside (its extension host ends after the grace time); yours takes over.

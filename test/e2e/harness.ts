@@ -412,6 +412,11 @@ export async function launchBrowser(): Promise<Browser> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
+    // We stop the browser ourselves (stopAll, by PID); playwright's own handlers exit the process on
+    // Ctrl+C before the demo has stopped code-server.
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
   });
@@ -445,20 +450,29 @@ function escapeRegExp(s: string): string {
 export async function runCommand(page: Page, title: string, limits: Partial<HarnessLimits> = {}): Promise<void> {
   const l = { ...DEFAULT_LIMITS, ...limits };
   const widget = page.locator('.quick-input-widget');
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('F1');
-  await widget.waitFor({ state: 'visible', timeout: l.paletteMs });
-  const input = widget.locator('input');
-  await input.fill(`>${title}`);
+  const input = widget.locator('input').first();
   const row = widget.locator('.monaco-list-row').filter({
     has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(title)}\\s*$`) }),
   });
-  try {
-    await row.first().waitFor({ state: 'visible', timeout: l.paletteMs });
-  } catch (err) {
-    const offered = await widget.locator('.monaco-list-row').allInnerTexts().catch(() => [] as string[]);
+  // The palette lists the commands known when it opens; right after page load the workbench and the
+  // extension host are still registering theirs, so reopen it until the command shows or time is up.
+  const deadline = Date.now() + l.paletteMs;
+  let offered: string[] = [];
+  for (;;) {
     await page.keyboard.press('Escape');
-    throw new Error(`command "${title}" is not in the palette; rows offered: ${JSON.stringify(offered)} (${(err as Error).message.split('\n')[0]})`);
+    await page.keyboard.press('F1');
+    await widget.waitFor({ state: 'visible', timeout: l.paletteMs });
+    await input.fill(`>${title}`);
+    try {
+      await row.first().waitFor({ state: 'visible', timeout: Math.min(3_000, Math.max(1, deadline - Date.now())) });
+      break;
+    } catch (err) {
+      offered = await widget.locator('.monaco-list-row').allInnerTexts();
+      if (Date.now() >= deadline) {
+        await page.keyboard.press('Escape');
+        throw new Error(`command "${title}" is not in the palette; rows offered: ${JSON.stringify(offered)} (${(err as Error).message.split('\n')[0]})`);
+      }
+    }
   }
   await row.first().click();
   // The palette has left command mode when it hides or when the command opened its own quick input

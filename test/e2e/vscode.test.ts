@@ -340,6 +340,8 @@ describe('VS Code end to end: real VS Code, real Claude Code, packaged extension
     const sc = scenarioByName('plain-answer');
     await claudeInTerminal(page, 'run4-before-kill', ws2, sc.prompts[0], sc.args, sc.turns({ cwd: ws2, home, mcpCallLog: join(outDir, 'mcp-calls.jsonl') }));
     // Claude Code exited: its exports were answered (acknowledged) by our receiver. Kill at once.
+    const oldItem = await h.statusBarItem(page, STATUS_ID).elementHandle();
+    assert.ok(oldItem, 'status bar item missing before the kill');
     const hosts = h.extensionHostPids(server);
     assert.ok(hosts.length >= 1, 'no extension host process found');
     for (const pid of hosts) process.kill(pid, 'SIGKILL');
@@ -347,6 +349,8 @@ describe('VS Code end to end: real VS Code, real Claude Code, packaged extension
     await h.screenshot(page, '08a-extension-host-killed');
     // VS Code restarts a crashed extension host by itself ("terminated unexpectedly. Restarting...").
     await h.waitFor('VS Code to restart the extension host', () => h.extensionHostPids(server!).some((pid) => !hosts.includes(pid)));
+    // The dead host's item is removed with it, so the figure below comes from the new host's store.
+    await h.waitFor('the old status bar item to be removed', async () => !(await oldItem.evaluate((e) => e.isConnected)));
     await statusShows(page, spent(), 'runs 1-4 after the extension host restart');
     await h.screenshot(page, '08b-after-restart');
   }));
