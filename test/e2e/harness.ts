@@ -4,7 +4,7 @@
 // Everything this file starts is recorded by PID (process tree read from /proc) and stopped by PID in
 // stopAll(); nothing is killed by name. Facts and selectors: ../shared/notes/vscode-e2e.md.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -74,6 +74,14 @@ export const STABLE_USER_SETTINGS: Record<string, unknown> = {
 /** pid -> its start time (field 22 of /proc/<pid>/stat), so a reused PID is never signalled. */
 const recordedPids = new Map<number, string>();
 const servers: CodeServer[] = [];
+/** Scratch folders made by makeTempDir(), removed by stopAll() unless LEDGER_E2E_KEEP=1 (to debug). */
+const tempDirs: string[] = [];
+
+export function makeTempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
 const browsers: Browser[] = [];
 
 interface ProcInfo {
@@ -245,7 +253,7 @@ export interface PackageOptions {
 /** Builds (production) and packages the extension with vsce 3.9.2 on Node 20; returns the .vsix path. */
 export function packageVsix(opts: PackageOptions = {}): string {
   const dir = opts.extensionDir ?? REPO_ROOT;
-  const outDir = opts.outDir ?? mkdtempSync(join(tmpdir(), 'ledger-vsix-'));
+  const outDir = opts.outDir ?? makeTempDir('ledger-vsix-');
   const vsix = join(outDir, 'ledger.vsix');
   if (opts.build ?? dir === REPO_ROOT) {
     run(process.execPath, ['esbuild.mjs', '--production'], { cwd: dir, timeoutMs: DEFAULT_LIMITS.packageMs });
@@ -299,9 +307,10 @@ export interface CodeServer {
 
 /**
  * Telemetry settings must reach terminals only through our extension: drop any the test runner
- * inherited (OTEL_*, CLAUDE_CODE_*, ANTHROPIC_*), so a passing run cannot be explained by the CI's env.
+ * inherited (OTEL_*, CLAUDE_CODE_*, ANTHROPIC_*), so a passing run cannot be explained by the CI's env;
+ * and the outer npm's npm_* variables (under `npm test`), which a user's VS Code does not have.
  */
-const LEAKY_ENV = /^(OTEL_|CLAUDE_CODE_|ANTHROPIC_|CLAUDE_LEDGER_)/;
+const LEAKY_ENV = /^(OTEL_|CLAUDE_CODE_|ANTHROPIC_|CLAUDE_LEDGER_|npm_)/i;
 
 function codeServerEnv(profileDir: string, extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !LEAKY_ENV.test(k)));
@@ -331,7 +340,7 @@ export function writeShellProfile(home: string, dirs: string[]): void {
 export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   if (!existsSync(CODE_SERVER_BIN)) throw new Error(`${CODE_SERVER_BIN} is missing: run test/e2e/install.sh`);
-  const profileDir = opts.profileDir ?? mkdtempSync(join(tmpdir(), 'ledger-e2e-profile-'));
+  const profileDir = opts.profileDir ?? makeTempDir('ledger-e2e-profile-');
   const userDataDir = join(profileDir, 'user-data');
   const extensionsDir = join(profileDir, 'extensions');
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
@@ -610,5 +619,11 @@ export async function stopAll(graceMs = DEFAULT_LIMITS.stopGraceMs): Promise<voi
   const left = [...recordedPids.keys()].filter((pid) => pid !== process.pid && isAlive(pid));
   await stopPids(left, undefined, graceMs);
   recordedPids.clear();
+  if (process.env.LEDGER_E2E_KEEP === '1') {
+    if (tempDirs.length > 0) console.log(`[e2e] kept (LEDGER_E2E_KEEP=1): ${tempDirs.join(' ')}`);
+  } else {
+    for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+  }
+  tempDirs.length = 0;
   if (errors.length > 0) throw new AggregateError(errors, 'stopAll: some processes did not stop cleanly');
 }

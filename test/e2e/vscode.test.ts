@@ -12,8 +12,7 @@
 // what is missing. Nothing is skipped. Screenshots: test-artifacts/e2e/<step>.png.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { Browser, Page } from 'playwright-core';
@@ -80,7 +79,7 @@ describe('VS Code end to end: real VS Code, real Claude Code, packaged extension
   before(async () => {
     h.ensureInstalled();
     const vsix = h.packageVsix();
-    root = mkdtempSync(join(tmpdir(), 'ledger-e2e-'));
+    root = h.makeTempDir('ledger-e2e-');
     ws = join(root, 'acme-web');
     ws2 = join(root, 'second-window');
     home = join(root, 'home');
