@@ -23,7 +23,8 @@ MARKER="$CACHE/.installed-node${NODE24_VERSION}-code-server${CODE_SERVER_VERSION
 fail() { echo "e2e install: FAILED: $*" >&2; exit 1; }
 log() { echo "e2e install: $*"; }
 
-if [ -f "$MARKER" ] && [ -x "$WRAPPER" ] && [ -f "$CS_ENTRY" ] && [ -x "$N24/bin/node" ] && [ -x /usr/bin/chromium ]; then
+# The wrapper holds absolute paths: a cache moved to another checkout is rebuilt, not trusted.
+if [ -f "$MARKER" ] && [ -x "$WRAPPER" ] && grep -qF "$N24/bin/node" "$WRAPPER" && [ -f "$CS_ENTRY" ] && [ -x "$N24/bin/node" ] && [ -x /usr/bin/chromium ]; then
   log "cached ($CACHE), nothing to do"
   exit 0
 fi
