@@ -27,6 +27,7 @@ export function leaderStarter(o: LeaderServicesOptions): (port: number) => Promi
       workerPath: path.join(o.distDir, 'dbWorker.js'),
       ingest: { storePromptText: s.capturePrompts, storeCommands: s.captureCommands },
       retention: { rawDays: s.retentionRawDays, rollupDays: s.retentionRollupDays, maxDbBytes: s.retentionMaxDbMB * 1024 * 1024 },
+      priceOverrides: Object.fromEntries(Object.entries(s.pricingOverrides).map(([family, p]) => [family, { family, ...p }])),
       log: (level, msg) => o.log[level](`[store] ${msg}`),
     });
     let server: Awaited<ReturnType<typeof startLedgerServer>>;

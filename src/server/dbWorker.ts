@@ -22,6 +22,7 @@ async function open(p: WorkerOpenParams): Promise<{ dataVersion: number }> {
     ingest: p.ingest,
     retention: p.retention,
     snapshot: p.snapshot,
+    priceOverrides: p.priceOverrides,
     log,
     onChanged: (dataVersion) => post({ type: 'changed', dataVersion }),
   });

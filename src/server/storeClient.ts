@@ -9,6 +9,7 @@ import type { IngestOptions, Signal } from '../core/otlp/records';
 import type { RowsDataset, RowsPage } from '../core/queries/rows';
 import { DataDirLockedError, SchemaTooNewError, StoreClosedError } from '../core/store/errors';
 import type { RetentionOptions, SnapshotOptions } from '../core/store/options';
+import type { PriceOverrides } from '../core/pricing/priceTable';
 import type { HostToWorker, WorkerToHost } from './storeProtocol';
 
 export { DataDirLockedError, SchemaTooNewError, StoreClosedError, OtlpDecodeError };
@@ -22,6 +23,8 @@ export interface StoreOptions {
   ingest?: Partial<IngestOptions>;
   retention?: Partial<RetentionOptions>;
   snapshot?: Partial<SnapshotOptions>;
+  /** claudeLedger.pricing.overrides: used only for estimates (when Claude Code sends no cost). */
+  priceOverrides?: PriceOverrides;
   log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
 }
 
@@ -80,7 +83,7 @@ export class StoreClient implements QueryApi {
     const client = new StoreClient(worker, opts);
     try {
       const r = (await client.call('open', {
-        params: { dataDir: opts.dataDir, wasmPath: opts.wasmPath, ingest: opts.ingest, retention: opts.retention, snapshot: opts.snapshot },
+        params: { dataDir: opts.dataDir, wasmPath: opts.wasmPath, ingest: opts.ingest, retention: opts.retention, snapshot: opts.snapshot, priceOverrides: opts.priceOverrides },
       })) as { dataVersion: number };
       client.dataVersion = r.dataVersion;
     } catch (err) {

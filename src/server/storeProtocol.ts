@@ -3,6 +3,7 @@ import type { QueryMethods, QueryName, RangeSpec } from '../protocol/dto';
 import type { IngestOptions, Signal } from '../core/otlp/records';
 import type { RetentionOptions, SnapshotOptions } from '../core/store/options';
 import type { RowsDataset } from '../core/queries/rows';
+import type { PriceOverrides } from '../core/pricing/priceTable';
 
 export interface WorkerOpenParams {
   dataDir: string;
@@ -10,6 +11,7 @@ export interface WorkerOpenParams {
   ingest?: Partial<IngestOptions>;
   retention?: Partial<RetentionOptions>;
   snapshot?: Partial<SnapshotOptions>;
+  priceOverrides?: PriceOverrides;
 }
 
 export type HostToWorker = { id: number } & (
