@@ -19,7 +19,7 @@ import { OTLPMetricExporter as MetricProto } from '@opentelemetry/exporter-metri
 import { OTLPMetricExporter as MetricJson } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPTraceExporter as TraceProto } from '@opentelemetry/exporter-trace-otlp-proto';
 import { OTLPTraceExporter as TraceJson } from '@opentelemetry/exporter-trace-otlp-http';
-import { startLedgerServer, type LedgerServer } from '../../src/server/httpServer';
+import { startLedgerServer, type LedgerServer, type LedgerStore } from '../../src/server/httpServer';
 import { StoreClient } from '../../src/server/storeClient';
 import { memoryLogger } from '../../src/core/log';
 
@@ -28,15 +28,35 @@ let dir: string;
 let store: StoreClient;
 let server: LedgerServer;
 const log = memoryLogger();
+/** What the server acknowledged, per signal and encoding (the exporters never reject on an HTTP error). */
+const acked: Record<string, { requests: number; accepted: number; rejected: number }> = {};
 const TOKEN = 'test-token-0123456789abcdef';
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ledger-recv-'));
   store = await StoreClient.open({ dataDir: dir, workerPath: join(ROOT, 'dist', 'dbWorker.js') });
+  // The real store behind a recorder of what each ingest accepted (explicit delegation: no shared state).
+  const recording: LedgerStore = {
+    query: (m, p) => store.query(m, p),
+    onDidChange: (fn) => store.onDidChange(fn),
+    rows: (d, r, n) => store.rows(d as never, r, n),
+    exportReplica: () => store.exportReplica(),
+    audit: (e) => store.audit(e),
+    describeSchema: () => store.describeSchema(),
+    ingest: async (signal, encoding, body) => {
+      const r = await store.ingest(signal, encoding, body);
+      const k = `${signal}/${encoding}`;
+      acked[k] ??= { requests: 0, accepted: 0, rejected: 0 };
+      acked[k].requests++;
+      acked[k].accepted += r.accepted;
+      acked[k].rejected += r.rejected;
+      return r;
+    },
+  };
   server = await startLedgerServer({
     port: 0,
     token: TOKEN,
-    store,
+    store: recording,
     log,
     limits: { maxBodyBytes: 4 * 1024 * 1024, maxDecompressedBytes: 8 * 1024 * 1024 },
   });
@@ -121,6 +141,16 @@ test('real OTel JS exporters (protobuf and JSON) deliver logs, metrics and trace
     parent.end();
     await tracerProvider.forceFlush();
     await tracerProvider.shutdown();
+  }
+  // Every record reached the store: 5 log records, 3 metric points (2 counter series + 1 histogram),
+  // 2 spans, per encoding. (The exporters only log an HTTP error, so this is the proof they succeeded.)
+  for (const enc of ['protobuf', 'json']) {
+    assert.deepEqual(
+      { logs: acked[`logs/${enc}`]?.accepted, metrics: acked[`metrics/${enc}`]?.accepted, traces: acked[`traces/${enc}`]?.accepted },
+      { logs: 5, metrics: 3, traces: 2 },
+      `${enc}: ${JSON.stringify(acked)}`,
+    );
+    for (const sig of ['logs', 'metrics', 'traces']) assert.equal(acked[`${sig}/${enc}`].rejected, 0);
   }
   // None of it is Claude Code: stored generically, never counted as spend.
   const s = await summaryAll();
