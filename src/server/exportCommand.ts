@@ -4,6 +4,7 @@
 // with the token from DIR/token (or the extension's layout: DIR/../token), or --token.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseArgs } from 'node:util';
 import { CSV_DATASETS, writeCsvFile, type CsvDataset } from '../core/export/csv';
 import { streamLogger } from '../core/log';
 import { RANGE_KEYS, type RangeKey, type RangeSpec } from '../protocol/dto';
@@ -21,51 +22,28 @@ export interface ExportArgs {
 }
 
 export function parseExportArgs(argv: string[]): ExportArgs {
-  let dataDir = '';
-  let dataset: string | undefined;
-  let rangeKey: string = 'all';
-  let from: string | undefined;
-  let to: string | undefined;
-  let out = '';
-  let port = 4318;
-  let token: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    switch (a) {
-      case '--data':
-        dataDir = path.resolve(value());
-        break;
-      case '--dataset':
-        dataset = value();
-        break;
-      case '--range':
-        rangeKey = value();
-        break;
-      case '--from':
-        from = value();
-        break;
-      case '--to':
-        to = value();
-        break;
-      case '--out':
-        out = path.resolve(value());
-        break;
-      case '--port':
-        port = Number(value());
-        if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error('--port must be 1..65535');
-        break;
-      case '--token':
-        token = value();
-        break;
-      default:
-        throw new Error(`unknown option ${a}`);
-    }
-  }
+  // node:util parseArgs (strict): unknown options and missing values fail with a message naming them.
+  const { values: v } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      data: { type: 'string' },
+      dataset: { type: 'string' },
+      range: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      out: { type: 'string' },
+      port: { type: 'string' },
+      token: { type: 'string' },
+    },
+  });
+  const dataDir = v.data ? path.resolve(v.data) : '';
+  const dataset = v.dataset;
+  const rangeKey: string = v.range ?? 'all';
+  const { from, to, token } = v;
+  const out = v.out ? path.resolve(v.out) : '';
+  const port = v.port === undefined ? 4318 : Number(v.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error('--port must be 1..65535');
   if (!dataDir) throw new Error('--data DIR is required');
   if (!out) throw new Error('--out FILE is required');
   if (!dataset || !(CSV_DATASETS as readonly string[]).includes(dataset)) throw new Error(`--dataset must be one of ${CSV_DATASETS.join(', ')}`);

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
 import { streamLogger } from '../core/log';
 import { startLedgerServer } from './httpServer';
 import { StoreClient } from './storeClient';
@@ -22,46 +23,34 @@ export interface ServeArgs {
 const SHUTDOWN_DEADLINE_MS = 8_000;
 
 export function parseServeArgs(argv: string[]): ServeArgs {
-  const out: ServeArgs = { port: 4318, host: '127.0.0.1', dataDir: '', capturePrompts: false, captureCommands: true, verbose: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    switch (a) {
-      case '--port': {
-        const p = Number(value());
-        if (!Number.isInteger(p) || p < 0 || p > 65535) throw new Error(`--port must be 0..65535`);
-        out.port = p;
-        break;
-      }
-      case '--host':
-        out.host = value();
-        break;
-      case '--data':
-        out.dataDir = path.resolve(value());
-        break;
-      case '--token':
-        out.token = value();
-        break;
-      case '--capture-prompts':
-        out.capturePrompts = true;
-        break;
-      case '--no-capture-commands':
-        out.captureCommands = false;
-        break;
-      case '--verbose':
-        out.verbose = true;
-        break;
-      default:
-        throw new Error(`unknown option ${a}`);
-    }
-  }
-  if (!out.dataDir) throw new Error('--data DIR is required');
-  if (!['127.0.0.1', 'localhost', '::1'].includes(out.host)) throw new Error(`--host must be a loopback address (got ${out.host})`);
-  return out;
+  // node:util parseArgs (strict): unknown options and missing values fail with a message naming them.
+  const { values: v } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      data: { type: 'string' },
+      token: { type: 'string' },
+      'capture-prompts': { type: 'boolean' },
+      'no-capture-commands': { type: 'boolean' },
+      verbose: { type: 'boolean' },
+    },
+  });
+  const port = v.port === undefined ? 4318 : Number(v.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535`);
+  if (!v.data) throw new Error('--data DIR is required');
+  const host = v.host ?? '127.0.0.1';
+  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) throw new Error(`--host must be a loopback address (got ${host})`);
+  return {
+    port,
+    host,
+    dataDir: path.resolve(v.data),
+    token: v.token,
+    capturePrompts: v['capture-prompts'] ?? false,
+    captureCommands: !(v['no-capture-commands'] ?? false),
+    verbose: v.verbose ?? false,
+  };
 }
 
 /** Reads DIR/token or creates it (0600) with a random token. */
