@@ -5,12 +5,12 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import * as http from 'node:http';
 import * as net from 'node:net';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { postOtlp } from '../support/postOtlp';
 
 const root = join(__dirname, '..', '..');
 const cli = join(root, 'dist', 'cli.js');
@@ -41,17 +41,6 @@ async function serve(port: number): Promise<ChildProcess> {
   return child;
 }
 
-function post(port: number, path: string, body: Buffer): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', headers: { 'Content-Type': 'application/x-protobuf' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 function exportCsv(args: string[]): { rows: string[][]; stdout: string } {
   const out = join(dir, `out-${Math.random().toString(36).slice(2)}.csv`);
   const r = spawnSync(process.execPath, [cli, 'export', '--data', join(dir, 'data'), '--out', out, ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -63,7 +52,7 @@ test('CLI export: store opened directly, then through a running leader', async (
   assert.ok(existsSync(cli), 'run `node esbuild.mjs` first (dist/cli.js)');
   const port = await freePort();
   const server = await serve(port);
-  for (const s of ['logs', 'metrics', 'traces']) assert.equal(await post(port, `/v1/${s}`, readFileSync(join(fixture, `${s}-001.bin`))), 200);
+  for (const s of ['logs', 'metrics', 'traces']) assert.equal(await postOtlp(port, `/v1/${s}`, readFileSync(join(fixture, `${s}-001.bin`))), 200);
 
   // (b) lock held by the live server: rows come over /api/rows with the token from DIR/token.
   const viaLeader = exportCsv(['--dataset', 'requests', '--range', 'all', '--port', String(port)]);

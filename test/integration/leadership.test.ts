@@ -16,6 +16,7 @@ import { defaultSettings } from '../../src/core/settings';
 import type { ReceiverState } from '../../src/core/statusText';
 import { Leadership } from '../../src/host/leadership';
 import { classifyLeadFailure, leaderStarter } from '../../src/host/leaderServices';
+import { postOtlp } from '../support/postOtlp';
 
 const root = join(__dirname, '..', '..');
 const distDir = join(root, 'dist');
@@ -65,17 +66,6 @@ function until(l: Leadership, kind: ReceiverState['kind'], timeoutMs = 20_000): 
   });
 }
 
-function post(port: number, path: string, body: Buffer): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', headers: { 'Content-Type': 'application/x-protobuf' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 test('one leader, followers read its numbers, a follower takes over when the leader closes', async (t) => {
   assert.ok(existsSync(join(distDir, 'dbWorker.js')), 'run `node esbuild.mjs` first (dist/dbWorker.js)');
   const port = await freePort();
@@ -98,7 +88,7 @@ test('one leader, followers read its numbers, a follower takes over when the lea
     });
   });
   for (const s of ['logs', 'metrics', 'traces']) {
-    assert.equal(await post(port, `/v1/${s}`, readFileSync(join(fixture, `${s}-001.bin`))), 200, s);
+    assert.equal(await postOtlp(port, `/v1/${s}`, readFileSync(join(fixture, `${s}-001.bin`))), 200, s);
   }
   assert.ok((await changed) > 0);
   const viaLeader = await a.l.query('summary', { range: { key: 'all' } });
@@ -160,7 +150,7 @@ test('a leader killed with SIGKILL (crashed window): the follower takes over its
     child.stdout.on('data', (c: Buffer) => c.toString().includes('listening') && resolve());
     child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
   });
-  for (const s of ['logs', 'metrics', 'traces']) assert.equal(await post(port, `/v1/${s}`, readFileSync(join(fixture, `${s}-001.bin`))), 200);
+  for (const s of ['logs', 'metrics', 'traces']) assert.equal(await postOtlp(port, `/v1/${s}`, readFileSync(join(fixture, `${s}-001.bin`))), 200);
 
   const log = memoryLogger();
   const e = new Leadership({

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { DurableStore } from '../../src/core/store/durableStore';
 import { loadSqlJs } from '../../src/core/store/ledgerDb';
+import { postOtlp } from '../support/postOtlp';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'dist/cli.js');
@@ -34,18 +35,6 @@ function freePort(): Promise<number> {
 
 function batchBody(template: string, sessionId: string, k: number): Buffer {
   return Buffer.from(template.split(sessionId).join(`crash-session-${String(k).padStart(4, '0')}`).split('req_fake').join(`req_b${k}_`));
-}
-
-function post(port: number, body: Buffer): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: '/v1/logs', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 function startServer(port: number, dataDir: string): Promise<ChildProcess> {
@@ -80,13 +69,13 @@ test(`SIGKILL mid-ingest ${CYCLES} times: every acknowledged batch is present ex
     const n = 1 + (cycle % 4);
     for (let i = 0; i < n; i++) {
       const k = next++;
-      if ((await post(port, batchBody(template, sessionId, k))) === 200) acked.add(k);
+      if ((await postOtlp(port, '/v1/logs', batchBody(template, sessionId, k), 'application/json')) === 200) acked.add(k);
     }
-    if (acked.size > 2) assert.equal(await post(port, batchBody(template, sessionId, [...acked][cycle % acked.size])), 200);
+    if (acked.size > 2) assert.equal(await postOtlp(port, '/v1/logs', batchBody(template, sessionId, [...acked][cycle % acked.size]), 'application/json'), 200);
     // Kill while more requests are in flight: some may be journaled but never acknowledged.
     const inflight = [0, 1, 2].map(() => {
       const k = next++;
-      return post(port, batchBody(template, sessionId, k)).then(
+      return postOtlp(port, '/v1/logs', batchBody(template, sessionId, k), 'application/json').then(
         (status) => (status === 200 ? acked.add(k) : undefined),
         () => undefined,
       );
