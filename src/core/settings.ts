@@ -28,6 +28,9 @@ export interface LedgerSettings {
   pricingOverrides: Record<string, PriceOverride>;
   mcpEnabled: boolean;
   mcpRateLimitPerMinute: number;
+  transcriptsEnabled: boolean;
+  /** Folders of project folders to import; empty = the defaults ($CLAUDE_CONFIG_DIR/projects, ~/.claude/projects). */
+  transcriptsPaths: string[];
 }
 
 type Spec =
@@ -35,7 +38,8 @@ type Spec =
   | { kind: 'number'; default: number; min: number; max: number }
   | { kind: 'bool'; default: boolean }
   | { kind: 'enum'; default: string; values: readonly string[] }
-  | { kind: 'priceOverrides' };
+  | { kind: 'priceOverrides' }
+  | { kind: 'paths'; maxItems: number };
 
 /**
  * Setting key (without the `claudeLedger.` prefix) -> field and bounds. package.json's
@@ -57,6 +61,9 @@ export const SETTING_SPECS: Record<string, { field: keyof LedgerSettings; spec: 
   'pricing.overrides': { field: 'pricingOverrides', spec: { kind: 'priceOverrides' } },
   'mcp.enabled': { field: 'mcpEnabled', spec: { kind: 'bool', default: true } },
   'mcp.rateLimitPerMinute': { field: 'mcpRateLimitPerMinute', spec: { kind: 'int', default: 120, min: 1, max: 10_000 } },
+  'transcripts.enabled': { field: 'transcriptsEnabled', spec: { kind: 'bool', default: true } },
+  // A few roots at most; the bound only catches a pasted list by mistake.
+  'transcripts.paths': { field: 'transcriptsPaths', spec: { kind: 'paths', maxItems: 32 } },
 };
 
 const PRICE_FIELDS: readonly (keyof PriceOverride)[] = ['input', 'output', 'cacheWrite5m', 'cacheWrite1h', 'cacheRead'];
@@ -83,6 +90,7 @@ export function readSettings(get: (key: string) => unknown, log?: Logger): Ledge
 
 function parseOne(spec: Spec, raw: unknown): { value: unknown; problem?: string } {
   if (spec.kind === 'priceOverrides') return parsePriceOverrides(raw);
+  if (spec.kind === 'paths') return parsePaths(raw, spec.maxItems);
   if (raw === undefined || raw === null) return { value: spec.default };
   switch (spec.kind) {
     case 'bool':
@@ -121,6 +129,15 @@ function parsePriceOverrides(raw: unknown): { value: Record<string, PriceOverrid
   }
   // A partly bad object keeps its good entries: dropping a valid override would silently change costs.
   return problems.length > 0 ? { value, problem: `${problems.join('; ')} (those entries ignored)` } : { value };
+}
+
+function parsePaths(raw: unknown, maxItems: number): { value: string[]; problem?: string } {
+  if (raw === undefined || raw === null) return { value: [] };
+  if (!Array.isArray(raw)) return { value: [], problem: `${show(raw)} is not a list of folders` };
+  const value = raw.filter((x): x is string => typeof x === 'string' && x.trim() !== '').map((x) => x.trim());
+  if (value.length > maxItems) return { value: value.slice(0, maxItems), problem: `more than ${maxItems} folders (the rest ignored)` };
+  if (value.length !== raw.length) return { value, problem: 'entries that are not folder paths were ignored' };
+  return { value };
 }
 
 function show(v: unknown): string {

@@ -60,5 +60,15 @@ test('package.json contributes the same settings with the same defaults and boun
       assert.equal(p.maximum, spec.max, `${key} maximum`);
     }
     if (spec.kind === 'enum') assert.deepEqual(p.enum, spec.values);
+    if (spec.kind === 'paths') assert.equal(p.maxItems, spec.maxItems, `${key} maxItems`);
   }
+});
+
+test('transcripts.paths: a list of folders; anything else falls back to the defaults with a log line', () => {
+  const log = memoryLogger();
+  assert.deepEqual(readSettings((k) => (k === 'transcripts.paths' ? ['~/a', ' /b ', ''] : undefined), log).transcriptsPaths, ['~/a', '/b']);
+  assert.match(log.lines.join('\n'), /claudeLedger\.transcripts\.paths: entries that are not folder paths were ignored/);
+  assert.deepEqual(readSettings((k) => (k === 'transcripts.paths' ? '/x' : undefined), log).transcriptsPaths, []);
+  assert.deepEqual(defaultSettings().transcriptsPaths, []);
+  assert.equal(defaultSettings().transcriptsEnabled, true);
 });
