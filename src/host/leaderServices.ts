@@ -15,7 +15,7 @@ export interface LeaderServicesOptions {
   token: string;
   log: Logger;
   version: string;
-  /** Read at each start, so a restart picks up changed settings. */
+  /** Read at each start, so a restart picks up changed settings; MCP budgets read it at each burn_rate call. */
   getSettings(): LedgerSettings;
 }
 
@@ -43,8 +43,11 @@ export function leaderStarter(o: LeaderServicesOptions): (port: number) => Promi
           capturePrompts: s.capturePrompts,
           captureCommands: s.captureCommands,
           rateLimitPerMinute: s.mcpRateLimitPerMinute,
-          dailyBudgetUsd: s.budgetDailyUsd || null,
-          monthlyBudgetUsd: s.budgetMonthlyUsd || null,
+          // A live source: budgets change without restarting the receiver, burn_rate reads them per call.
+          budgets: () => {
+            const now = o.getSettings();
+            return { dailyBudgetUsd: now.budgetDailyUsd || null, monthlyBudgetUsd: now.budgetMonthlyUsd || null };
+          },
           sqlWorkerPath: path.join(o.distDir, 'sqlWorker.js'),
         },
       });

@@ -312,6 +312,27 @@ export interface QueryMethods {
 }
 export type QueryName = keyof QueryMethods;
 
+/**
+ * Every query name, as a value (the /api/query route refuses names not in it). `satisfies` makes a name
+ * added to QueryMethods but missing here a compile error, instead of a 400 for follower windows.
+ */
+export const QUERY_NAMES = {
+  summary: true,
+  costSeries: true,
+  sessions: true,
+  sessionTimeline: true,
+  filesEdited: true,
+  acceptance: true,
+  toolStats: true,
+  apiErrors: true,
+  burnRate: true,
+  status: true,
+} as const satisfies Record<QueryName, true>;
+
+export function isQueryName(name: unknown): name is QueryName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(QUERY_NAMES, name);
+}
+
 /** Anything that can answer named queries: the store worker client (leader) or the leader's /api (follower). */
 export interface QueryApi {
   query<M extends QueryName>(method: M, params: QueryMethods[M]['params']): Promise<QueryMethods[M]['result']>;

@@ -126,4 +126,14 @@ export function initializeBody(): string {
   });
 }
 
+/** A JSON-RPC tools/list body. */
+export function toolsListBody(): string {
+  return JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} });
+}
+
+/** A JSON-RPC tools/call body (a stateless server takes it without a prior initialize on the same POST). */
+export function toolCallBody(name: string, args: Record<string, unknown>): string {
+  return JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name, arguments: args } });
+}
+
 export const MCP_ACCEPT = { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' };

@@ -2,6 +2,7 @@
 // lazily loaded module, the real StoreClient (DB worker + journal) fed with every fixture payload, the
 // official MCP SDK client, and the real query_sql worker. Nothing is mocked.
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,8 @@ import {
   initializeBody,
   MCP_ACCEPT,
   rawRequest,
+  toolCallBody,
+  toolsListBody,
   type Bundles,
 } from './mcpHarness';
 
@@ -45,8 +48,33 @@ let dataDir: string;
 let store: StoreClient;
 let server: LedgerServer;
 let client: Client;
-const log = memoryLogger();
+/** Log lines as events too, so a test can wait for "the worker started the query" instead of sleeping. */
+const logLines = new EventEmitter();
+const log = memoryLogger(
+  new Proxy([] as string[], {
+    get(target, key, receiver) {
+      if (key !== 'push') return Reflect.get(target, key, receiver) as unknown;
+      return (...items: string[]) => {
+        const n = target.push(...items);
+        for (const line of items) logLines.emit('line', line);
+        return n;
+      };
+    },
+  }),
+);
+function nextLine(re: RegExp): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (line: string) => {
+      if (!re.test(line)) return;
+      logLines.off('line', on);
+      resolve(line);
+    };
+    logLines.on('line', on);
+  });
+}
 let mcpLoads = 0;
+/** What the host's settings say right now; the server reads it through a getter at every burn_rate. */
+const budgets: { dailyBudgetUsd: number | null; monthlyBudgetUsd: number | null } = { dailyBudgetUsd: null, monthlyBudgetUsd: null };
 
 function startServer(mcp: Record<string, unknown>): Promise<LedgerServer> {
   return startLedgerServer({
@@ -69,7 +97,7 @@ before(async () => {
   store = await StoreClient.open({ dataDir, workerPath: bundles.dbWorker, ingest: { storeCommands: true } });
   for (const p of fixturePayloads()) await store.ingest(p.signal, p.encoding, p.body);
   // Commands hidden from MCP although the store holds them: the privacy filter must do the hiding.
-  server = await startServer({ captureCommands: false, capturePrompts: false, rateLimitPerMinute: 10_000 });
+  server = await startServer({ captureCommands: false, capturePrompts: false, rateLimitPerMinute: 10_000, budgets: () => ({ ...budgets }) });
   client = await connectClient(`${server.url}/mcp`, TOKEN);
 });
 
@@ -207,6 +235,26 @@ describe('tools on fixture data match the store', () => {
     assert.match(text(r), /No daily budget set/);
   });
 
+  test('burn_rate reads the budgets at each call (a changed setting shows without a restart)', async () => {
+    try {
+      budgets.dailyBudgetUsd = 123;
+      budgets.monthlyBudgetUsd = 4567;
+      const r = await call('burn_rate');
+      const got = r.structuredContent as { dailyBudgetUsd: number | null; monthlyBudgetUsd: number | null; todayUsd: number; dailyBudgetRemainingUsd: number | null };
+      assert.equal(got.dailyBudgetUsd, 123);
+      assert.equal(got.monthlyBudgetUsd, 4567);
+      assert.notEqual(got.dailyBudgetRemainingUsd, null);
+      assert.match(text(r), /Daily budget \$123/);
+      budgets.dailyBudgetUsd = null;
+      const after = await call('burn_rate');
+      assert.equal((after.structuredContent as { dailyBudgetUsd: number | null }).dailyBudgetUsd, null);
+      assert.match(text(after), /No daily budget set/);
+    } finally {
+      budgets.dailyBudgetUsd = null;
+      budgets.monthlyBudgetUsd = null;
+    }
+  });
+
   test('describe_schema', async () => {
     const r = await call('describe_schema');
     const d = r.structuredContent as { tables: { name: string; columns: { name: string }[] }[]; examples: string[] };
@@ -299,11 +347,13 @@ describe('query_sql refuses what is not one read-only SELECT', () => {
     const payload = fixturePayloads().find((p) => p.scenario === 'a-plain-text' && p.signal === 'logs');
     assert.ok(payload);
     const t0 = performance.now();
+    // The worker reports each query as it begins; the OTLP request goes out only after that.
+    const started = nextLine(/\[mcp\] sql query #\d+ started in the worker/);
     const sqlCall = call('query_sql', {
       sql: 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c',
     }).then((r) => ({ r, ms: performance.now() - t0 }));
-    // Let the worker start the runaway statement, then post OTLP while it runs.
-    await new Promise((r) => setTimeout(r, 300));
+    const first = await Promise.race([started.then(() => 'started' as const), sqlCall.then(() => 'answered' as const)]);
+    assert.equal(first, 'started', 'the worker began the runaway query before the OTLP request');
     const o0 = performance.now();
     const otlp = await rawRequest(server.port, {
       path: '/v1/logs',
@@ -369,16 +419,55 @@ describe('HTTP guards', () => {
     assert.equal(bad.status, 400);
   });
 
-  test('429 with Retry-After past the rate, per client', async () => {
+  test('429 with Retry-After past the rate of tool calls, per client; other requests spend nothing', async () => {
     const limited = await startServer({ rateLimitPerMinute: 3 });
     try {
-      const post = (ua: string) =>
-        rawRequest(limited.port, { headers: { ...MCP_ACCEPT, Authorization: `Bearer ${TOKEN}`, 'User-Agent': ua }, body: initializeBody() });
-      for (let i = 0; i < 3; i++) assert.equal((await post('client-a')).status, 200);
-      const denied = await post('client-a');
+      const post = (ua: string, body: string) =>
+        rawRequest(limited.port, { headers: { ...MCP_ACCEPT, Authorization: `Bearer ${TOKEN}`, 'User-Agent': ua }, body });
+      // Ten initializes and tools/list under a limit of 3: none is a tool call.
+      for (let i = 0; i < 10; i++) assert.equal((await post('client-a', initializeBody())).status, 200);
+      assert.equal((await post('client-a', toolsListBody())).status, 200);
+      for (let i = 0; i < 3; i++) {
+        const ok = await post('client-a', toolCallBody('usage_summary', { range: 'all' }));
+        assert.equal(ok.status, 200, ok.body);
+        assert.equal(JSON.parse(ok.body).result.isError, undefined, ok.body);
+      }
+      const denied = await post('client-a', toolCallBody('usage_summary', { range: 'all' }));
       assert.equal(denied.status, 429);
       assert.equal(denied.headers['retry-after'], '20');
-      assert.equal((await post('client-b')).status, 200, 'another client has its own bucket');
+      // The answer says when to retry and which setting raises the limit.
+      assert.match(denied.body, /3 per minute\. Retry after 20 s, or raise the VS Code setting claudeLedger\.mcp\.rateLimitPerMinute/);
+      assert.equal((await post('client-a', initializeBody())).status, 200, 'initialize still works with an empty bucket');
+      assert.equal((await post('client-b', toolCallBody('usage_summary', { range: 'all' }))).status, 200, 'another client has its own bucket');
+    } finally {
+      await limited.close();
+    }
+  });
+
+  test('a client that connects per call (initialize, initialized, call) gets as many calls as the limit says', async () => {
+    // 60 per-call connections under 40 tool calls per minute, with the limiter's clock frozen so no token
+    // refills during the loop. Counting HTTP requests (the old behaviour: 3 per call) allowed 13 calls.
+    const LIMIT = 40;
+    const limited = await startServer({ rateLimitPerMinute: LIMIT, rateLimitClock: () => 0 });
+    try {
+      const outcomes: string[] = [];
+      for (let i = 0; i < 60; i++) {
+        // Connecting (initialize + notifications/initialized) must work whatever the bucket holds.
+        const c = await connectClient(`${limited.url}/mcp`, TOKEN);
+        try {
+          const r = await c.callTool({ name: 'usage_summary', arguments: ALL }).then(
+            (v) => ((v as CallToolResult).isError ? `tool error: ${text(v as CallToolResult)}` : 'ok'),
+            (err: unknown) => String(err),
+          );
+          outcomes.push(r);
+        } finally {
+          await c.close();
+        }
+      }
+      assert.deepEqual(outcomes.slice(0, LIMIT), Array(LIMIT).fill('ok'));
+      for (const o of outcomes.slice(LIMIT)) {
+        assert.match(o, /Too many tool calls: this client may make 40 per minute\. Retry after \d+ s, or raise the VS Code setting claudeLedger\.mcp\.rateLimitPerMinute/);
+      }
     } finally {
       await limited.close();
     }

@@ -31,6 +31,7 @@ const log = memoryLogger();
 /** What the server acknowledged, per signal and encoding (the exporters never reject on an HTTP error). */
 const acked: Record<string, { requests: number; accepted: number; rejected: number }> = {};
 const TOKEN = 'test-token-0123456789abcdef';
+const LONG_POLL_MS = 60 * 60_000;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ledger-recv-'));
@@ -58,7 +59,8 @@ before(async () => {
     token: TOKEN,
     store: recording,
     log,
-    limits: { maxBodyBytes: 4 * 1024 * 1024, maxDecompressedBytes: 8 * 1024 * 1024 },
+    // longPollMs far beyond the test's own timeout: a poll answered by its timer cannot pass for a woken one.
+    limits: { maxBodyBytes: 4 * 1024 * 1024, maxDecompressedBytes: 8 * 1024 * 1024, longPollMs: LONG_POLL_MS },
   });
 });
 
@@ -260,7 +262,7 @@ test('a 100 MB body gets 413 (read by the client before the connection closes)',
   assert.equal(ok.status, 200);
 });
 
-test('internal API: health without token, queries and long-poll changes with it', async () => {
+test('internal API: health without token, queries and long-poll changes with it', { timeout: 60_000 }, async () => {
   const h = await request({ method: 'GET', path: '/api/health' });
   assert.equal(h.status, 200);
   const health = JSON.parse(h.body.toString());
@@ -272,14 +274,25 @@ test('internal API: health without token, queries and long-poll changes with it'
   assert.equal(result.costUsd, (await summaryAll()).costUsd);
   const bad = await request({ path: '/api/query', headers: auth, body: Buffer.from('{"method":"dropEverything"}') });
   assert.equal(bad.status, 400);
-  // A change wakes a waiting long poll.
-  const since = health.dataVersion;
+  // A change wakes a PARKED long poll: the server reports the poll parked before anything is ingested,
+  // and the poll is held for an hour (LONG_POLL_MS) while this test gives up after 60 s, so only the
+  // wake-up can answer it.
+  const since = server.dataVersion;
+  const parked = new Promise<'parked'>((resolve) => {
+    const off = server.onDidParkPoll(() => {
+      off();
+      resolve('parked');
+    });
+  });
   const waiting = request({ method: 'GET', path: `/api/changes?since=${since}`, headers: auth });
-  await new Promise((r) => setTimeout(r, 50));
-  await request({ path: '/v1/logs', headers: { 'Content-Type': 'application/x-protobuf' }, body: fixture('c-denied-tool', 'logs-001.bin') });
+  assert.equal(await Promise.race([parked, waiting.then(() => 'answered at once' as const)]), 'parked');
+  assert.equal(server.parkedPolls, 1);
+  const ingested = await request({ path: '/v1/logs', headers: { 'Content-Type': 'application/x-protobuf' }, body: fixture('c-denied-tool', 'logs-001.bin') });
+  assert.equal(ingested.status, 200);
   const changed = await waiting;
   assert.equal(changed.status, 200);
   assert.ok(JSON.parse(changed.body.toString()).dataVersion > since);
+  assert.equal(server.parkedPolls, 0);
   const withOrigin = await request({ method: 'GET', path: '/api/health', headers: { Origin: 'http://127.0.0.1' } });
   assert.equal(withOrigin.status, 403);
 });

@@ -2,9 +2,10 @@
 // SDK and zod cost ~110 ms to load). Stateless Streamable HTTP: a new McpServer + transport per POST,
 // so no session state lives between requests and nothing needs expiring.
 //
-// Checks run before the SDK sees a byte, in this order: Host (421, DNS rebinding), Origin (403, the MCP
-// spec's rule), method (405), bearer token (401), rate (429), body size (413), JSON (400).
-import { createHash, timingSafeEqual } from 'node:crypto';
+// Checks, before the SDK sees the request: the edge's (src/server/http/edge.ts, the one copy shared with
+// the receiver, so the handler stays safe when mounted elsewhere): Host (421, DNS rebinding), Origin
+// (403, the MCP spec's rule), method (405), bearer token (401), body size and time (413/408), JSON (400);
+// then the rate of tool calls (429: only `tools/call` spends, as the setting says).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -18,7 +19,9 @@ import {
   type McpHandlerOptions,
   type McpRuntimeOptions,
 } from './mcpTypes';
-import { RateLimiter } from './rateLimit';
+import { asHttpError, checkHost, HttpError, jsonRpcErrorBody, parseJsonBody, readBody, writeError } from '../http/edge';
+import { checkMcpRequest } from '../http/mcpRoutes';
+import { RateLimiter, rateLimitMessage, toolCallCount } from './rateLimit';
 import { SqlRunner, SqlToolError } from './sqlRunner';
 import { TOOLS, ToolInputError, type ToolContext, type ToolDef } from './tools';
 
@@ -45,6 +48,7 @@ export function resolveRuntime(partial: Partial<McpRuntimeOptions> | undefined, 
     'sqlMaxQueued',
     'sqlIdleMs',
     'maxBodyBytes',
+    'bodyTimeoutMs',
     'rateLimitMaxClients',
   ];
   for (const k of positive) {
@@ -59,58 +63,6 @@ export function resolveRuntime(partial: Partial<McpRuntimeOptions> | undefined, 
   return r;
 }
 
-/** Host header values that name us: loopback names with our port (DNS-rebinding defence). */
-export function allowedHosts(port: number): Set<string> {
-  return new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
-}
-
-export function allowedOrigins(port: number): Set<string> {
-  return new Set([...allowedHosts(port)].map((h) => `http://${h}`));
-}
-
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
-}
-
-/** Constant-time comparison of the presented bearer token with ours. */
-export function bearerMatches(header: string | undefined, token: string): boolean {
-  if (!header) return false;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!m) return false;
-  return timingSafeEqual(digest(m[1]), digest(token));
-}
-
-function sendJsonRpcError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  const body = JSON.stringify({ jsonrpc: '2.0', error: { code: status === 400 ? -32700 : -32000, message }, id: null });
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...headers });
-  res.end(body);
-}
-
-class BodyTooLarge extends Error {}
-
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (c: Buffer) => {
-      size += c.length;
-      if (size > max) {
-        req.off('data', onData);
-        reject(new BodyTooLarge());
-        return;
-      }
-      chunks.push(c);
-    };
-    req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 function summarizeArgs(args: unknown): string {
   const s = JSON.stringify(args ?? {});
   return s.length > ARGS_SUMMARY_CHARS ? `${s.slice(0, ARGS_SUMMARY_CHARS)}…(${s.length} chars)` : s;
@@ -119,9 +71,7 @@ function summarizeArgs(args: unknown): string {
 export function createMcpHandler(o: McpHandlerOptions): McpHandler {
   const log = tagged(o.log, 'mcp');
   const runtime = resolveRuntime(o.runtime, log);
-  const hosts = allowedHosts(o.port);
-  const origins = allowedOrigins(o.port);
-  const limiter = new RateLimiter({ perMinute: runtime.rateLimitPerMinute, maxClients: runtime.rateLimitMaxClients });
+  const limiter = new RateLimiter({ perMinute: runtime.rateLimitPerMinute, maxClients: runtime.rateLimitMaxClients, now: runtime.rateLimitClock });
   const workerPath = runtime.sqlWorkerPath ?? path.join(__dirname, 'sqlWorker.js');
   const sql = new SqlRunner({
     workerPath,
@@ -187,51 +137,21 @@ export function createMcpHandler(o: McpHandlerOptions): McpHandler {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const host = (req.headers.host ?? '').toLowerCase();
-    if (!hosts.has(host)) {
-      log.warn(`refused ${req.method} /mcp: Host ${JSON.stringify(req.headers.host)} is not ours`);
-      return sendJsonRpcError(res, 421, 'Misdirected request: unexpected Host header');
-    }
-    const origin = req.headers.origin;
-    if (origin !== undefined && !origins.has(origin.toLowerCase())) {
-      log.warn(`refused ${req.method} /mcp: Origin ${JSON.stringify(origin)}`);
-      return sendJsonRpcError(res, 403, 'Forbidden: foreign Origin');
-    }
-    if (req.method !== 'POST') {
-      // Stateless server: no standalone SSE stream (GET) and no session to end (DELETE).
-      return sendJsonRpcError(res, 405, 'Method not allowed: this MCP server is stateless (POST only)', { Allow: 'POST' });
-    }
-    if (!bearerMatches(req.headers.authorization, o.token)) {
-      log.warn(`refused POST /mcp: ${req.headers.authorization ? 'wrong' : 'no'} bearer token`);
-      return sendJsonRpcError(res, 401, 'Unauthorized: Authorization: Bearer <token> required', {
-        'WWW-Authenticate': 'Bearer realm="claude-code-ledger"',
-      });
-    }
-    const client = `${req.socket.remoteAddress ?? '?'}|${req.headers['user-agent'] ?? ''}`;
-    const decision = limiter.take(client);
-    if (!decision.ok) {
-      log.warn(`rate limit: ${client} must wait ${decision.retryAfterSeconds} s`);
-      return sendJsonRpcError(res, 429, `Too many requests: limit ${runtime.rateLimitPerMinute}/minute`, {
-        'Retry-After': String(decision.retryAfterSeconds),
-      });
-    }
-    if (closed) return sendJsonRpcError(res, 503, 'MCP server is shutting down');
-    const declared = Number(req.headers['content-length'] ?? '0');
-    if (declared > runtime.maxBodyBytes) {
-      res.on('finish', () => req.destroy());
-      return sendJsonRpcError(res, 413, `Request body over ${runtime.maxBodyBytes} bytes`, { Connection: 'close' });
-    }
-    let body: unknown;
-    try {
-      const raw = await readBody(req, runtime.maxBodyBytes);
-      body = JSON.parse(raw.toString('utf8'));
-    } catch (err) {
-      if (err instanceof BodyTooLarge) {
-        res.on('finish', () => req.destroy());
-        return sendJsonRpcError(res, 413, `Request body over ${runtime.maxBodyBytes} bytes`, { Connection: 'close' });
+    checkHost(req, o.port);
+    checkMcpRequest(req, o.port, o.token);
+    if (closed) throw new HttpError(503, 'MCP server is shutting down');
+    const raw = await readBody(req, { maxBytes: runtime.maxBodyBytes, maxDecompressedBytes: runtime.maxBodyBytes, timeoutMs: runtime.bodyTimeoutMs, compression: false });
+    const body = parseJsonBody(raw);
+    const calls = toolCallCount(body);
+    if (calls > 0) {
+      const client = `${req.socket.remoteAddress ?? '?'}|${req.headers['user-agent'] ?? ''}`;
+      const decision = limiter.take(client, calls);
+      if (!decision.ok) {
+        log.warn(`rate limit: ${client} must wait ${decision.retryAfterSeconds} s`);
+        throw new HttpError(429, rateLimitMessage(runtime.rateLimitPerMinute, decision.retryAfterSeconds), {
+          'Retry-After': String(decision.retryAfterSeconds),
+        });
       }
-      if (err instanceof SyntaxError) return sendJsonRpcError(res, 400, `Parse error: ${err.message}`);
-      throw err;
     }
     const server = buildServer();
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
@@ -248,8 +168,10 @@ export function createMcpHandler(o: McpHandlerOptions): McpHandler {
       try {
         await handle(req, res);
       } catch (err) {
-        log.error(`/mcp request failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-        sendJsonRpcError(res, 500, 'Internal error');
+        const e = asHttpError(err);
+        if (e.status >= 500) log.error(`/mcp request failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        else log.warn(`refused ${req.method} /mcp: ${e.status} ${e.message}`);
+        writeError(req, res, e.status >= 500 && !(err instanceof HttpError) ? new HttpError(500, 'Internal error') : e, jsonRpcErrorBody);
       }
     },
     async close() {

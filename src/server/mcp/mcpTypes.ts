@@ -34,17 +34,27 @@ export interface McpStore extends QueryApi {
   describeSchema(): Promise<SchemaDescription>;
 }
 
+export interface McpBudgets {
+  dailyBudgetUsd: number | null;
+  monthlyBudgetUsd: number | null;
+}
+
 /** Runtime options: privacy flags from settings, and every MCP limit with its default and reason. */
 export interface McpRuntimeOptions {
   /** Return bash commands (claudeLedger.capture.commands). */
   captureCommands: boolean;
   /** Return prompt text (claudeLedger.capture.prompts). */
   capturePrompts: boolean;
-  /** Token bucket per client (remote address + user-agent): capacity and refill per minute. */
+  /**
+   * Tool calls (`tools/call` messages) per minute per client (remote address + user-agent): the token
+   * bucket's capacity and refill. initialize, notifications and tools/list spend nothing.
+   */
   rateLimitPerMinute: number;
-  /** Budgets for burn_rate (0 or null = none). */
-  dailyBudgetUsd: number | null;
-  monthlyBudgetUsd: number | null;
+  /**
+   * Budgets for burn_rate, read at every call (a live source, not a copy): a budget changed in the
+   * settings shows in the next burn_rate without a restart. 0 or null = none.
+   */
+  budgets: () => McpBudgets;
   /** query_sql: the worker is killed and respawned after this long (sql.js has no interrupt). */
   sqlTimeoutMs: number;
   /** Path of dist/sqlWorker.js; default: next to dist/mcp.js. */
@@ -59,6 +69,10 @@ export interface McpRuntimeOptions {
   sqlIdleMs: number;
   /** Request body cap (MCP JSON-RPC requests are small; 413 above). */
   maxBodyBytes: number;
+  /** The body must arrive within this (slowloris) -> 408; the server passes ReceiverLimits.bodyTimeoutMs. */
+  bodyTimeoutMs: number;
+  /** The rate limiter's clock (ms); tests freeze it so a refill cannot blur a count. Default Date.now. */
+  rateLimitClock?: () => number;
   /** Distinct clients tracked by the rate limiter (oldest dropped beyond it, bounding memory). */
   rateLimitMaxClients: number;
 }
@@ -67,14 +81,14 @@ export const DEFAULT_MCP_RUNTIME: McpRuntimeOptions = {
   captureCommands: true,
   capturePrompts: false,
   rateLimitPerMinute: 120, // settings default claudeLedger.mcp.rateLimitPerMinute
-  dailyBudgetUsd: null,
-  monthlyBudgetUsd: null,
+  budgets: () => ({ dailyBudgetUsd: null, monthlyBudgetUsd: null }),
   sqlTimeoutMs: 5_000, // issue 6: "killed at a timeout (default 5 s)"
   sqlMaxRows: 1_000, // issue 6: "at most 1,000 rows"
   sqlMaxResultChars: 1_000_000, // ~1 MB of text is already far more than a model context holds
   sqlMaxQueued: 8, // one worker; a few waiting calls are normal, a pile-up means a stuck client
   sqlIdleMs: 120_000, // a replica of a large DB holds hundreds of MB; free it when unused
   maxBodyBytes: 1024 * 1024, // JSON-RPC requests are a few KB; 1 MiB leaves room for long SQL
+  bodyTimeoutMs: 30_000, // as the receiver's: a few KB arrive in milliseconds on loopback
   rateLimitMaxClients: 1_000,
 };
 

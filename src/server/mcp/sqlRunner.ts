@@ -112,6 +112,11 @@ export class SqlRunner {
     const worker = new Worker(this.o.workerPath, { workerData: data });
     const live: Live = { worker, version: undefined, dirty: false, exited: false };
     worker.on('message', (m: FromSqlWorker) => {
+      // Progress, not an answer: the waiter keeps waiting for the result (or the timeout).
+      if (m.type === 'started') {
+        this.o.log.debug(`sql query #${m.id} started in the worker`);
+        return;
+      }
       const w = live.waiter;
       live.waiter = undefined;
       if (w) w.resolve(m);

@@ -130,6 +130,7 @@ initSqlJs({ locateFile: () => data.wasmPath }).then(
       if (m.type === 'query') {
         try {
           if (!db) throw new Error('no replica loaded');
+          send({ type: 'started', id: m.id });
           const r = runQuery(db, m.sql, m.maxRows, m.maxChars);
           send({ ...r, id: m.id });
         } catch (err) {

@@ -29,6 +29,8 @@ export interface SqlQueryResult {
 
 export type FromSqlWorker =
   | { type: 'ready' }
+  /** Sent as a query begins (before the synchronous run), so "the statement is running" is observable. */
+  | { type: 'started'; id: number }
   | { type: 'loaded'; version: number; tables: number; redacted: string[] }
   | { type: 'loadError'; message: string }
   | ({ type: 'result'; id: number } & SqlQueryResult)

@@ -434,9 +434,11 @@ const burnRate: ToolDef = {
   },
   async run(_args, { store, runtime }) {
     const budget = (v: number | null) => (v !== null && v > 0 ? v : null);
+    // Read now, not at start: the settings may have changed since the handler was created.
+    const b = runtime.budgets();
     const r: BurnRateDto = await store.query('burnRate', {
-      dailyBudgetUsd: budget(runtime.dailyBudgetUsd),
-      monthlyBudgetUsd: budget(runtime.monthlyBudgetUsd),
+      dailyBudgetUsd: budget(b.dailyBudgetUsd),
+      monthlyBudgetUsd: budget(b.monthlyBudgetUsd),
     });
     const text =
       `Burn rate ${usd(r.lastHourUsdPerHour)}/hour over the last hour. Today ${usd(r.todayUsd)} (forecast ${usd(r.forecastTodayUsd)} by end of day), ` +
