@@ -7,7 +7,7 @@ import type { QueryMethods, QueryName } from '../../src/protocol/dto';
 import { runQuery, UnknownQueryError } from '../../src/core/queries/runQuery';
 import { histBucket, histValue } from '../../src/core/store/apply';
 import { LedgerDb } from '../../src/core/store/ledgerDb';
-import { groundTruth, nowOf, records, sqlJs } from './storeTestSupport';
+import { groundTruth, nowOf, records, scenarios, sqlJs } from './storeTestSupport';
 
 async function loaded(sc: string) {
   const db = LedgerDb.open(await sqlJs());
@@ -50,6 +50,48 @@ test('acceptance: decisions by tool and source; config/hook decisions are auto, 
     assert.deepEqual(a.user, { accepts: 0, rejects: 0, rate: null }, `${sc}: no person decided anything in print mode`);
     assert.deepEqual(a.auto, a.overall);
     assert.deepEqual(a.bySource.map((s) => [s.key, s.accepts, s.rejects, s.auto]), Object.keys({ ...bySrc.accept, ...bySrc.reject }).map((k) => [k, bySrc.accept?.[k] ?? 0, bySrc.reject?.[k] ?? 0, true]));
+    db.close();
+  }
+});
+
+test('acceptance by language equals the code_edit_tool.decision metric on every fixture (events are not added on top)', async () => {
+  for (const sc of scenarios()) {
+    const gt = groundTruth(sc);
+    const want = new Map<string, { accepts: number; rejects: number }>();
+    for (const d of gt.metrics.code_edit_tool_decision ?? []) {
+      const t = want.get(d.language) ?? { accepts: 0, rejects: 0 };
+      if (d.decision === 'accept') t.accepts += d.value;
+      if (d.decision === 'reject') t.rejects += d.value;
+      want.set(d.language, t);
+    }
+    // Arrival order must not matter: metrics are exported after the events, or before them.
+    for (const order of ['as captured', 'metrics first'] as const) {
+      const db = LedgerDb.open(await sqlJs());
+      const recs = records(sc);
+      const batches = order === 'as captured' ? recs : [...recs.map((b) => b.filter((r) => r.kind === 'metric')), ...recs.map((b) => b.filter((r) => r.kind !== 'metric'))];
+      for (const b of batches) db.apply(b);
+      const a = runQuery({ sql: db.sql, nowMs: nowOf(recs), dataVersion: 0, lastEventMs: 0 }, 'acceptance', { range: ALL });
+      assert.deepEqual(
+        Object.fromEntries(a.byLanguage.map((l) => [l.key, { accepts: l.accepts, rejects: l.rejects }])),
+        Object.fromEntries(want),
+        `${sc} (${order})`,
+      );
+      db.close();
+    }
+  }
+});
+
+test('acceptance by language falls back to the file extension of decided edits when a session sent no decision metric', async () => {
+  const recs = records('b-write-edit-bash');
+  for (const order of ['decision first', 'result first'] as const) {
+    const db = LedgerDb.open(await sqlJs());
+    for (const b of recs) {
+      const events = b.filter((r) => r.kind !== 'metric');
+      db.apply(order === 'decision first' ? events : [...events].sort((x, y) => (x.kind === 'toolResult' ? -1 : 0) - (y.kind === 'toolResult' ? -1 : 0)));
+    }
+    const a = runQuery({ sql: db.sql, nowMs: nowOf(recs), dataVersion: 0, lastEventMs: 0 }, 'acceptance', { range: ALL });
+    // hello.py was written, then edited: both accepted (by a config rule); Bash has no language.
+    assert.deepEqual(a.byLanguage.map((l) => [l.key, l.accepts, l.rejects]), [['Python', 2, 0]], order);
     db.close();
   }
 });

@@ -47,7 +47,9 @@ export function records(scenario: string): NormRecord[][] {
 
 export interface GroundTruth {
   api_requests: { count: number; cost_usd: number; tokens: { input: number; output: number; cache_read: number; cache_creation: number } };
-  metrics: { cost_usage_usd: number; token_usage: { input: number; output: number; cache_read: number; cache_creation: number }; lines_of_code: { added?: number; removed?: number } };
+  metrics: {
+    code_edit_tool_decision?: { decision: string; tool_name: string; language: string; value: number }[];
+    cost_usage_usd: number; token_usage: { input: number; output: number; cache_read: number; cache_creation: number }; lines_of_code: { added?: number; removed?: number } };
   sessions: { count: number; ids: string[]; per_session: Record<string, { user_prompts: number; api_requests: number; cost_usd: number; cost_usd_metric: number }> };
   tool_results: { count: number; by_tool_name_and_success: Record<string, Record<string, number>> };
   tool_decisions: { count: number; by_decision_and_source: Record<string, Record<string, number>> };

@@ -1,5 +1,9 @@
 // acceptance(range): accept/reject rates overall, by tool, language and decision source. Decisions a
 // person made are kept apart from automatic ones (config rules / permission mode, hooks).
+// Overall, by tool and by source come from tool_decision events (decision_rollup). By language comes
+// from edit_decision_rollup: the claude_code.code_edit_tool.decision metric for sessions that sent it
+// (it names the language of every edit decision), else tool_decision events whose tool_result named a
+// file; per session one or the other, never both.
 import type { AcceptanceDto, QueryMethods, RateDto } from '../../protocol/dto';
 import { rangeBuckets, rate, type QueryContext } from './common';
 
@@ -8,10 +12,17 @@ export const AUTO_SOURCES: ReadonlySet<string> = new Set(['config', 'hook']);
 
 export function acceptanceQuery(ctx: QueryContext, p: QueryMethods['acceptance']['params']): AcceptanceDto {
   const r = rangeBuckets(p.range, ctx.nowMs);
-  const rows = ctx.sql.all<{ tool: string; lang: string | null; source: string | null; accepts: number; rejects: number }>(
-    `SELECT td.value AS tool, ld.value AS lang, sd.value AS source, sum(x.accepts) AS accepts, sum(x.rejects) AS rejects
-     FROM decision_rollup x JOIN dict td ON td.id = x.tool_id LEFT JOIN dict ld ON ld.id = x.lang_id LEFT JOIN dict sd ON sd.id = x.source_id
-     WHERE x.bucket >= ? AND x.bucket < ? GROUP BY x.tool_id, x.lang_id, x.source_id`,
+  const rows = ctx.sql.all<{ tool: string; source: string | null; accepts: number; rejects: number }>(
+    `SELECT td.value AS tool, sd.value AS source, sum(x.accepts) AS accepts, sum(x.rejects) AS rejects
+     FROM decision_rollup x JOIN dict td ON td.id = x.tool_id LEFT JOIN dict sd ON sd.id = x.decision_source_id
+     WHERE x.bucket >= ? AND x.bucket < ? GROUP BY x.tool_id, x.decision_source_id`,
+    [r.b0, r.b1],
+  );
+  const langRows = ctx.sql.all<{ lang: string; accepts: number; rejects: number }>(
+    `SELECT ld.value AS lang, sum(x.accepts) AS accepts, sum(x.rejects) AS rejects
+     FROM edit_decision_rollup x JOIN sessions s ON s.id = x.session_id JOIN dict ld ON ld.id = x.language_id
+     WHERE x.bucket >= ? AND x.bucket < ? AND x.from_metrics = s.has_edit_decision_metric
+     GROUP BY x.language_id`,
     [r.b0, r.b1],
   );
   const tally = () => ({ accepts: 0, rejects: 0 });
@@ -35,9 +46,9 @@ export function acceptanceQuery(ctx: QueryContext, p: QueryMethods['acceptance']
     t.accepts += x.accepts;
     t.rejects += x.rejects;
     add(byTool, x.tool, x.accepts, x.rejects);
-    if (x.lang) add(byLang, x.lang, x.accepts, x.rejects);
     add(bySource, source, x.accepts, x.rejects);
   }
+  for (const x of langRows) add(byLang, x.lang, x.accepts, x.rejects);
   const list = (m: Map<string, { accepts: number; rejects: number }>): RateDto[] =>
     [...m.entries()]
       .map(([key, t]) => ({ key, accepts: t.accepts, rejects: t.rejects, rate: rate(t.accepts, t.rejects) }))

@@ -1,6 +1,7 @@
 // apiErrors(range): failed API requests by status, retries exhausted, refusals, and the latest few.
 import type { ApiErrorsDto, QueryMethods } from '../../protocol/dto';
 import { toLocalIso } from '../time/range';
+import { ErrorKind, NO_STATUS } from '../store/columns';
 import { rangeBuckets, type QueryContext } from './common';
 
 export const API_ERRORS_LIMITS = { recent: 20 } as const;
@@ -16,10 +17,10 @@ export function apiErrorsQuery(ctx: QueryContext, p: QueryMethods['apiErrors']['
   let refusals = 0;
   const byStatus: ApiErrorsDto['byStatus'] = [];
   for (const x of rows) {
-    if (x.kind === 0) {
+    if (x.kind === ErrorKind.ApiError) {
       total += x.n;
-      byStatus.push({ statusCode: x.status === -1 ? null : x.status, count: x.n });
-    } else if (x.kind === 1) retriesExhausted += x.n;
+      byStatus.push({ statusCode: x.status === NO_STATUS ? null : x.status, count: x.n });
+    } else if (x.kind === ErrorKind.RetriesExhausted) retriesExhausted += x.n;
     else refusals += x.n;
   }
   // Raw rows, but through the time index and bounded: at most API_ERRORS_LIMITS.recent rows are read.
@@ -35,7 +36,7 @@ export function apiErrorsQuery(ctx: QueryContext, p: QueryMethods['apiErrors']['
     retriesExhausted,
     refusals,
     recent: recent.map((e) => ({
-      time: toLocalIso(e.time_ms), kind: e.kind === 1 ? 'retries_exhausted' : 'api_error', model: e.model, statusCode: e.status,
+      time: toLocalIso(e.time_ms), kind: e.kind === ErrorKind.RetriesExhausted ? 'retries_exhausted' : 'api_error', model: e.model, statusCode: e.status,
       attempt: e.attempt, message: e.error,
     })),
   };

@@ -1,5 +1,5 @@
 // burnRate(budgets): $/h over the last 60 minutes and linear forecasts for the local day and month.
-// Also used by status.ts. Reads eff_usage only.
+// Also used by status.ts. Reads effective_usage only.
 import type { BurnRateDto, QueryMethods } from '../../protocol/dto';
 import { BUCKET_MS, bucketOf, localDayBounds, startOfLocalMonth, startOfNextLocalMonth } from '../time/range';
 import type { QueryContext } from './common';
@@ -8,7 +8,7 @@ const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
 export function costBetween(ctx: QueryContext, fromMs: number, toMs: number): number {
-  const r = ctx.sql.get<{ c: number | null }>('SELECT sum(cost) AS c FROM eff_usage WHERE bucket >= ? AND bucket < ?', [
+  const r = ctx.sql.get<{ c: number | null }>('SELECT sum(cost_usd) AS c FROM effective_usage WHERE bucket >= ? AND bucket < ?', [
     Math.floor(fromMs / BUCKET_MS), Math.ceil(toMs / BUCKET_MS),
   ]);
   return r?.c ?? 0;
@@ -21,7 +21,7 @@ export function costBetween(ctx: QueryContext, fromMs: number, toMs: number): nu
 export function lastHourUsdPerHour(ctx: QueryContext): number {
   const from = ctx.nowMs - HOUR;
   const b0 = bucketOf(from);
-  const rows = ctx.sql.all<{ bucket: number; c: number }>('SELECT bucket, sum(cost) AS c FROM eff_usage WHERE bucket >= ? AND bucket <= ? GROUP BY bucket', [
+  const rows = ctx.sql.all<{ bucket: number; c: number }>('SELECT bucket, sum(cost_usd) AS c FROM effective_usage WHERE bucket >= ? AND bucket <= ? GROUP BY bucket', [
     b0, bucketOf(ctx.nowMs),
   ]);
   let usd = 0;

@@ -1,8 +1,9 @@
 // Shared pieces of the named queries: the query context, token/cost helpers, and the SQL fragment
-// that picks, per session, api_request events (src 0) or, for sessions without any, metrics (src 1).
+// that picks, per session, api_request events (from_metrics 0) or, for sessions without any, metrics (1).
 import type { CostSource, TokenCounts } from '../../protocol/dto';
 import { cacheSavingsUsd } from '../pricing/estimate';
 import type { PriceOverrides } from '../pricing/priceTable';
+import { USAGE_COLUMNS, type UsageSums } from '../store/columns';
 import type { SqlRunner } from '../store/sqlRunner';
 import { bucketBounds, resolveRange, type Bounds } from '../time/range';
 import type { RangeSpec } from '../../protocol/dto';
@@ -18,26 +19,15 @@ export interface QueryContext {
 /** usage_rollup rows that count: events, or metrics of sessions that have no api_request events. */
 export const EFFECTIVE_FROM = `usage_rollup u JOIN sessions s ON s.id = u.session_id`;
 /** Binds [b0, b1]. */
-export const EFFECTIVE_WHERE = `u.bucket >= ? AND u.bucket < ? AND (u.src = 0 OR s.api_events = 0)`;
+export const EFFECTIVE_WHERE = `u.bucket >= ? AND u.bucket < ? AND (u.from_metrics = 0 OR s.api_request_events = 0)`;
 
 /** Sums of the usage columns; `t` is the table alias ('' for none). */
 export function usageSums(t = ''): string {
-  const c = (n: string) => `sum(${t ? `${t}.` : ''}${n}) AS ${n}`;
-  return ['cost', 'est_cost', 'requests', 'est_requests', 'unpriced', 'input', 'output', 'cache_read', 'cache_creation'].map(c).join(', ');
+  return USAGE_COLUMNS.map((n) => `sum(${t ? `${t}.` : ''}${n}) AS ${n}`).join(', ');
 }
 export const USAGE_SUMS = usageSums();
 
-export interface UsageSums {
-  cost: number | null;
-  est_cost: number | null;
-  requests: number | null;
-  est_requests: number | null;
-  unpriced: number | null;
-  input: number | null;
-  output: number | null;
-  cache_read: number | null;
-  cache_creation: number | null;
-}
+export type { UsageSums };
 
 export function rangeBuckets(spec: RangeSpec | undefined, nowMs: number): Bounds & { b0: number; b1: number } {
   const b = resolveRange(spec, nowMs);
@@ -45,7 +35,7 @@ export function rangeBuckets(spec: RangeSpec | undefined, nowMs: number): Bounds
 }
 
 export function tokensOf(r: Partial<UsageSums>): TokenCounts {
-  return { input: r.input ?? 0, output: r.output ?? 0, cacheRead: r.cache_read ?? 0, cacheCreation: r.cache_creation ?? 0 };
+  return { input: r.input_tokens ?? 0, output: r.output_tokens ?? 0, cacheRead: r.cache_read_tokens ?? 0, cacheCreation: r.cache_creation_tokens ?? 0 };
 }
 
 export function addTokens(a: TokenCounts, b: TokenCounts): TokenCounts {

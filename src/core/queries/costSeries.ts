@@ -7,12 +7,12 @@ export function costSeriesQuery(ctx: QueryContext, p: QueryMethods['costSeries']
   const r = rangeBuckets(p.range, ctx.nowMs);
   const fn = p.bucket === 'hour' ? 'local_hour' : 'local_day';
   const rows = ctx.sql.all<UsageSums & { b: number; model: string | null }>(
-    `SELECT ${fn}(e.bucket) AS b, d.value AS model, ${USAGE_SUMS} FROM eff_usage e LEFT JOIN dict d ON d.id = e.model_id
+    `SELECT ${fn}(e.bucket) AS b, d.value AS model, ${USAGE_SUMS} FROM effective_usage e LEFT JOIN dict d ON d.id = e.model_id
      WHERE e.bucket >= ? AND e.bucket < ? GROUP BY b, e.model_id ORDER BY b, model`,
     [r.b0, r.b1],
   );
   const byRepo = ctx.sql.all<{ repo: string | null; cost: number }>(
-    `SELECT d.value AS repo, sum(u.cost) AS cost FROM ${EFFECTIVE_FROM} LEFT JOIN dict d ON d.id = u.repo_id
+    `SELECT d.value AS repo, sum(u.cost_usd) AS cost FROM ${EFFECTIVE_FROM} LEFT JOIN dict d ON d.id = u.repo_id
      WHERE ${EFFECTIVE_WHERE} GROUP BY u.repo_id ORDER BY cost DESC`,
     [r.b0, r.b1],
   );
@@ -22,7 +22,7 @@ export function costSeriesQuery(ctx: QueryContext, p: QueryMethods['costSeries']
     points: rows.map((row) => ({
       bucket: toLocalIso(row.b),
       model: modelName(row.model),
-      costUsd: row.cost ?? 0,
+      costUsd: row.cost_usd ?? 0,
       tokens: tokensOf(row),
       requests: row.requests ?? 0,
     })),

@@ -2,7 +2,7 @@
 // OFFSET. Aggregated datasets (daily, files, tools) are small and come in one page per call.
 import type { RangeSpec } from '../../protocol/dto';
 import { toLocalDate, toLocalIso } from '../time/range';
-import { rangeBuckets, type QueryContext } from './common';
+import { rangeBuckets, usageSums, type QueryContext, type UsageSums } from './common';
 import { SESSION_COLUMNS, SESSION_FROM, sessionRowDto, type SessionDbRow } from './sessionRow';
 import { toolStatsQuery } from './toolStats';
 import { filesEditedQuery, FILES_LIMITS } from './filesEdited';
@@ -26,20 +26,21 @@ export function rowsPage(ctx: QueryContext, dataset: RowsDataset, range: RangeSp
   switch (dataset) {
     case 'requests': {
       const rows = ctx.sql.all<{
-        id: number; time_ms: number; sid: string; dkey: string; model: string; qs: string | null; cost: number; estimated: number;
-        input: number; output: number; cache_read: number; cache_creation: number; duration_ms: number | null; ttft_ms: number | null;
+        id: number; time_ms: number; sid: string; dedup_key: string; model: string; qs: string | null; cost_usd: number; estimated: number;
+        input_tokens: number; output_tokens: number; cache_read_tokens: number; cache_creation_tokens: number; duration_ms: number | null;
+        ttft_ms: number | null;
       }>(
-        `SELECT r.id, r.time_ms, sd.value AS sid, r.dkey, md.value AS model, qd.value AS qs, r.cost, r.estimated, r.input, r.output,
-           r.cache_read, r.cache_creation, r.duration_ms, r.ttft_ms
-         FROM api_requests r JOIN dict sd ON sd.id = r.session_id JOIN dict md ON md.id = r.model_id LEFT JOIN dict qd ON qd.id = r.qs_id
+        `SELECT r.id, r.time_ms, sd.value AS sid, r.dedup_key, md.value AS model, qd.value AS qs, r.cost_usd, r.estimated, r.input_tokens,
+           r.output_tokens, r.cache_read_tokens, r.cache_creation_tokens, r.duration_ms, r.ttft_ms
+         FROM api_requests r JOIN dict sd ON sd.id = r.session_id JOIN dict md ON md.id = r.model_id LEFT JOIN dict qd ON qd.id = r.query_source_id
          WHERE r.id > ? AND r.time_ms >= ? AND r.time_ms < ? ORDER BY r.id LIMIT ?`,
         [cursor, r.fromMs, r.toMs, pageSize],
       );
       return {
         rows: rows.map((x) => ({
-          time: toLocalIso(x.time_ms), session_id: x.sid, request_id: x.dkey.startsWith('#') ? null : x.dkey, model: x.model,
-          query_source: x.qs, cost_usd: x.cost, estimated: x.estimated, input_tokens: x.input, output_tokens: x.output,
-          cache_read_tokens: x.cache_read, cache_creation_tokens: x.cache_creation, duration_ms: x.duration_ms, ttft_ms: x.ttft_ms,
+          time: toLocalIso(x.time_ms), session_id: x.sid, request_id: x.dedup_key.startsWith('#') ? null : x.dedup_key, model: x.model,
+          query_source: x.qs, cost_usd: x.cost_usd, estimated: x.estimated, input_tokens: x.input_tokens, output_tokens: x.output_tokens,
+          cache_read_tokens: x.cache_read_tokens, cache_creation_tokens: x.cache_creation_tokens, duration_ms: x.duration_ms, ttft_ms: x.ttft_ms,
         })),
         cursor: rows.length === pageSize ? rows[rows.length - 1].id : undefined,
       };
@@ -63,16 +64,16 @@ export function rowsPage(ctx: QueryContext, dataset: RowsDataset, range: RangeSp
       };
     }
     case 'daily': {
-      const rows = ctx.sql.all<{ day: number; model: string | null; cost: number; est_cost: number; requests: number; input: number; output: number; cache_read: number; cache_creation: number }>(
-        `SELECT local_day(e.bucket) AS day, d.value AS model, sum(e.cost) AS cost, sum(e.est_cost) AS est_cost, sum(e.requests) AS requests,
-           sum(e.input) AS input, sum(e.output) AS output, sum(e.cache_read) AS cache_read, sum(e.cache_creation) AS cache_creation
-         FROM eff_usage e LEFT JOIN dict d ON d.id = e.model_id WHERE e.bucket >= ? AND e.bucket < ? GROUP BY day, e.model_id ORDER BY day, model`,
+      const rows = ctx.sql.all<UsageSums & { day: number; model: string | null }>(
+        `SELECT local_day(e.bucket) AS day, d.value AS model, ${usageSums('e')}
+         FROM effective_usage e LEFT JOIN dict d ON d.id = e.model_id WHERE e.bucket >= ? AND e.bucket < ? GROUP BY day, e.model_id ORDER BY day, model`,
         [r.b0, r.b1],
       );
       return {
         rows: rows.map((x) => ({
-          date: toLocalDate(x.day), model: x.model ?? 'unknown', cost_usd: x.cost, estimated_cost_usd: x.est_cost, requests: x.requests,
-          input_tokens: x.input, output_tokens: x.output, cache_read_tokens: x.cache_read, cache_creation_tokens: x.cache_creation,
+          date: toLocalDate(x.day), model: x.model ?? 'unknown', cost_usd: x.cost_usd, estimated_cost_usd: x.estimated_cost_usd,
+          requests: x.requests, input_tokens: x.input_tokens, output_tokens: x.output_tokens, cache_read_tokens: x.cache_read_tokens,
+          cache_creation_tokens: x.cache_creation_tokens,
         })),
       };
     }

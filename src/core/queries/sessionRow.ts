@@ -1,68 +1,68 @@
 // One session row (sessions list, timeline header, CSV). Per session: events when it has any
 // api_request, else its metrics; lines from the lines_of_code metric when the session sent it.
 import type { CostSource, SessionRowDto } from '../../protocol/dto';
+import { Origin, SESSION_USAGE_COLUMNS, sessionUsageColumn, type SessionUsageColumn } from '../store/columns';
 import { toLocalIso } from '../time/range';
 
+const SESSION_TOTALS: readonly SessionUsageColumn[] = [Origin.Events, Origin.Metrics].flatMap((o) =>
+  SESSION_USAGE_COLUMNS.map((c) => sessionUsageColumn(c, o)),
+);
+
 /** Columns to select from `sessions s` (plus `d.value AS sid`, `r.value AS repo`, models). */
-export const SESSION_COLUMNS = `s.id, d.value AS sid, s.first_ms, s.last_ms, r.value AS repo, s.api_events, s.est_requests,
-  s.cost_ev, s.in_ev, s.out_ev, s.cr_ev, s.cc_ev, s.cost_m, s.in_m, s.out_m, s.cr_m, s.cc_m, s.prompts, s.accepts, s.rejects,
-  s.la_ev, s.lr_ev, s.la_m, s.lr_m, s.loc_metric,
+export const SESSION_COLUMNS = `s.id, d.value AS sid, s.first_ms, s.last_ms, r.value AS repo, s.api_request_events, s.estimated_requests,
+  ${SESSION_TOTALS.map((c) => `s.${c}`).join(', ')}, s.prompts, s.accepts, s.rejects,
+  s.lines_added_events, s.lines_removed_events, s.lines_added_metrics, s.lines_removed_metrics, s.has_lines_metric,
   (SELECT group_concat(md.value, char(31)) FROM session_models sm JOIN dict md ON md.id = sm.model_id WHERE sm.session_id = s.id) AS models`;
 export const SESSION_FROM = `sessions s JOIN dict d ON d.id = s.id LEFT JOIN dict r ON r.id = s.repo_id`;
 /** Effective cost expression (for sorting). */
-export const SESSION_COST = `(CASE WHEN s.api_events > 0 THEN s.cost_ev ELSE s.cost_m END)`;
+export const SESSION_COST = `(CASE WHEN s.api_request_events > 0 THEN s.cost_usd_events ELSE s.cost_usd_metrics END)`;
 
-export interface SessionDbRow {
+export type SessionDbRow = Record<SessionUsageColumn, number> & {
   id: number;
   sid: string;
   first_ms: number;
   last_ms: number;
   repo: string | null;
-  api_events: number;
-  est_requests: number;
-  cost_ev: number;
-  in_ev: number;
-  out_ev: number;
-  cr_ev: number;
-  cc_ev: number;
-  cost_m: number;
-  in_m: number;
-  out_m: number;
-  cr_m: number;
-  cc_m: number;
+  api_request_events: number;
+  estimated_requests: number;
   prompts: number;
   accepts: number;
   rejects: number;
-  la_ev: number;
-  lr_ev: number;
-  la_m: number;
-  lr_m: number;
-  loc_metric: number;
+  lines_added_events: number;
+  lines_removed_events: number;
+  lines_added_metrics: number;
+  lines_removed_metrics: number;
+  has_lines_metric: number;
   models: string | null;
-}
+};
 
 export function sessionRowDto(s: SessionDbRow): SessionRowDto {
-  const ev = s.api_events > 0;
+  const ev = s.api_request_events > 0;
+  const o = ev ? Origin.Events : Origin.Metrics;
+  const total = (c: (typeof SESSION_USAGE_COLUMNS)[number]) => s[sessionUsageColumn(c, o)];
   let costSource: CostSource;
-  if (ev) costSource = s.est_requests === 0 ? 'reported' : s.est_requests === s.api_events ? 'estimated' : 'mixed';
-  else costSource = s.cost_m !== 0 ? 'reported' : 'none';
+  if (ev) costSource = s.estimated_requests === 0 ? 'reported' : s.estimated_requests === s.api_request_events ? 'estimated' : 'mixed';
+  else costSource = s.cost_usd_metrics !== 0 ? 'reported' : 'none';
   return {
     sessionId: s.sid,
     start: toLocalIso(s.first_ms),
     end: toLocalIso(s.last_ms),
     durationMs: s.last_ms - s.first_ms,
-    costUsd: ev ? s.cost_ev : s.cost_m,
+    costUsd: total('cost_usd'),
     costSource,
-    requests: s.api_events,
+    requests: s.api_request_events,
     prompts: s.prompts,
     models: s.models ? s.models.split('\u001f').sort() : [],
     repo: s.repo,
-    linesAdded: s.loc_metric ? s.la_m : s.la_ev,
-    linesRemoved: s.loc_metric ? s.lr_m : s.lr_ev,
+    linesAdded: s.has_lines_metric ? s.lines_added_metrics : s.lines_added_events,
+    linesRemoved: s.has_lines_metric ? s.lines_removed_metrics : s.lines_removed_events,
     accepts: s.accepts,
     rejects: s.rejects,
-    tokens: ev
-      ? { input: s.in_ev, output: s.out_ev, cacheRead: s.cr_ev, cacheCreation: s.cc_ev }
-      : { input: s.in_m, output: s.out_m, cacheRead: s.cr_m, cacheCreation: s.cc_m },
+    tokens: {
+      input: total('input_tokens'),
+      output: total('output_tokens'),
+      cacheRead: total('cache_read_tokens'),
+      cacheCreation: total('cache_creation_tokens'),
+    },
   };
 }

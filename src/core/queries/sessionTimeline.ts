@@ -5,6 +5,7 @@ import type {
   QueryMethods, SessionTimelineDto, TimelineErrorDto, TimelinePromptDto, TimelineRequestDto, TimelineToolDto, WaterfallSpanDto,
 } from '../../protocol/dto';
 import { toLocalIso } from '../time/range';
+import { ErrorKind } from '../store/columns';
 import type { QueryContext } from './common';
 import { SESSION_COLUMNS, SESSION_FROM, sessionRowDto, type SessionDbRow } from './sessionRow';
 
@@ -15,8 +16,8 @@ export const TIMELINE_LIMITS = {
 
 interface PromptRow { prompt: string | null; time_ms: number; length: number | null; text: string | null; trace_id: string | null }
 interface RequestRow {
-  dkey: string; prompt: string | null; time_ms: number; model: string; cost: number; estimated: number; input: number; output: number;
-  cache_read: number; cache_creation: number; duration_ms: number | null; ttft_ms: number | null; qs: string | null; trace_id: string | null;
+  dedup_key: string; prompt: string | null; time_ms: number; model: string; cost_usd: number; estimated: number; input_tokens: number;
+  output_tokens: number; cache_read_tokens: number; cache_creation_tokens: number; duration_ms: number | null; ttft_ms: number | null; qs: string | null; trace_id: string | null;
 }
 interface ToolRow {
   tool_use_id: string; prompt: string | null; time_ms: number; tool: string; path: string | null; command: string | null;
@@ -42,15 +43,15 @@ export function sessionTimelineQuery(ctx: QueryContext, p: QueryMethods['session
     `SELECT pd.value AS prompt, p.time_ms, p.length, p.text, p.trace_id FROM prompts p LEFT JOIN dict pd ON pd.id = p.prompt_id
      WHERE p.session_id = ? ORDER BY p.time_ms LIMIT ${lim}`, [sid]);
   const requests = sql.all<RequestRow>(
-    `SELECT r.dkey, pd.value AS prompt, r.time_ms, md.value AS model, r.cost, r.estimated, r.input, r.output, r.cache_read, r.cache_creation,
-       r.duration_ms, r.ttft_ms, qd.value AS qs, r.trace_id
-     FROM api_requests r JOIN dict md ON md.id = r.model_id LEFT JOIN dict pd ON pd.id = r.prompt_id LEFT JOIN dict qd ON qd.id = r.qs_id
+    `SELECT r.dedup_key, pd.value AS prompt, r.time_ms, md.value AS model, r.cost_usd, r.estimated, r.input_tokens, r.output_tokens,
+       r.cache_read_tokens, r.cache_creation_tokens, r.duration_ms, r.ttft_ms, qd.value AS qs, r.trace_id
+     FROM api_requests r JOIN dict md ON md.id = r.model_id LEFT JOIN dict pd ON pd.id = r.prompt_id LEFT JOIN dict qd ON qd.id = r.query_source_id
      WHERE r.session_id = ? ORDER BY r.time_ms LIMIT ${lim}`, [sid]);
   const tools = sql.all<ToolRow>(
     `SELECT t.tool_use_id, pd.value AS prompt, t.time_ms, td.value AS tool, pa.value AS path, t.command, dd.value AS decision, sd.value AS source,
        t.success, t.duration_ms, t.error, t.lines_added, t.lines_removed
      FROM tool_calls t JOIN dict td ON td.id = t.tool_id LEFT JOIN dict pd ON pd.id = t.prompt_id LEFT JOIN dict pa ON pa.id = t.path_id
-       LEFT JOIN dict dd ON dd.id = t.decision_id LEFT JOIN dict sd ON sd.id = t.dec_source_id
+       LEFT JOIN dict dd ON dd.id = t.decision_id LEFT JOIN dict sd ON sd.id = t.decision_source_id
      WHERE t.session_id = ? ORDER BY t.time_ms LIMIT ${lim}`, [sid]);
   const errors = sql.all<ErrorRow>(
     `SELECT pd.value AS prompt, e.time_ms, e.kind, md.value AS model, e.status, e.attempt, e.error
@@ -92,15 +93,15 @@ export function sessionTimelineQuery(ctx: QueryContext, p: QueryMethods['session
   }
   for (const r of requests) {
     const g = group(r.prompt, r.time_ms);
-    const requestId = r.dkey.startsWith('#') ? null : r.dkey;
+    const requestId = r.dedup_key.startsWith('#') ? null : r.dedup_key;
     const dto: TimelineRequestDto = {
-      requestId, time: toLocalIso(r.time_ms), model: r.model, costUsd: r.cost, estimated: r.estimated === 1,
-      tokens: { input: r.input, output: r.output, cacheRead: r.cache_read, cacheCreation: r.cache_creation },
+      requestId, time: toLocalIso(r.time_ms), model: r.model, costUsd: r.cost_usd, estimated: r.estimated === 1,
+      tokens: { input: r.input_tokens, output: r.output_tokens, cacheRead: r.cache_read_tokens, cacheCreation: r.cache_creation_tokens },
       durationMs: r.duration_ms, ttftMs: r.ttft_ms, querySource: r.qs,
       attempts: requestId ? (attemptsByRequest.get(requestId) ?? null) : null,
     };
     g.requests.push(dto);
-    g.costUsd += r.cost;
+    g.costUsd += r.cost_usd;
     g.traceId ??= r.trace_id;
   }
   for (const t of tools) {
@@ -113,7 +114,7 @@ export function sessionTimelineQuery(ctx: QueryContext, p: QueryMethods['session
   }
   for (const e of errors) {
     const dto: TimelineErrorDto = {
-      time: toLocalIso(e.time_ms), kind: e.kind === 1 ? 'retries_exhausted' : 'api_error', model: e.model, statusCode: e.status,
+      time: toLocalIso(e.time_ms), kind: e.kind === ErrorKind.RetriesExhausted ? 'retries_exhausted' : 'api_error', model: e.model, statusCode: e.status,
       attempt: e.attempt, message: e.error,
     };
     group(e.prompt, e.time_ms).errors.push(dto);

@@ -8,7 +8,7 @@ export const SESSIONS_LIMITS = { defaultLimit: 50, maxLimit: 500 } as const;
 const ORDER = {
   start: 's.first_ms DESC',
   cost: `${SESSION_COST} DESC, s.first_ms DESC`,
-  requests: 's.api_events DESC, s.first_ms DESC',
+  requests: 's.api_request_events DESC, s.first_ms DESC',
   duration: '(s.last_ms - s.first_ms) DESC, s.first_ms DESC',
 } as const;
 

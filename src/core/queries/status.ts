@@ -9,8 +9,8 @@ export function statusQuery(ctx: QueryContext, _p: QueryMethods['status']['param
   const day = localDayBounds(ctx.nowMs);
   const { b0, b1 } = bucketBounds(day);
   const rows = ctx.sql.all<UsageSums & { model: string | null }>(
-    `SELECT d.value AS model, ${USAGE_SUMS} FROM eff_usage e LEFT JOIN dict d ON d.id = e.model_id
-     WHERE e.bucket >= ? AND e.bucket < ? GROUP BY e.model_id ORDER BY cost DESC`,
+    `SELECT d.value AS model, ${USAGE_SUMS} FROM effective_usage e LEFT JOIN dict d ON d.id = e.model_id
+     WHERE e.bucket >= ? AND e.bucket < ? GROUP BY e.model_id ORDER BY cost_usd DESC`,
     [b0, b1],
   );
   let tokens = ZERO_TOKENS;
@@ -22,8 +22,8 @@ export function statusQuery(ctx: QueryContext, _p: QueryMethods['status']['param
     const t = tokensOf(r);
     tokens = addTokens(tokens, t);
     requests += r.requests ?? 0;
-    if ((r.est_requests ?? 0) > 0) estimated = true;
-    mix.push({ model: modelName(r.model), costUsd: r.cost ?? 0 });
+    if ((r.estimated_requests ?? 0) > 0) estimated = true;
+    mix.push({ model: modelName(r.model), costUsd: r.cost_usd ?? 0 });
     cacheByModel.push({ model: modelName(r.model), cacheRead: t.cacheRead });
   }
   const f = forecast(ctx);

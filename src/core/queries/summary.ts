@@ -10,14 +10,14 @@ const GROUP_COLUMN: Record<Exclude<GroupBy, 'model' | 'day'>, string> = {
   session: 'u.session_id',
   repo: 'u.repo_id',
   user: 'u.user_id',
-  querySource: 'u.qs_id',
+  querySource: 'u.query_source_id',
 };
 
 export function summaryQuery(ctx: QueryContext, p: QueryMethods['summary']['params']): SummaryDto {
   const r = rangeBuckets(p.range, ctx.nowMs);
   const rows = ctx.sql.all<UsageSums & { model: string | null }>(
-    `SELECT d.value AS model, ${USAGE_SUMS} FROM eff_usage e LEFT JOIN dict d ON d.id = e.model_id
-     WHERE e.bucket >= ? AND e.bucket < ? GROUP BY e.model_id ORDER BY cost DESC`,
+    `SELECT d.value AS model, ${USAGE_SUMS} FROM effective_usage e LEFT JOIN dict d ON d.id = e.model_id
+     WHERE e.bucket >= ? AND e.bucket < ? GROUP BY e.model_id ORDER BY cost_usd DESC`,
     [r.b0, r.b1],
   );
   let cost = 0;
@@ -29,23 +29,23 @@ export function summaryQuery(ctx: QueryContext, p: QueryMethods['summary']['para
   const unpricedModels: string[] = [];
   for (const row of rows) {
     const t = tokensOf(row);
-    const m: ModelUsageDto = { model: modelName(row.model), costUsd: row.cost ?? 0, requests: row.requests ?? 0, tokens: t };
-    if ((row.unpriced ?? 0) > 0) {
+    const m: ModelUsageDto = { model: modelName(row.model), costUsd: row.cost_usd ?? 0, requests: row.requests ?? 0, tokens: t };
+    if ((row.unpriced_requests ?? 0) > 0) {
       m.unpriced = true;
       unpricedModels.push(m.model);
     }
     byModel.push(m);
-    cost += row.cost ?? 0;
-    estCost += row.est_cost ?? 0;
+    cost += row.cost_usd ?? 0;
+    estCost += row.estimated_cost_usd ?? 0;
     requests += row.requests ?? 0;
-    estRequests += row.est_requests ?? 0;
+    estRequests += row.estimated_requests ?? 0;
     tokens = addTokens(tokens, t);
   }
   const act = ctx.sql.get<{ sessions: number; prompts: number; accepts: number; rejects: number; la: number; lr: number }>(
     `SELECT count(DISTINCT a.session_id) AS sessions, coalesce(sum(a.prompts), 0) AS prompts, coalesce(sum(a.accepts), 0) AS accepts,
        coalesce(sum(a.rejects), 0) AS rejects,
-       coalesce(sum(CASE WHEN s.loc_metric THEN a.la_m ELSE a.la_ev END), 0) AS la,
-       coalesce(sum(CASE WHEN s.loc_metric THEN a.lr_m ELSE a.lr_ev END), 0) AS lr
+       coalesce(sum(CASE WHEN s.has_lines_metric THEN a.lines_added_metrics ELSE a.lines_added_events END), 0) AS la,
+       coalesce(sum(CASE WHEN s.has_lines_metric THEN a.lines_removed_metrics ELSE a.lines_removed_events END), 0) AS lr
      FROM activity_rollup a JOIN sessions s ON s.id = a.session_id WHERE a.bucket >= ? AND a.bucket < ?`,
     [r.b0, r.b1],
   ) ?? { sessions: 0, prompts: 0, accepts: 0, rejects: 0, la: 0, lr: 0 };
@@ -74,17 +74,17 @@ function groups(ctx: QueryContext, by: GroupBy, b0: number, b1: number, byModel:
   if (by === 'model') return byModel.map((m) => ({ key: m.model, costUsd: m.costUsd, requests: m.requests, tokens: m.tokens }));
   if (by === 'day') {
     const rows = ctx.sql.all<UsageSums & { day: number }>(
-      `SELECT local_day(bucket) AS day, ${USAGE_SUMS} FROM eff_usage WHERE bucket >= ? AND bucket < ? GROUP BY day ORDER BY day`,
+      `SELECT local_day(bucket) AS day, ${USAGE_SUMS} FROM effective_usage WHERE bucket >= ? AND bucket < ? GROUP BY day ORDER BY day`,
       [b0, b1],
     );
-    return rows.map((row) => ({ key: toLocalDate(row.day), costUsd: row.cost ?? 0, requests: row.requests ?? 0, tokens: tokensOf(row) }));
+    return rows.map((row) => ({ key: toLocalDate(row.day), costUsd: row.cost_usd ?? 0, requests: row.requests ?? 0, tokens: tokensOf(row) }));
   }
   const col = GROUP_COLUMN[by];
   const rows = ctx.sql.all<UsageSums & { k: string | null }>(
     `SELECT d.value AS k, ${usageSums('u')} FROM ${EFFECTIVE_FROM} LEFT JOIN dict d ON d.id = ${col}
      WHERE ${EFFECTIVE_WHERE}
-     GROUP BY ${col} ORDER BY cost DESC`,
+     GROUP BY ${col} ORDER BY cost_usd DESC`,
     [b0, b1],
   );
-  return rows.map((row) => ({ key: row.k ?? '', costUsd: row.cost ?? 0, requests: row.requests ?? 0, tokens: tokensOf(row) }));
+  return rows.map((row) => ({ key: row.k ?? '', costUsd: row.cost_usd ?? 0, requests: row.requests ?? 0, tokens: tokensOf(row) }));
 }

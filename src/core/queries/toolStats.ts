@@ -25,15 +25,16 @@ export function toolStatsQuery(ctx: QueryContext, p: QueryMethods['toolStats']['
      WHERE t.bucket >= ? AND t.bucket < ? GROUP BY t.tool_id ORDER BY calls DESC, tool`,
     [r.b0, r.b1],
   );
-  const hist = ctx.sql.all<{ tool_id: number; hb: number; n: number }>(
-    `SELECT tool_id, hb, sum(n) AS n FROM tool_hist WHERE bucket >= ? AND bucket < ? GROUP BY tool_id, hb ORDER BY tool_id, hb`,
+  const hist = ctx.sql.all<{ tool_id: number; duration_bucket: number; n: number }>(
+    `SELECT tool_id, duration_bucket, sum(n) AS n FROM tool_hist WHERE bucket >= ? AND bucket < ?
+     GROUP BY tool_id, duration_bucket ORDER BY tool_id, duration_bucket`,
     [r.b0, r.b1],
   );
   const byTool = new Map<number, [number, number][]>();
   for (const h of hist) {
     let l = byTool.get(h.tool_id);
     if (!l) byTool.set(h.tool_id, (l = []));
-    l.push([h.hb, h.n]);
+    l.push([h.duration_bucket, h.n]);
   }
   const tools: ToolStatDto[] = rows.map((t) => {
     const h = byTool.get(t.tool_id) ?? [];

@@ -28,6 +28,9 @@ import { estimateCost } from '../pricing/estimate';
 import type { PriceOverrides } from '../pricing/priceTable';
 import { bucketOf } from '../time/range';
 import { BatchRows } from './batchRows';
+import {
+  ErrorKind, NO_STATUS, Origin, SESSION_USAGE_COLUMNS, USAGE_COLUMNS, sessionUsageColumn, type TokenColumn, type Usage,
+} from './columns';
 import type { SqlRunner } from './sqlRunner';
 
 /** Tools whose file_path is an edit (files view); Read/Glob paths are not edits. */
@@ -46,69 +49,67 @@ export function displayToolName(r: { toolName: string; mcpServer?: string; mcpTo
   return r.mcpServer && r.mcpTool ? `mcp__${r.mcpServer}__${r.mcpTool}` : r.toolName;
 }
 
+/** Session counters summed per record (bumpSession); the rest of the sessions row is its "touch" part. */
 const SESSION_INCS = [
-  'api_events', 'est_requests', 'unpriced_requests',
-  'cost_ev', 'in_ev', 'out_ev', 'cr_ev', 'cc_ev',
-  'cost_m', 'in_m', 'out_m', 'cr_m', 'cc_m',
-  'prompts', 'accepts', 'rejects', 'la_ev', 'lr_ev', 'la_m', 'lr_m', 'errors',
+  'api_request_events', 'estimated_requests', 'unpriced_requests',
+  ...SESSION_USAGE_COLUMNS.map((c) => sessionUsageColumn(c, Origin.Events)),
+  ...SESSION_USAGE_COLUMNS.map((c) => sessionUsageColumn(c, Origin.Metrics)),
+  'prompts', 'accepts', 'rejects', 'lines_added_events', 'lines_removed_events', 'lines_added_metrics', 'lines_removed_metrics', 'errors',
 ] as const;
 type SessionInc = Partial<Record<(typeof SESSION_INCS)[number], number>>;
 
-const ACT_COLS = ['prompts', 'accepts', 'rejects', 'la_ev', 'lr_ev', 'la_m', 'lr_m'] as const;
+const ACT_COLS = ['prompts', 'accepts', 'rejects', 'lines_added_events', 'lines_removed_events', 'lines_added_metrics', 'lines_removed_metrics'] as const;
 type ActInc = Partial<Record<(typeof ACT_COLS)[number], number>>;
 
-const USAGE_COLS = 'cost, est_cost, requests, est_requests, unpriced, input, output, cache_read, cache_creation';
-const USAGE_SET = USAGE_COLS.split(', ').map((c) => `${c} = ${c} + excluded.${c}`).join(', ');
 const sums = (cols: readonly string[]) => cols.map((name) => ({ name, op: 'sum' as const }));
 
 // Hot running-total tables, accumulated per batch (batchRows.ts); the merge ops are the former
-// per-record ON CONFLICT clauses. Session columns: the touch part first (5), then the counters.
+// per-record ON CONFLICT clauses. Columns are addressed by name (BatchRows.col), never by position.
+const SESSION_TOUCH = ['first_ms', 'last_ms', 'repo_id', 'user_id', 'version_id'] as const;
 const SESSION_SPEC = {
   table: 'sessions',
   keys: ['id'],
   cols: [
     { name: 'first_ms', op: 'min' as const }, { name: 'last_ms', op: 'max' as const },
     { name: 'repo_id', op: 'ifZero' as const }, { name: 'user_id', op: 'ifZero' as const }, { name: 'version_id', op: 'ifZero' as const },
-    ...sums(SESSION_INCS), { name: 'loc_metric', op: 'max' as const },
+    ...sums(SESSION_INCS), { name: 'has_lines_metric', op: 'max' as const }, { name: 'has_edit_decision_metric', op: 'max' as const },
   ],
 };
-const SESSION_INC_INDEX = SESSION_INCS.map((_c, i) => 5 + i);
-const SESSION_API_EVENTS = 5; // index of api_events (first of SESSION_INCS)
-const SESSION_LOC_METRIC = 5 + SESSION_INCS.length;
 const ACTIVITY_SPEC = { table: 'activity_rollup', keys: ['bucket', 'session_id'], cols: sums(['records', ...ACT_COLS]) };
 const USAGE_SPEC = {
   table: 'usage_rollup',
-  keys: ['bucket', 'session_id', 'model_id', 'repo_id', 'user_id', 'qs_id', 'src'],
-  cols: sums(USAGE_COLS.split(', ')),
+  keys: ['bucket', 'session_id', 'model_id', 'repo_id', 'user_id', 'query_source_id', 'from_metrics'],
+  cols: sums(USAGE_COLUMNS),
 };
-const EFF_SPEC = { table: 'eff_usage', keys: ['bucket', 'model_id'], cols: sums(USAGE_COLS.split(', ')) };
-// Retract a session's metric usage from eff_usage when its first api_request arrives.
-const RETRACT_SQL = `INSERT INTO eff_usage (bucket, model_id, ${USAGE_COLS})
-  SELECT * FROM (SELECT bucket, model_id, -SUM(cost), -SUM(est_cost), -SUM(requests), -SUM(est_requests), -SUM(unpriced),
-      -SUM(input), -SUM(output), -SUM(cache_read), -SUM(cache_creation)
-    FROM usage_rollup WHERE session_id = ? AND src = 1 GROUP BY bucket, model_id) WHERE true
-  ON CONFLICT (bucket, model_id) DO UPDATE SET ${USAGE_SET}`;
+const EFF_SPEC = { table: 'effective_usage', keys: ['bucket', 'model_id'], cols: sums(USAGE_COLUMNS) };
+// Retract a session's metric usage from effective_usage when its first api_request arrives.
+const RETRACT_SQL = `INSERT INTO effective_usage (bucket, model_id, ${USAGE_COLUMNS.join(', ')})
+  SELECT * FROM (SELECT bucket, model_id, ${USAGE_COLUMNS.map((c) => `-sum(${c})`).join(', ')}
+    FROM usage_rollup WHERE session_id = ? AND from_metrics = ${Origin.Metrics} GROUP BY bucket, model_id) WHERE true
+  ON CONFLICT (bucket, model_id) DO UPDATE SET ${USAGE_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`;
 
-interface Usage {
-  cost: number;
-  estCost: number;
-  requests: number;
-  estRequests: number;
-  unpriced: number;
-  input: number;
-  output: number;
-  cacheRead: number;
-  cacheCreation: number;
-}
 interface ToolRowState {
   id: number;
   decision_id: number | null;
-  res_ms: number | null;
+  decision_ms: number | null;
+  decision_source_id: number | null;
+  result_ms: number | null;
   path_id: number | null;
+  language_id: number | null;
   decision: string | null;
 }
 
-const ZERO_USAGE: Usage = { cost: 0, estCost: 0, requests: 0, estRequests: 0, unpriced: 0, input: 0, output: 0, cacheRead: 0, cacheCreation: 0 };
+const ZERO_USAGE: Usage = Object.fromEntries(USAGE_COLUMNS.map((c) => [c, 0])) as Usage;
+
+/** claude_code.token.usage `type` attribute -> token column (Claude Code sends camelCase; snake_case tolerated). */
+const TOKEN_TYPE_COLUMN: Readonly<Record<string, TokenColumn>> = {
+  input: 'input_tokens',
+  output: 'output_tokens',
+  cacheRead: 'cache_read_tokens',
+  cache_read: 'cache_read_tokens',
+  cacheCreation: 'cache_creation_tokens',
+  cache_creation: 'cache_creation_tokens',
+};
 
 export interface ApplyOptions {
   maxAttrsJsonChars: number;
@@ -127,6 +128,14 @@ export class Applier {
   private readonly activity: BatchRows;
   private readonly usageRows: BatchRows;
   private readonly effRows: BatchRows;
+  /** Column positions of the hot tables, looked up by name once. */
+  private readonly sessionCol: {
+    touch: readonly number[];
+    incs: readonly number[];
+    apiRequestEvents: number;
+    hasLinesMetric: number;
+    hasEditDecisionMetric: number;
+  };
   /** (session, model) pairs already inserted into session_models in this batch. */
   private readonly sessionModels = new Set<string>();
   lastEventMs = 0;
@@ -139,6 +148,14 @@ export class Applier {
     this.activity = new BatchRows(sql, ACTIVITY_SPEC);
     this.usageRows = new BatchRows(sql, USAGE_SPEC);
     this.effRows = new BatchRows(sql, EFF_SPEC);
+    const col = (n: string) => this.sessions.col(n);
+    this.sessionCol = {
+      touch: SESSION_TOUCH.map(col),
+      incs: SESSION_INCS.map(col),
+      apiRequestEvents: col('api_request_events'),
+      hasLinesMetric: col('has_lines_metric'),
+      hasEditDecisionMetric: col('has_edit_decision_metric'),
+    };
   }
 
   /** Writes the batch's accumulated running totals; the caller runs this before COMMIT. */
@@ -169,7 +186,7 @@ export class Applier {
   }
 
   private apiEvents(sid: number): number | undefined {
-    return this.sessions.get([sid], SESSION_API_EVENTS);
+    return this.sessions.get([sid], this.sessionCol.apiRequestEvents);
   }
 
   intern(s: string | undefined | null): number {
@@ -213,18 +230,20 @@ export class Applier {
 
   private touchSession(sid: number, r: Identity, timeMs: number, act: ActInc): void {
     if (!sid) return;
+    // The touch part is the first SESSION_TOUCH.length columns of SESSION_SPEC (upsert takes a prefix).
     this.sessions.upsert([sid], [timeMs, timeMs, this.intern(r.repo), this.intern(r.userId), this.intern(r.serviceVersion)]);
     this.activity.upsert([bucketOf(timeMs), sid], [1, ...ACT_COLS.map((c) => act[c] ?? 0)]);
   }
 
   private bumpSession(sid: number, inc: SessionInc): void {
     if (!sid) return;
-    this.sessions.add([sid], SESSION_INCS.map((c, i) => [SESSION_INC_INDEX[i], inc[c] ?? 0] as const));
+    const at = this.sessionCol.incs;
+    this.sessions.add([sid], SESSION_INCS.map((c, i) => [at[i], inc[c] ?? 0] as const));
   }
 
-  private usage(bucket: number, sid: number, modelId: number, r: Identity, qsId: number, src: 0 | 1, u: Usage, effective: boolean): void {
-    const vals = [u.cost, u.estCost, u.requests, u.estRequests, u.unpriced, u.input, u.output, u.cacheRead, u.cacheCreation];
-    this.usageRows.upsert([bucket, sid, modelId, this.intern(r.repo), this.intern(r.userId), qsId, src], vals);
+  private usage(bucket: number, sid: number, modelId: number, r: Identity, qsId: number, origin: Origin, u: Usage, effective: boolean): void {
+    const vals = USAGE_COLUMNS.map((c) => u[c]);
+    this.usageRows.upsert([bucket, sid, modelId, this.intern(r.repo), this.intern(r.userId), qsId, origin], vals);
     if (effective) this.effRows.upsert([bucket, modelId], vals);
   }
 
@@ -273,8 +292,9 @@ export class Applier {
     const modelId = this.intern(r.modelNorm);
     const qsId = this.intern(r.querySource);
     const n = this.sql.run(
-      `INSERT OR IGNORE INTO api_requests (session_id, dkey, time_ms, prompt_id, model_id, cost, estimated, unpriced, input, output,
-        cache_read, cache_creation, cc5m, cc1h, duration_ms, ttft_ms, qs_id, agent_id, trace_id)
+      `INSERT OR IGNORE INTO api_requests (session_id, dedup_key, time_ms, prompt_id, model_id, cost_usd, estimated, unpriced, input_tokens,
+        output_tokens, cache_read_tokens, cache_creation_tokens, cache_creation_5m_tokens, cache_creation_1h_tokens, duration_ms, ttft_ms,
+        query_source_id, agent_id, trace_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [sid, dkey, r.timeMs, this.intern(r.promptId) || null, modelId, cost, estimated, unpriced, r.inputTokens, r.outputTokens,
         r.cacheReadTokens, r.cacheCreationTokens, r.cacheCreation5mTokens ?? null, r.cacheCreation1hTokens ?? null,
@@ -289,20 +309,21 @@ export class Applier {
       this.sql.run(RETRACT_SQL, [sid]);
     }
     const u: Usage = {
-      cost,
-      estCost: estimated ? cost : 0,
+      cost_usd: cost,
+      estimated_cost_usd: estimated ? cost : 0,
       requests: 1,
-      estRequests: estimated,
-      unpriced,
-      input: r.inputTokens,
-      output: r.outputTokens,
-      cacheRead: r.cacheReadTokens,
-      cacheCreation: r.cacheCreationTokens,
+      estimated_requests: estimated,
+      unpriced_requests: unpriced,
+      input_tokens: r.inputTokens,
+      output_tokens: r.outputTokens,
+      cache_read_tokens: r.cacheReadTokens,
+      cache_creation_tokens: r.cacheCreationTokens,
     };
-    this.usage(bucketOf(r.timeMs), sid, modelId, r, qsId, 0, u, true);
+    this.usage(bucketOf(r.timeMs), sid, modelId, r, qsId, Origin.Events, u, true);
     this.bumpSession(sid, {
-      api_events: 1, est_requests: estimated, unpriced_requests: unpriced, cost_ev: cost,
-      in_ev: r.inputTokens, out_ev: r.outputTokens, cr_ev: r.cacheReadTokens, cc_ev: r.cacheCreationTokens,
+      api_request_events: 1, estimated_requests: estimated, unpriced_requests: unpriced, cost_usd_events: cost,
+      input_tokens_events: r.inputTokens, output_tokens_events: r.outputTokens, cache_read_tokens_events: r.cacheReadTokens,
+      cache_creation_tokens_events: r.cacheCreationTokens,
     });
     this.sessionModel(sid, modelId);
     return true;
@@ -322,7 +343,8 @@ export class Applier {
   private toolRow(sid: number, r: ToolDecisionEvent | ToolResultEvent, tag: string): { key: string; row?: ToolRowState } {
     const key = r.toolUseId ?? `#${tag}${r.sequence ?? -1}|${r.timeMs}`;
     const row = this.sql.get<ToolRowState>(
-      `SELECT t.id, t.decision_id, t.res_ms, t.path_id, d.value AS decision FROM tool_calls t LEFT JOIN dict d ON d.id = t.decision_id
+      `SELECT t.id, t.decision_id, t.decision_ms, t.decision_source_id, t.result_ms, t.path_id, t.language_id, d.value AS decision
+       FROM tool_calls t LEFT JOIN dict d ON d.id = t.decision_id
        WHERE t.session_id = ? AND t.tool_use_id = ?`,
       [sid, key],
     );
@@ -340,15 +362,17 @@ export class Applier {
     const srcId = this.intern(r.source);
     if (!row) {
       this.sql.run(
-        `INSERT INTO tool_calls (session_id, tool_use_id, time_ms, prompt_id, tool_id, mcp_server_id, path_id, lang_id, command, decision_id, dec_source_id, dec_ms)
+        `INSERT INTO tool_calls (session_id, tool_use_id, time_ms, prompt_id, tool_id, mcp_server_id, path_id, language_id, command, decision_id,
+           decision_source_id, decision_ms)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [sid, key, r.timeMs, this.intern(r.promptId) || null, toolId, this.intern(r.mcpServer) || null, pathId || null, langId || null,
           r.command ?? null, decId, srcId || null, r.timeMs],
       );
     } else {
       this.sql.run(
-        `UPDATE tool_calls SET decision_id = ?, dec_source_id = ?, dec_ms = ?, time_ms = min(time_ms, ?),
-           path_id = coalesce(path_id, ?), lang_id = coalesce(lang_id, ?), command = coalesce(command, ?), mcp_server_id = coalesce(mcp_server_id, ?)
+        `UPDATE tool_calls SET decision_id = ?, decision_source_id = ?, decision_ms = ?, time_ms = min(time_ms, ?),
+           path_id = coalesce(path_id, ?), language_id = coalesce(language_id, ?), command = coalesce(command, ?),
+           mcp_server_id = coalesce(mcp_server_id, ?)
          WHERE id = ?`,
         [decId, srcId || null, r.timeMs, r.timeMs, pathId || null, langId || null, r.command ?? null, this.intern(r.mcpServer) || null, row.id],
       );
@@ -359,20 +383,24 @@ export class Applier {
     this.touchSession(sid, r, r.timeMs, { accepts: acc, rejects: rej });
     this.bumpSession(sid, { accepts: acc, rejects: rej });
     this.sql.run(
-      `INSERT INTO decision_rollup (bucket, tool_id, lang_id, source_id, accepts, rejects) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (bucket, tool_id, lang_id, source_id) DO UPDATE SET accepts = accepts + excluded.accepts, rejects = rejects + excluded.rejects`,
+      `INSERT INTO decision_rollup (bucket, tool_id, language_id, decision_source_id, accepts, rejects) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (bucket, tool_id, language_id, decision_source_id) DO UPDATE SET accepts = accepts + excluded.accepts,
+         rejects = rejects + excluded.rejects`,
       [bucket, toolId, langId, srcId, acc, rej],
     );
     // tool_decision events carry no file path (only tool_result does): the file's accept/reject is
     // counted when both are known, whichever arrives second.
     const filePath = pathId || row?.path_id || 0;
     if (filePath && EDIT_TOOLS.has(r.toolName)) this.file(bucket, filePath, sid, r.timeMs, { accepts: acc, rejects: rej });
+    // By language: the decision's own language, else the one its tool_result derived from the file path.
+    const language = langId || row?.language_id || 0;
+    if (language && EDIT_TOOLS.has(tool)) this.editDecision(bucket, sid, toolId, language, srcId, Origin.Events, acc, rej);
     return true;
   }
 
   private result(r: ToolResultEvent, sid: number): boolean {
     const { key, row } = this.toolRow(sid, r, 'r');
-    if (row && row.res_ms !== null) return false;
+    if (row && row.result_ms !== null) return false;
     const tool = displayToolName(r);
     const toolId = this.intern(tool);
     const pathId = this.intern(r.filePath);
@@ -381,16 +409,16 @@ export class Applier {
       r.resultSizeBytes ?? null, r.linesAdded ?? null, r.linesRemoved ?? null, r.timeMs];
     if (!row) {
       this.sql.run(
-        `INSERT INTO tool_calls (session_id, tool_use_id, time_ms, prompt_id, tool_id, mcp_server_id, path_id, lang_id, command,
-           success, duration_ms, error, error_type_id, in_bytes, out_bytes, lines_added, lines_removed, res_ms)
+        `INSERT INTO tool_calls (session_id, tool_use_id, time_ms, prompt_id, tool_id, mcp_server_id, path_id, language_id, command,
+           success, duration_ms, error, error_type_id, input_bytes, result_bytes, lines_added, lines_removed, result_ms)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [sid, key, r.timeMs, this.intern(r.promptId) || null, toolId, this.intern(r.mcpServer) || null, pathId || null, langId || null, r.command ?? null, ...vals],
       );
     } else {
       this.sql.run(
-        `UPDATE tool_calls SET success = ?, duration_ms = ?, error = ?, error_type_id = ?, in_bytes = ?, out_bytes = ?, lines_added = ?,
-           lines_removed = ?, res_ms = ?, path_id = coalesce(path_id, ?), lang_id = coalesce(lang_id, ?), command = coalesce(command, ?),
-           mcp_server_id = coalesce(mcp_server_id, ?)
+        `UPDATE tool_calls SET success = ?, duration_ms = ?, error = ?, error_type_id = ?, input_bytes = ?, result_bytes = ?, lines_added = ?,
+           lines_removed = ?, result_ms = ?, path_id = coalesce(path_id, ?), language_id = coalesce(language_id, ?),
+           command = coalesce(command, ?), mcp_server_id = coalesce(mcp_server_id, ?)
          WHERE id = ?`,
         [...vals, pathId || null, langId || null, r.command ?? null, this.intern(r.mcpServer) || null, row.id],
       );
@@ -398,8 +426,8 @@ export class Applier {
     const bucket = bucketOf(r.timeMs);
     const la = r.linesAdded ?? 0;
     const lr = r.linesRemoved ?? 0;
-    this.touchSession(sid, r, r.timeMs, { la_ev: la, lr_ev: lr });
-    this.bumpSession(sid, { la_ev: la, lr_ev: lr });
+    this.touchSession(sid, r, r.timeMs, { lines_added_events: la, lines_removed_events: lr });
+    this.bumpSession(sid, { lines_added_events: la, lines_removed_events: lr });
     this.sql.run(
       `INSERT INTO tool_rollup (bucket, tool_id, mcp_server_id, calls, failures) VALUES (?, ?, ?, 1, ?)
        ON CONFLICT (bucket, tool_id) DO UPDATE SET calls = calls + 1, failures = failures + excluded.failures`,
@@ -407,7 +435,8 @@ export class Applier {
     );
     if (r.durationMs !== undefined && Number.isFinite(r.durationMs)) {
       this.sql.run(
-        `INSERT INTO tool_hist (bucket, tool_id, hb, n) VALUES (?, ?, ?, 1) ON CONFLICT (bucket, tool_id, hb) DO UPDATE SET n = n + 1`,
+        `INSERT INTO tool_hist (bucket, tool_id, duration_bucket, n) VALUES (?, ?, ?, 1)
+         ON CONFLICT (bucket, tool_id, duration_bucket) DO UPDATE SET n = n + 1`,
         [bucket, toolId, histBucket(r.durationMs)],
       );
     }
@@ -416,6 +445,11 @@ export class Applier {
       this.file(bucket, pathId, sid, r.timeMs, {
         edits: 1, lines_added: la, lines_removed: lr, accepts: late === 'accept' ? 1 : 0, rejects: late === 'reject' ? 1 : 0,
       });
+    }
+    // A decision seen before any language: count it by this result's language, in the decision's bucket.
+    if (row && row.decision_id !== null && row.decision_ms !== null && !row.language_id && langId && EDIT_TOOLS.has(tool)) {
+      this.editDecision(bucketOf(row.decision_ms), sid, toolId, langId, row.decision_source_id ?? 0, Origin.Events,
+        row.decision === 'accept' ? 1 : 0, row.decision === 'reject' ? 1 : 0);
     }
     return true;
   }
@@ -430,8 +464,18 @@ export class Applier {
     );
   }
 
+  private editDecision(bucket: number, sid: number, toolId: number, langId: number, srcId: number, origin: Origin, acc: number, rej: number): void {
+    this.sql.run(
+      `INSERT INTO edit_decision_rollup (bucket, session_id, tool_id, language_id, decision_source_id, from_metrics, accepts, rejects)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (bucket, session_id, tool_id, language_id, decision_source_id, from_metrics)
+       DO UPDATE SET accepts = accepts + excluded.accepts, rejects = rejects + excluded.rejects`,
+      [bucket, sid, toolId, langId, srcId, origin, acc, rej],
+    );
+  }
+
   private apiError(r: ApiErrorEvent | ApiRetriesExhaustedEvent, sid: number): boolean {
-    const kind = r.kind === 'apiError' ? 0 : 1;
+    const kind = r.kind === 'apiError' ? ErrorKind.ApiError : ErrorKind.RetriesExhausted;
     const attempt = r.kind === 'apiError' ? r.attempt : r.totalAttempts;
     const duration = r.kind === 'apiError' ? r.durationMs : r.totalRetryDurationMs;
     const n = this.sql.run(
@@ -447,10 +491,10 @@ export class Applier {
     return true;
   }
 
-  private errorRollup(bucket: number, kind: number, status: number | undefined): void {
+  private errorRollup(bucket: number, kind: ErrorKind, status: number | undefined): void {
     this.sql.run(
       `INSERT INTO error_rollup (bucket, kind, status, n) VALUES (?, ?, ?, 1) ON CONFLICT (bucket, kind, status) DO UPDATE SET n = n + 1`,
-      [bucket, kind, status ?? -1],
+      [bucket, kind, status ?? NO_STATUS],
     );
   }
 
@@ -468,7 +512,7 @@ export class Applier {
     if (n === 0) return false;
     if (sid && r.isClaudeCode) {
       this.touchSession(sid, r, r.timeMs, {});
-      if (r.name === 'api_refusal') this.errorRollup(bucketOf(r.timeMs), 2, undefined);
+      if (r.name === 'api_refusal') this.errorRollup(bucketOf(r.timeMs), ErrorKind.Refusal, undefined);
     }
     return true;
   }
@@ -529,29 +573,39 @@ export class Applier {
       const u: Usage = { ...ZERO_USAGE };
       const inc: SessionInc = {};
       if (r.name === 'claude_code.cost.usage') {
-        u.cost = delta;
-        inc.cost_m = delta;
+        u.cost_usd = delta;
+        inc.cost_usd_metrics = delta;
       } else {
-        const col = tokenColumn(r.attrs.type);
+        const col = typeof r.attrs.type === 'string' && Object.hasOwn(TOKEN_TYPE_COLUMN, r.attrs.type) ? TOKEN_TYPE_COLUMN[r.attrs.type] : undefined;
         if (col) {
           u[col] = delta;
-          inc[({ input: 'in_m', output: 'out_m', cacheRead: 'cr_m', cacheCreation: 'cc_m' } as const)[col]] = delta;
+          inc[sessionUsageColumn(col, Origin.Metrics)] = delta;
         }
       }
       const qs = typeof r.attrs.query_source === 'string' ? r.attrs.query_source : undefined;
       this.touchSession(sid, r, r.timeMs, act);
-      this.usage(bucket, sid, this.intern(r.modelNorm), r, this.intern(qs), 1, u, !hasEvents);
+      this.usage(bucket, sid, this.intern(r.modelNorm), r, this.intern(qs), Origin.Metrics, u, !hasEvents);
       this.bumpSession(sid, inc);
       if (r.modelNorm) this.sessionModel(sid, this.intern(r.modelNorm));
       return true;
     }
     if (r.name === 'claude_code.lines_of_code.count') {
       const t = r.attrs.type;
-      if (t === 'added') act.la_m = delta;
-      if (t === 'removed') act.lr_m = delta;
+      if (t === 'added') act.lines_added_metrics = delta;
+      if (t === 'removed') act.lines_removed_metrics = delta;
       this.touchSession(sid, r, r.timeMs, act);
-      this.bumpSession(sid, { la_m: act.la_m ?? 0, lr_m: act.lr_m ?? 0 });
-      this.sessions.set([sid], SESSION_LOC_METRIC, 1);
+      this.bumpSession(sid, { lines_added_metrics: act.lines_added_metrics ?? 0, lines_removed_metrics: act.lines_removed_metrics ?? 0 });
+      this.sessions.set([sid], this.sessionCol.hasLinesMetric, 1);
+      return true;
+    }
+    if (r.name === 'claude_code.code_edit_tool.decision') {
+      // Carries language for every decision (tool_decision events do not): the source of acceptance by language.
+      const a = r.attrs;
+      const s = (k: string) => (typeof a[k] === 'string' ? (a[k] as string) : undefined);
+      this.touchSession(sid, r, r.timeMs, act);
+      this.sessions.set([sid], this.sessionCol.hasEditDecisionMetric, 1);
+      this.editDecision(bucket, sid, this.intern(s('tool_name')), this.intern(s('language')), this.intern(s('source')), Origin.Metrics,
+        s('decision') === 'accept' ? delta : 0, s('decision') === 'reject' ? delta : 0);
       return true;
     }
     this.touchSession(sid, r, r.timeMs, act);
@@ -564,8 +618,8 @@ export class Applier {
     const sid = this.sessionOf(r);
     const attrs = r.events.length ? { ...r.extra, '@events': r.events.map((e) => ({ name: e.name, timeMs: e.timeMs, attrs: e.attrs })) } : r.extra;
     const n = this.sql.run(
-      `INSERT OR IGNORE INTO spans (session_id, trace_id, span_id, parent_span_id, name_id, type_id, start_ms, end_ms, status, status_msg, model_id,
-         request_id, tool_id, tool_use_id, path_id, decision_id, source_id, success, attempt, ttft_ms, agent_id, attrs)
+      `INSERT OR IGNORE INTO spans (session_id, trace_id, span_id, parent_span_id, name_id, type_id, start_ms, end_ms, status, status_message,
+         model_id, request_id, tool_id, tool_use_id, path_id, decision_id, decision_source_id, success, attempt, ttft_ms, agent_id, attrs)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [sid, r.traceId, r.spanId, r.parentSpanId ?? null, this.intern(r.name), this.intern(r.spanType) || null, r.startMs, r.endMs, r.statusCode,
         r.statusMessage ?? null, this.intern(r.modelNorm) || null, r.requestId ?? null, this.intern(r.toolName) || null, r.toolUseId ?? null,
@@ -576,22 +630,5 @@ export class Applier {
     if (n === 0) return false;
     this.touchSession(sid, r, r.startMs, {});
     return true;
-  }
-}
-
-function tokenColumn(type: unknown): 'input' | 'output' | 'cacheRead' | 'cacheCreation' | undefined {
-  switch (type) {
-    case 'input':
-      return 'input';
-    case 'output':
-      return 'output';
-    case 'cacheRead':
-    case 'cache_read':
-      return 'cacheRead';
-    case 'cacheCreation':
-    case 'cache_creation':
-      return 'cacheCreation';
-    default:
-      return undefined;
   }
 }

@@ -16,7 +16,8 @@ const RAW_TABLES: readonly { table: string; time: string }[] = [
   { table: 'spans', time: 'start_ms' },
 ];
 const ROLLUP_TABLES: readonly string[] = [
-  'eff_usage', 'usage_rollup', 'activity_rollup', 'file_rollup', 'tool_rollup', 'tool_hist', 'decision_rollup', 'error_rollup',
+  'effective_usage', 'usage_rollup', 'activity_rollup', 'file_rollup', 'tool_rollup', 'tool_hist', 'decision_rollup', 'edit_decision_rollup',
+  'error_rollup',
 ];
 
 export interface PruneStep {

@@ -170,8 +170,121 @@ CREATE VIEW v_usage_15m AS
   FROM eff_usage e JOIN dict m ON m.id = e.model_id;
 `;
 
-/** Forward migrations; index i brings a database from version i to i + 1. */
-export const MIGRATIONS: readonly string[] = [V1, V2];
+/** Columns renamed by v3 (table -> [old, new]); `migrate` applies them with ALTER TABLE ... RENAME COLUMN. */
+export const V3_RENAMES: Readonly<Record<string, readonly (readonly [string, string])[]>> = {
+  sessions: [
+    ['api_events', 'api_request_events'], ['est_requests', 'estimated_requests'],
+    ['cost_ev', 'cost_usd_events'], ['in_ev', 'input_tokens_events'], ['out_ev', 'output_tokens_events'],
+    ['cr_ev', 'cache_read_tokens_events'], ['cc_ev', 'cache_creation_tokens_events'],
+    ['cost_m', 'cost_usd_metrics'], ['in_m', 'input_tokens_metrics'], ['out_m', 'output_tokens_metrics'],
+    ['cr_m', 'cache_read_tokens_metrics'], ['cc_m', 'cache_creation_tokens_metrics'],
+    ['la_ev', 'lines_added_events'], ['lr_ev', 'lines_removed_events'], ['la_m', 'lines_added_metrics'], ['lr_m', 'lines_removed_metrics'],
+    ['loc_metric', 'has_lines_metric'],
+  ],
+  api_requests: [
+    ['dkey', 'dedup_key'], ['cost', 'cost_usd'], ['input', 'input_tokens'], ['output', 'output_tokens'],
+    ['cache_read', 'cache_read_tokens'], ['cache_creation', 'cache_creation_tokens'],
+    ['cc5m', 'cache_creation_5m_tokens'], ['cc1h', 'cache_creation_1h_tokens'], ['qs_id', 'query_source_id'],
+  ],
+  tool_calls: [
+    ['lang_id', 'language_id'], ['dec_source_id', 'decision_source_id'], ['dec_ms', 'decision_ms'], ['res_ms', 'result_ms'],
+    ['in_bytes', 'input_bytes'], ['out_bytes', 'result_bytes'],
+  ],
+  spans: [['status_msg', 'status_message'], ['source_id', 'decision_source_id']],
+  effective_usage: usageRenames(),
+  usage_rollup: [...usageRenames(), ['qs_id', 'query_source_id'], ['src', 'from_metrics']],
+  activity_rollup: [['la_ev', 'lines_added_events'], ['lr_ev', 'lines_removed_events'], ['la_m', 'lines_added_metrics'], ['lr_m', 'lines_removed_metrics']],
+  tool_hist: [['hb', 'duration_bucket']],
+  decision_rollup: [['lang_id', 'language_id'], ['source_id', 'decision_source_id']],
+};
+
+function usageRenames(): (readonly [string, string])[] {
+  return [
+    ['cost', 'cost_usd'], ['est_cost', 'estimated_cost_usd'], ['est_requests', 'estimated_requests'], ['unpriced', 'unpriced_requests'],
+    ['input', 'input_tokens'], ['output', 'output_tokens'], ['cache_read', 'cache_read_tokens'], ['cache_creation', 'cache_creation_tokens'],
+  ];
+}
+
+/**
+ * v3: readable names (the MCP SQL tool shows them to users), eff_usage -> effective_usage, and
+ * acceptance by language from the code_edit_tool.decision metric (edit_decision_rollup, backfilled from
+ * the raw metric points and tool calls still held). The views are dropped first and recreated with the
+ * same output columns, so saved v_* queries keep working.
+ */
+const V3 = `
+DROP VIEW v_api_requests; DROP VIEW v_tool_calls; DROP VIEW v_sessions; DROP VIEW v_usage_15m;
+ALTER TABLE eff_usage RENAME TO effective_usage;
+${Object.entries(V3_RENAMES).flatMap(([t, cols]) => cols.map(([a, b]) => `ALTER TABLE ${t} RENAME COLUMN ${a} TO ${b};`)).join('\n')}
+ALTER TABLE sessions ADD COLUMN has_edit_decision_metric INTEGER NOT NULL DEFAULT 0;
+
+-- Accepts/rejects of edit tools by language. from_metrics 1: the claude_code.code_edit_tool.decision
+-- metric (it carries language for every decision); 0: tool_decision events whose tool_result named a
+-- file (language from its extension). Queries count, per session, the metric rows when the session
+-- sent that metric (sessions.has_edit_decision_metric), else the event rows: never both.
+CREATE TABLE edit_decision_rollup (
+  bucket INTEGER NOT NULL, session_id INTEGER NOT NULL, tool_id INTEGER NOT NULL, language_id INTEGER NOT NULL,
+  decision_source_id INTEGER NOT NULL, from_metrics INTEGER NOT NULL,
+  accepts INTEGER NOT NULL DEFAULT 0, rejects INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (bucket, session_id, tool_id, language_id, decision_source_id, from_metrics)
+) WITHOUT ROWID;
+
+-- Backfill from what the older version kept: metric points (deltas) and decided edit tool calls.
+INSERT OR IGNORE INTO dict (value) SELECT DISTINCT json_extract(ms.attrs, '$.' || k.key)
+  FROM metric_series ms JOIN dict n ON n.id = ms.name_id, (SELECT 'tool_name' AS key UNION ALL SELECT 'language' UNION ALL SELECT 'source') k
+  WHERE n.value = 'claude_code.code_edit_tool.decision' AND json_valid(ms.attrs) AND typeof(json_extract(ms.attrs, '$.' || k.key)) = 'text'
+  AND json_extract(ms.attrs, '$.' || k.key) <> '';
+INSERT INTO edit_decision_rollup (bucket, session_id, tool_id, language_id, decision_source_id, from_metrics, accepts, rejects)
+  SELECT * FROM (
+    SELECT CAST(p.time_ms / 900000 AS INTEGER) AS b, ms.session_id AS sid,
+      coalesce((SELECT id FROM dict WHERE value = json_extract(ms.attrs, '$.tool_name')), 0) AS tool,
+      coalesce((SELECT id FROM dict WHERE value = json_extract(ms.attrs, '$.language')), 0) AS lang,
+      coalesce((SELECT id FROM dict WHERE value = json_extract(ms.attrs, '$.source')), 0) AS src, 1,
+      sum(CASE WHEN json_extract(ms.attrs, '$.decision') = 'accept' THEN p.delta ELSE 0 END) AS acc,
+      sum(CASE WHEN json_extract(ms.attrs, '$.decision') = 'reject' THEN p.delta ELSE 0 END) AS rej
+    FROM metric_points p JOIN metric_series ms ON ms.id = p.series_id JOIN dict n ON n.id = ms.name_id
+    WHERE n.value = 'claude_code.code_edit_tool.decision' AND ms.session_id <> 0 AND json_valid(ms.attrs)
+    GROUP BY b, sid, tool, lang, src
+  ) WHERE true;
+UPDATE sessions SET has_edit_decision_metric = 1 WHERE id IN (SELECT session_id FROM edit_decision_rollup WHERE from_metrics = 1);
+INSERT INTO edit_decision_rollup (bucket, session_id, tool_id, language_id, decision_source_id, from_metrics, accepts, rejects)
+  SELECT * FROM (
+    SELECT CAST(t.decision_ms / 900000 AS INTEGER) AS b, t.session_id AS sid, t.tool_id AS tool, t.language_id AS lang,
+      coalesce(t.decision_source_id, 0) AS src, 0, sum(d.value = 'accept') AS acc, sum(d.value = 'reject') AS rej
+    FROM tool_calls t JOIN dict d ON d.id = t.decision_id JOIN dict tn ON tn.id = t.tool_id
+    WHERE t.language_id IS NOT NULL AND t.decision_ms IS NOT NULL
+      AND tn.value IN ('Write', 'Edit', 'MultiEdit', 'NotebookEdit')
+    GROUP BY b, sid, tool, lang, src
+  ) WHERE true;
+
+CREATE VIEW v_api_requests AS
+  SELECT r.id, s.value AS session_id, CASE WHEN substr(r.dedup_key,1,1)='#' THEN NULL ELSE r.dedup_key END AS request_id,
+    r.time_ms, m.value AS model, r.cost_usd, r.estimated, r.input_tokens, r.output_tokens,
+    r.cache_read_tokens, r.cache_creation_tokens, r.duration_ms, r.ttft_ms,
+    q.value AS query_source
+  FROM api_requests r JOIN dict s ON s.id = r.session_id JOIN dict m ON m.id = r.model_id LEFT JOIN dict q ON q.id = r.query_source_id;
+CREATE VIEW v_tool_calls AS
+  SELECT t.id, s.value AS session_id, t.tool_use_id, t.time_ms, tn.value AS tool, ms.value AS mcp_server, p.value AS file_path,
+    l.value AS language, d.value AS decision, ds.value AS decision_source, t.success, t.duration_ms, t.error,
+    t.lines_added, t.lines_removed
+  FROM tool_calls t JOIN dict s ON s.id = t.session_id JOIN dict tn ON tn.id = t.tool_id LEFT JOIN dict ms ON ms.id = t.mcp_server_id
+    LEFT JOIN dict p ON p.id = t.path_id LEFT JOIN dict l ON l.id = t.language_id LEFT JOIN dict d ON d.id = t.decision_id
+    LEFT JOIN dict ds ON ds.id = t.decision_source_id;
+CREATE VIEW v_sessions AS
+  SELECT s.id AS session_key, d.value AS session_id, s.first_ms, s.last_ms, r.value AS repo, u.value AS user_id,
+    CASE WHEN s.api_request_events > 0 THEN s.cost_usd_events ELSE s.cost_usd_metrics END AS cost_usd, s.api_request_events AS requests, s.prompts,
+    s.accepts, s.rejects
+  FROM sessions s JOIN dict d ON d.id = s.id LEFT JOIN dict r ON r.id = s.repo_id LEFT JOIN dict u ON u.id = s.user_id;
+CREATE VIEW v_usage_15m AS
+  SELECT e.bucket * 900000 AS bucket_start_ms, m.value AS model, e.cost_usd, e.estimated_cost_usd,
+    e.requests, e.input_tokens, e.output_tokens, e.cache_read_tokens, e.cache_creation_tokens
+  FROM effective_usage e JOIN dict m ON m.id = e.model_id;
+`;
+
+/**
+ * Forward migrations; index i brings a database from version i to i + 1. A new database runs them all
+ * (v1's short names are renamed by v3), so a fresh and a migrated database have the same schema.
+ */
+export const MIGRATIONS: readonly string[] = [V1, V2, V3];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export function readSchemaVersion(db: Database): number {
@@ -205,7 +318,7 @@ export function migrate(db: Database, upTo = SCHEMA_VERSION): { from: number; to
 export const TABLE_MEANINGS: Record<string, string> = {
   meta: 'Key/value: schema_version, data_version, last_event_ms.',
   dict: 'Interned strings (session ids, models, tools, repos, paths, users). Every *_id column of another table that is not a primary key points here.',
-  sessions: 'One row per Claude Code session.id seen on any signal, with running totals. cost = cost_ev when api_events > 0 else cost_m (metric fallback). Prefer v_sessions.',
+  sessions: 'One row per Claude Code session.id seen on any signal, with running totals kept apart per origin (*_events from api_request events, *_metrics from metrics). cost = cost_usd_events when api_request_events > 0 else cost_usd_metrics. Prefer v_sessions.',
   session_models: 'Models used per session.',
   api_requests: 'One row per api_request event (raw detail, pruned after the retention period). Prefer v_api_requests.',
   prompts: 'One row per user_prompt event.',
@@ -216,14 +329,15 @@ export const TABLE_MEANINGS: Record<string, string> = {
   metric_points: 'Metric data points as received; delta = the cumulative-to-delta converted value.',
   metric_series_state: 'Last value per cumulative series (for cumulative-to-delta conversion across restarts).',
   spans: 'Trace spans (interaction, llm_request, tool, tool.blocked_on_user, tool.execution).',
-  eff_usage: 'Rollup by 15-minute bucket (bucket = epoch_ms / 900000) x model of the effective usage (what totals show). Prefer v_usage_15m.',
-  usage_rollup: 'Rollup by bucket x session x model x repo x user x query source x src (0 events, 1 metrics).',
+  effective_usage: 'Rollup by 15-minute bucket (bucket = epoch_ms / 900000) x model of the effective usage (what totals show). Prefer v_usage_15m.',
+  usage_rollup: 'Rollup by bucket x session x model x repo x user x query source x from_metrics (0 api_request events, 1 metrics).',
   activity_rollup: 'Rollup by bucket x session: records, prompts, decisions, lines (events and metrics apart).',
   file_rollup: 'Rollup by bucket x file path x session: edits, decisions, lines.',
   tool_rollup: 'Rollup by bucket x tool: calls and failures.',
-  tool_hist: 'Tool duration histogram by bucket x tool x log bucket hb (upper bound 2^(hb/4) ms).',
-  decision_rollup: 'Rollup by bucket x tool x language x decision source: accepts and rejects.',
-  error_rollup: 'Rollup by bucket x kind (0 api_error, 1 retries exhausted, 2 refusal) x HTTP status.',
+  tool_hist: 'Tool duration histogram by bucket x tool x duration_bucket (upper bound 2^(duration_bucket/4) ms).',
+  decision_rollup: 'Rollup of tool_decision events by bucket x tool x language x decision source: accepts and rejects.',
+  edit_decision_rollup: 'Edit-tool accepts/rejects by bucket x session x tool x language x decision source x from_metrics (1 = the code_edit_tool.decision metric, 0 = tool_decision events with the language of their file). Count from_metrics = sessions.has_edit_decision_metric only.',
+  error_rollup: 'Rollup by bucket x kind (0 api_error, 1 retries exhausted, 2 refusal) x HTTP status (-1 = none).',
   audit: 'MCP tool calls: time, tool, argument summary, rows returned, duration.',
   v_api_requests: 'Readable API requests: session_id, request_id, time_ms, model, cost_usd, tokens, query_source.',
   v_tool_calls: 'Readable tool calls: tool, file_path, decision, decision_source, success, duration_ms, lines.',
