@@ -281,10 +281,49 @@ CREATE VIEW v_usage_15m AS
 `;
 
 /**
+ * v4: transcript import (issue "History and full coverage"). Requests from transcripts live in
+ * api_requests beside OTLP ones (source 1), reconciled by request id (dedup_key, now indexed on its own:
+ * a resumed session can carry another session's request) and message id; OTLP replaces a transcript row
+ * of the same request. Per-file read positions are stored with the rows they produced (one transaction).
+ */
+const V4 = `
+ALTER TABLE api_requests ADD COLUMN source INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE api_requests ADD COLUMN message_id TEXT;
+ALTER TABLE api_requests ADD COLUMN price_source INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE api_requests ADD COLUMN repo_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE api_requests ADD COLUMN user_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE api_requests ADD COLUMN web_search_requests INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE api_requests ADD COLUMN speed TEXT;
+ALTER TABLE api_requests ADD COLUMN inference_geo TEXT;
+CREATE INDEX api_requests_request_id ON api_requests(dedup_key);
+CREATE INDEX api_requests_message_id ON api_requests(message_id) WHERE message_id IS NOT NULL;
+ALTER TABLE sessions ADD COLUMN transcript_requests INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE prompts ADD COLUMN source INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX prompts_prompt_id ON prompts(session_id, prompt_id) WHERE prompt_id IS NOT NULL;
+ALTER TABLE tool_calls ADD COLUMN source INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE session_details (
+  session_id INTEGER PRIMARY KEY, title TEXT, title_source TEXT, cwd TEXT, git_branch TEXT, entrypoint TEXT
+);
+CREATE TABLE transcript_files (
+  path TEXT PRIMARY KEY, ino INTEGER NOT NULL, position INTEGER NOT NULL, skipping INTEGER NOT NULL DEFAULT 0,
+  size INTEGER NOT NULL DEFAULT 0, lines INTEGER NOT NULL DEFAULT 0, updated_ms REAL NOT NULL
+);
+CREATE TABLE learned_prices (key TEXT PRIMARY KEY, state TEXT NOT NULL) WITHOUT ROWID;
+DROP VIEW v_api_requests;
+CREATE VIEW v_api_requests AS
+  SELECT r.id, s.value AS session_id, CASE WHEN substr(r.dedup_key,1,1)='#' THEN NULL ELSE r.dedup_key END AS request_id,
+    r.time_ms, m.value AS model, r.cost_usd, r.estimated, r.input_tokens, r.output_tokens,
+    r.cache_read_tokens, r.cache_creation_tokens, r.duration_ms, r.ttft_ms,
+    q.value AS query_source, CASE r.source WHEN 1 THEN 'transcript' ELSE 'otlp' END AS source,
+    CASE r.price_source WHEN 0 THEN 'reported' WHEN 1 THEN 'learned' WHEN 2 THEN 'override' WHEN 3 THEN 'table' ELSE 'none' END AS price_source
+  FROM api_requests r JOIN dict s ON s.id = r.session_id JOIN dict m ON m.id = r.model_id LEFT JOIN dict q ON q.id = r.query_source_id;
+`;
+
+/**
  * Forward migrations; index i brings a database from version i to i + 1. A new database runs them all
  * (v1's short names are renamed by v3), so a fresh and a migrated database have the same schema.
  */
-export const MIGRATIONS: readonly string[] = [V1, V2, V3];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export function readSchemaVersion(db: Database): number {
@@ -320,9 +359,12 @@ export const TABLE_MEANINGS: Record<string, string> = {
   dict: 'Interned strings (session ids, models, tools, repos, paths, users). Every *_id column of another table that is not a primary key points here.',
   sessions: 'One row per Claude Code session.id seen on any signal, with running totals kept apart per origin (*_events from api_request events, *_metrics from metrics). cost = cost_usd_events when api_request_events > 0 else cost_usd_metrics. Prefer v_sessions.',
   session_models: 'Models used per session.',
-  api_requests: 'One row per api_request event (raw detail, pruned after the retention period). Prefer v_api_requests.',
-  prompts: 'One row per user_prompt event.',
-  tool_calls: 'One row per tool use: the tool_decision and tool_result events joined by tool_use_id. Prefer v_tool_calls.',
+  api_requests: 'One row per API request (raw detail, pruned after the retention period): source 0 = Claude Code\'s OTLP api_request (its own cost), 1 = imported from a transcript (cost estimated; price_source 1 learned from Claude Code, 2 user override, 3 bundled table, 4 none = unpriced). One row per request id whichever source saw it first; OTLP replaces a transcript row. Prefer v_api_requests.',
+  prompts: 'One row per user prompt (source 0 user_prompt event, 1 transcript; joined by prompt_id).',
+  tool_calls: 'One row per tool use: the tool_decision and tool_result events joined by tool_use_id (source 1: first seen in a transcript). Prefer v_tool_calls.',
+  session_details: 'Per session, from transcripts: title (only with capture.prompts), working folder, git branch, entrypoint.',
+  transcript_files: 'Transcript files read: path, inode, byte position read up to (stored with the rows it produced).',
+  learned_prices: 'Prices learned from Claude Code\'s own api_request costs, per model|speed|context|geo key (JSON state).',
   api_errors: 'api_error (kind 0) and api_retries_exhausted (kind 1) events.',
   generic_events: 'Other events (assistant_response, hooks, MCP connections, unknown names), bounded.',
   metric_series: 'One row per metric series (name + resource + scope + point attributes).',
@@ -339,7 +381,7 @@ export const TABLE_MEANINGS: Record<string, string> = {
   edit_decision_rollup: 'Edit-tool accepts/rejects by bucket x session x tool x language x decision source x from_metrics (1 = the code_edit_tool.decision metric, 0 = tool_decision events with the language of their file). Count from_metrics = sessions.has_edit_decision_metric only.',
   error_rollup: 'Rollup by bucket x kind (0 api_error, 1 retries exhausted, 2 refusal) x HTTP status (-1 = none).',
   audit: 'MCP tool calls: time, tool, argument summary, rows returned, duration.',
-  v_api_requests: 'Readable API requests: session_id, request_id, time_ms, model, cost_usd, tokens, query_source.',
+  v_api_requests: 'Readable API requests: session_id, request_id, time_ms, model, cost_usd, tokens, query_source, source (otlp/transcript), price_source.',
   v_tool_calls: 'Readable tool calls: tool, file_path, decision, decision_source, success, duration_ms, lines.',
   v_sessions: 'Readable sessions with effective cost.',
   v_usage_15m: 'Readable effective usage per 15 minutes and model.',
