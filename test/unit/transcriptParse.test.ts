@@ -1,6 +1,7 @@
 // Transcript line splitter and parser: real transcripts of the captured runs (checked against the OTLP
 // of the same runs) and crafted lines for every skip reason and format variant.
 import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { lineDeltaOf } from '../../src/core/otlp/lineCounts';
 import { LineSplitter, splitLines } from '../../src/core/transcripts/lineSplitter';
@@ -241,6 +242,37 @@ test('unknown record types and fields are tolerated: [] or a session item', () =
   assert.equal(ofKind(items(assistant({ timestamp: 'yesterday' })), 'request')[0].timeMs, undefined);
   // BOM at the start of a file's first line.
   assert.equal(ofKind(items(`\ufeff${JSON.stringify(assistant())}`), 'request').length, 1);
+});
+
+test('never throws: prototype-named types and fields, mutated and truncated real lines', () => {
+  for (const t of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
+    assert.ok(Array.isArray(parse({ type: t, sessionId: 's', [t]: 1 })), t);
+    assert.ok(Array.isArray(parse({ type: 'assistant', message: { [t]: 1, usage: { [t]: 2 }, content: [{ type: 'tool_use', name: t, input: { [t]: 3 } }] } })), t);
+  }
+  const values: unknown[] = [null, 0, -1, 1e300, 'x', [], {}, [null], { a: 1 }, true];
+  let n = 0;
+  for (const scenario of scenarios) {
+    for (const f of transcriptFiles(scenario)) {
+      const { lines } = splitLines(readFileSync(f), 0);
+      for (const l of lines) {
+        for (const cut of [1, 7, Math.floor(l.text.length / 2), l.text.length - 1]) parse(l.text.slice(0, cut));
+        const paths: (string[])[] = [['type'], ['message'], ['message', 'content'], ['message', 'usage'], ['message', 'model'], ['message', 'usage', 'cache_creation'], ['message', 'usage', 'server_tool_use'], ['sessionId'], ['timestamp'], ['isSidechain'], ['requestId'], ['cwd']];
+        for (const path of paths) {
+          for (const v of values) {
+            const c = JSON.parse(l.text) as Record<string, unknown>;
+            let at: Record<string, unknown> | undefined = c;
+            for (const k of path.slice(0, -1)) at = at && typeof at[k] === 'object' && at[k] !== null ? (at[k] as Record<string, unknown>) : undefined;
+            if (!at) continue;
+            at[path[path.length - 1]] = v;
+            const r = parse(c);
+            assert.ok(Array.isArray(r) || typeof r.skip === 'string');
+            n++;
+          }
+        }
+      }
+    }
+  }
+  assert.ok(n > 1000);
 });
 
 test('subagent lines: isSidechain, agentId (line or file name)', () => {

@@ -272,7 +272,7 @@ function parseObject(o: Obj, ctx: ParseContext): TranscriptItem[] {
         if (toolUseId) items.push({ kind: 'toolResult', sessionId, toolUseId, isError: b.is_error === true, timeMs });
       }
     }
-  } else if (type in TITLE_FIELDS) {
+  } else if (Object.hasOwn(TITLE_FIELDS, type)) {
     const spec = TITLE_FIELDS[type];
     const raw = spec.field.map((f) => o[f]).find((v) => typeof v === 'string' && v.trim() !== '') as string | undefined;
     if (raw !== undefined && sessionId && ctx.storePromptText) {
