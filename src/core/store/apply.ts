@@ -25,11 +25,16 @@ import type {
   UserPromptEvent,
 } from '../otlp/records';
 import { estimateCost } from '../pricing/estimate';
+import { countsOf, learnedKeyOf, PriceLearner } from '../pricing/learned';
+import { priceTranscriptRequest } from '../pricing/priceRequest';
 import type { PriceOverrides } from '../pricing/priceTable';
+import { compareUsage, repoOf } from '../transcripts/parse';
+import type { TranscriptPrompt, TranscriptRequest, TranscriptSession, TranscriptToolUse, TranscriptUsage } from '../transcripts/transcriptRecords';
 import { bucketOf } from '../time/range';
 import { BatchRows } from './batchRows';
 import {
-  ErrorKind, NO_STATUS, Origin, SESSION_USAGE_COLUMNS, USAGE_COLUMNS, sessionUsageColumn, type TokenColumn, type Usage,
+  ErrorKind, NO_STATUS, Origin, PriceSourceCode, RequestSource, SESSION_USAGE_COLUMNS, USAGE_COLUMNS, sessionUsageColumn, type TokenColumn,
+  type Usage,
 } from './columns';
 import type { SqlRunner } from './sqlRunner';
 
@@ -55,6 +60,7 @@ const SESSION_INCS = [
   ...SESSION_USAGE_COLUMNS.map((c) => sessionUsageColumn(c, Origin.Events)),
   ...SESSION_USAGE_COLUMNS.map((c) => sessionUsageColumn(c, Origin.Metrics)),
   'prompts', 'accepts', 'rejects', 'lines_added_events', 'lines_removed_events', 'lines_added_metrics', 'lines_removed_metrics', 'errors',
+  'transcript_requests',
 ] as const;
 type SessionInc = Partial<Record<(typeof SESSION_INCS)[number], number>>;
 
@@ -97,7 +103,71 @@ interface ToolRowState {
   path_id: number | null;
   language_id: number | null;
   decision: string | null;
+  source: number;
 }
+
+/** What a stored request contributed to the rollups: enough to take it back when it is replaced. */
+interface StoredRequest {
+  id: number;
+  session_id: number;
+  time_ms: number;
+  model_id: number;
+  repo_id: number;
+  user_id: number;
+  query_source_id: number;
+  source: number;
+  message_id: string | null;
+  cost_usd: number;
+  estimated: number;
+  unpriced: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_creation_tokens: number;
+  cache_creation_5m_tokens: number | null;
+  cache_creation_1h_tokens: number | null;
+  web_search_requests: number;
+}
+const STORED_REQUEST_COLUMNS = `id, session_id, time_ms, model_id, repo_id, user_id, query_source_id, source, message_id, cost_usd, estimated,
+  unpriced, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cache_creation_5m_tokens, cache_creation_1h_tokens,
+  web_search_requests`;
+
+/** Everything a new api_requests row holds (both sources). */
+interface RequestRow {
+  sid: number;
+  dedupKey: string;
+  timeMs: number;
+  promptId: number;
+  modelId: number;
+  costUsd: number;
+  estimated: 0 | 1;
+  unpriced: 0 | 1;
+  priceSource: number;
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheCreation: number;
+  cacheCreation5m?: number;
+  cacheCreation1h?: number;
+  durationMs?: number;
+  ttftMs?: number;
+  querySourceId: number;
+  agentId: number;
+  traceId?: string;
+  source: RequestSource;
+  messageId?: string;
+  repoId: number;
+  userId: number;
+  webSearchRequests: number;
+  speed?: string;
+  inferenceGeo?: string;
+}
+
+/** How one transcript request was taken (the import summary counts each outcome). */
+export type TranscriptRequestOutcome = 'added' | 'duplicate' | 'knownFromOtlp' | 'updated';
+
+/** Session fields a transcript line carries (what touchSession needs of an OTLP identity). */
+type SessionTouch = Pick<Identity, 'repo' | 'userId' | 'serviceVersion'>;
 
 const ZERO_USAGE: Usage = Object.fromEntries(USAGE_COLUMNS.map((c) => [c, 0])) as Usage;
 
@@ -138,6 +208,9 @@ export class Applier {
   };
   /** (session, model) pairs already inserted into session_models in this batch. */
   private readonly sessionModels = new Set<string>();
+  /** Prices learned from Claude Code's own api_request costs (persisted in learned_prices at flush). */
+  readonly learner: PriceLearner;
+  private learnerDirty = false;
   lastEventMs = 0;
 
   constructor(
@@ -148,6 +221,7 @@ export class Applier {
     this.activity = new BatchRows(sql, ACTIVITY_SPEC);
     this.usageRows = new BatchRows(sql, USAGE_SPEC);
     this.effRows = new BatchRows(sql, EFF_SPEC);
+    this.learner = this.loadLearner();
     const col = (n: string) => this.sessions.col(n);
     this.sessionCol = {
       touch: SESSION_TOUCH.map(col),
@@ -158,8 +232,22 @@ export class Applier {
     };
   }
 
+  private loadLearner(): PriceLearner {
+    const row = this.sql.get<{ state: string }>(`SELECT state FROM learned_prices WHERE key = 'state'`);
+    if (!row) return new PriceLearner();
+    try {
+      return PriceLearner.fromJSON(JSON.parse(row.state));
+    } catch {
+      return new PriceLearner(); // a damaged state is relearned from the next observations
+    }
+  }
+
   /** Writes the batch's accumulated running totals; the caller runs this before COMMIT. */
   flush(): void {
+    if (this.learnerDirty) {
+      this.sql.run(`INSERT OR REPLACE INTO learned_prices (key, state) VALUES ('state', ?)`, [JSON.stringify(this.learner.toJSON())]);
+      this.learnerDirty = false;
+    }
     this.sessions.flush();
     this.activity.flush();
     this.usageRows.flush();
@@ -228,7 +316,7 @@ export class Applier {
     return r.isClaudeCode && r.sessionId ? this.intern(r.sessionId) : 0;
   }
 
-  private touchSession(sid: number, r: Identity, timeMs: number, act: ActInc): void {
+  private touchSession(sid: number, r: SessionTouch, timeMs: number, act: ActInc): void {
     if (!sid) return;
     // The touch part is the first SESSION_TOUCH.length columns of SESSION_SPEC (upsert takes a prefix).
     this.sessions.upsert([sid], [timeMs, timeMs, this.intern(r.repo), this.intern(r.userId), this.intern(r.serviceVersion)]);
@@ -241,9 +329,13 @@ export class Applier {
     this.sessions.add([sid], SESSION_INCS.map((c, i) => [at[i], inc[c] ?? 0] as const));
   }
 
-  private usage(bucket: number, sid: number, modelId: number, r: Identity, qsId: number, origin: Origin, u: Usage, effective: boolean): void {
+  private usage(bucket: number, sid: number, modelId: number, r: SessionTouch, qsId: number, origin: Origin, u: Usage, effective: boolean): void {
+    this.usageByIds(bucket, sid, modelId, this.intern(r.repo), this.intern(r.userId), qsId, origin, u, effective);
+  }
+
+  private usageByIds(bucket: number, sid: number, modelId: number, repoId: number, userId: number, qsId: number, origin: Origin, u: Usage, effective: boolean): void {
     const vals = USAGE_COLUMNS.map((c) => u[c]);
-    this.usageRows.upsert([bucket, sid, modelId, this.intern(r.repo), this.intern(r.userId), qsId, origin], vals);
+    this.usageRows.upsert([bucket, sid, modelId, repoId, userId, qsId, origin], vals);
     if (effective) this.effRows.upsert([bucket, modelId], vals);
   }
 
@@ -271,11 +363,23 @@ export class Applier {
 
   private apiRequest(r: ApiRequestEvent, sid: number): boolean {
     const dkey = r.requestId ?? `#${r.sequence ?? -1}|${r.timeMs}`;
+    // One row per request id, whichever source saw it first (any session: a resumed session's
+    // transcript carries requests of another). OTLP is authoritative: it replaces a transcript row.
+    let replaced: StoredRequest | undefined;
+    if (r.requestId !== undefined) {
+      const existing = this.requestWhere('dedup_key = ?', r.requestId);
+      if (existing) {
+        if (existing.source !== RequestSource.Transcript) return false;
+        replaced = existing;
+      }
+    }
     let cost = r.costUsd;
-    let estimated = 0;
-    let unpriced = 0;
+    let estimated: 0 | 1 = 0;
+    let unpriced: 0 | 1 = 0;
+    let priceSource: number = PriceSourceCode.reported;
     if (cost === undefined || !Number.isFinite(cost)) {
       estimated = 1;
+      priceSource = PriceSourceCode.table;
       cost = estimateCost(r.modelNorm, {
         input: r.inputTokens,
         output: r.outputTokens,
@@ -286,50 +390,221 @@ export class Applier {
       }, this.opts.priceOverrides).costUsd;
       if (cost === undefined) {
         unpriced = 1;
+        priceSource = PriceSourceCode.none;
         cost = 0;
       }
+    } else {
+      // Every reported cost is an observation of Claude Code's own prices.
+      const counts = countsOf({
+        input: r.inputTokens, output: r.outputTokens, cacheRead: r.cacheReadTokens, cacheCreation: r.cacheCreationTokens,
+        cacheCreation5m: r.cacheCreation5mTokens, cacheCreation1h: r.cacheCreation1hTokens,
+      });
+      if (this.learner.observe(learnedKeyOf(r.modelNorm, counts, r.speed), counts, cost)) this.learnerDirty = true;
     }
-    const modelId = this.intern(r.modelNorm);
-    const qsId = this.intern(r.querySource);
+    return this.insertRequest({
+      sid, dedupKey: dkey, timeMs: r.timeMs, promptId: this.intern(r.promptId), modelId: this.intern(r.modelNorm), costUsd: cost, estimated,
+      unpriced, priceSource, input: r.inputTokens, output: r.outputTokens, cacheRead: r.cacheReadTokens, cacheCreation: r.cacheCreationTokens,
+      cacheCreation5m: r.cacheCreation5mTokens, cacheCreation1h: r.cacheCreation1hTokens, durationMs: r.durationMs, ttftMs: r.ttftMs,
+      querySourceId: this.intern(r.querySource), agentId: this.intern(r.agentId), traceId: r.traceId, source: RequestSource.Otlp,
+      messageId: replaced?.message_id ?? undefined, repoId: this.intern(r.repo), userId: this.intern(r.userId), webSearchRequests: 0,
+      speed: r.speed,
+    }, r, replaced);
+  }
+
+  private requestWhere(where: string, value: string): StoredRequest | undefined {
+    return this.sql.get<StoredRequest>(`SELECT ${STORED_REQUEST_COLUMNS} FROM api_requests WHERE ${where} LIMIT 1`, [value]);
+  }
+
+  /**
+   * Inserts one request and adds it to the rollups. With `replaced` (a transcript row of the same
+   * request or message), that row's contribution is taken back first, so the request counts once.
+   */
+  private insertRequest(f: RequestRow, touch: SessionTouch, replaced?: StoredRequest): boolean {
+    const sameSession = replaced !== undefined && replaced.session_id === f.sid;
+    if (replaced) this.retractRequest(replaced, sameSession);
     const n = this.sql.run(
       `INSERT OR IGNORE INTO api_requests (session_id, dedup_key, time_ms, prompt_id, model_id, cost_usd, estimated, unpriced, input_tokens,
         output_tokens, cache_read_tokens, cache_creation_tokens, cache_creation_5m_tokens, cache_creation_1h_tokens, duration_ms, ttft_ms,
-        query_source_id, agent_id, trace_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [sid, dkey, r.timeMs, this.intern(r.promptId) || null, modelId, cost, estimated, unpriced, r.inputTokens, r.outputTokens,
-        r.cacheReadTokens, r.cacheCreationTokens, r.cacheCreation5mTokens ?? null, r.cacheCreation1hTokens ?? null,
-        r.durationMs ?? null, r.ttftMs ?? null, qsId, this.intern(r.agentId) || null, r.traceId ?? null],
+        query_source_id, agent_id, trace_id, source, message_id, price_source, repo_id, user_id, web_search_requests, speed, inference_geo)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [f.sid, f.dedupKey, f.timeMs, f.promptId || null, f.modelId, f.costUsd, f.estimated, f.unpriced, f.input, f.output, f.cacheRead,
+        f.cacheCreation, f.cacheCreation5m ?? null, f.cacheCreation1h ?? null, f.durationMs ?? null, f.ttftMs ?? null, f.querySourceId,
+        f.agentId || null, f.traceId ?? null, f.source, f.messageId ?? null, f.priceSource, f.repoId, f.userId, f.webSearchRequests,
+        f.speed ?? null, f.inferenceGeo ?? null],
     );
-    if (n === 0) return false;
-    this.touchSession(sid, r, r.timeMs, {});
-    if (this.apiEvents(sid) === 0) {
-      // RETRACT_SQL reads usage_rollup and writes eff_usage in SQL: pending rows go first.
+    if (n === 0) {
+      if (replaced) throw new Error(`api_requests: replacing request ${f.dedupKey} failed`); // the transaction rolls back
+      return false;
+    }
+    this.touchSession(f.sid, touch, f.timeMs, {});
+    // The first request of a session takes over from its metrics (retracted once: a replacement in
+    // the same session keeps the session's request count, so it never retracts twice).
+    if (!sameSession && this.apiEvents(f.sid) === 0) {
+      // RETRACT_SQL reads usage_rollup and writes effective_usage in SQL: pending rows go first.
       this.usageRows.flush();
       this.effRows.flush();
-      this.sql.run(RETRACT_SQL, [sid]);
+      this.sql.run(RETRACT_SQL, [f.sid]);
     }
     const u: Usage = {
-      cost_usd: cost,
-      estimated_cost_usd: estimated ? cost : 0,
+      cost_usd: f.costUsd,
+      estimated_cost_usd: f.estimated ? f.costUsd : 0,
       requests: 1,
-      estimated_requests: estimated,
-      unpriced_requests: unpriced,
-      input_tokens: r.inputTokens,
-      output_tokens: r.outputTokens,
-      cache_read_tokens: r.cacheReadTokens,
-      cache_creation_tokens: r.cacheCreationTokens,
+      estimated_requests: f.estimated,
+      unpriced_requests: f.unpriced,
+      input_tokens: f.input,
+      output_tokens: f.output,
+      cache_read_tokens: f.cacheRead,
+      cache_creation_tokens: f.cacheCreation,
     };
-    this.usage(bucketOf(r.timeMs), sid, modelId, r, qsId, Origin.Events, u, true);
-    this.bumpSession(sid, {
-      api_request_events: 1, estimated_requests: estimated, unpriced_requests: unpriced, cost_usd_events: cost,
-      input_tokens_events: r.inputTokens, output_tokens_events: r.outputTokens, cache_read_tokens_events: r.cacheReadTokens,
-      cache_creation_tokens_events: r.cacheCreationTokens,
+    this.usageByIds(bucketOf(f.timeMs), f.sid, f.modelId, f.repoId, f.userId, f.querySourceId, Origin.Events, u, true);
+    this.bumpSession(f.sid, {
+      api_request_events: sameSession ? 0 : 1, estimated_requests: f.estimated, unpriced_requests: f.unpriced, cost_usd_events: f.costUsd,
+      input_tokens_events: f.input, output_tokens_events: f.output, cache_read_tokens_events: f.cacheRead, cache_creation_tokens_events: f.cacheCreation,
+      transcript_requests: f.source === RequestSource.Transcript ? 1 : 0,
     });
-    this.sessionModel(sid, modelId);
+    this.sessionModel(f.sid, f.modelId);
     return true;
   }
 
+  /** Takes a stored request out of every total and deletes it (keepCount: its session keeps the request count). */
+  private retractRequest(old: StoredRequest, keepCount: boolean): void {
+    const u: Usage = {
+      cost_usd: -old.cost_usd,
+      estimated_cost_usd: old.estimated ? -old.cost_usd : 0,
+      requests: -1,
+      estimated_requests: -old.estimated,
+      unpriced_requests: -old.unpriced,
+      input_tokens: -old.input_tokens,
+      output_tokens: -old.output_tokens,
+      cache_read_tokens: -old.cache_read_tokens,
+      cache_creation_tokens: -old.cache_creation_tokens,
+    };
+    this.usageByIds(bucketOf(old.time_ms), old.session_id, old.model_id, old.repo_id, old.user_id, old.query_source_id, Origin.Events, u, true);
+    this.bumpSession(old.session_id, {
+      api_request_events: keepCount ? 0 : -1, estimated_requests: -old.estimated, unpriced_requests: -old.unpriced, cost_usd_events: -old.cost_usd,
+      input_tokens_events: -old.input_tokens, output_tokens_events: -old.output_tokens, cache_read_tokens_events: -old.cache_read_tokens,
+      cache_creation_tokens_events: -old.cache_creation_tokens, transcript_requests: old.source === RequestSource.Transcript ? -1 : 0,
+    });
+    this.sql.run('DELETE FROM api_requests WHERE id = ?', [old.id]);
+  }
+
+  // ---- transcripts (src/core/transcripts: parsed lines; reconciliation with OTLP happens here) ----
+
+  /**
+   * One request seen in a transcript. Key: request id (= OTLP api_request.request_id), else message id.
+   * Known from OTLP -> skipped (Claude Code's cost stays); the same request or message already imported
+   * -> the larger streaming snapshot is kept; else a new row, its cost estimated and marked with the
+   * price source (learned from Claude Code > user override > bundled table > none = unpriced).
+   */
+  applyTranscriptRequest(t: TranscriptRequest, projectDir: string, fallbackTimeMs: number): TranscriptRequestOutcome {
+    const sid = this.intern(t.sessionId);
+    const byRequest = t.requestId !== undefined ? this.requestWhere('dedup_key = ?', t.requestId) : undefined;
+    const byMessage = t.messageId !== undefined ? this.requestWhere('message_id = ?', t.messageId) : undefined;
+    if (byRequest && byRequest.source !== RequestSource.Transcript) {
+      // Remember the message id, so a later replay of this message under a new request id is recognised.
+      if (t.messageId !== undefined && byRequest.message_id === null) this.sql.run('UPDATE api_requests SET message_id = ? WHERE id = ?', [t.messageId, byRequest.id]);
+      // A replay of this message imported before its original was seen: it was this request all along.
+      if (byMessage && byMessage.id !== byRequest.id && byMessage.source === RequestSource.Transcript) this.retractRequest(byMessage, false);
+      return 'knownFromOtlp';
+    }
+    const existing = byRequest ?? byMessage;
+    if (existing && existing.source !== RequestSource.Transcript) return 'duplicate'; // a replay of an OTLP-known message
+    if (existing && compareUsage(t.usage, usageOfRow(existing)) <= 0) return 'duplicate';
+    const counts = countsOf(t.usage);
+    const learned = this.learner.pricesFor(learnedKeyOf(t.modelNorm, counts, t.speed, t.inferenceGeo));
+    const priced = priceTranscriptRequest(t.modelNorm, t.usage, { speed: t.speed, inferenceGeo: t.inferenceGeo, learned, overrides: this.opts.priceOverrides });
+    const touch: SessionTouch = { repo: repoOf(t.cwd, projectDir), serviceVersion: t.version };
+    const ok = this.insertRequest({
+      sid, dedupKey: t.requestId ?? (t.messageId !== undefined ? `#msg:${t.messageId}` : `#line:${t.uuid ?? `${t.sessionId}|${t.timeMs}`}`),
+      timeMs: existing ? existing.time_ms : (t.timeMs ?? fallbackTimeMs), promptId: 0, modelId: this.intern(t.modelNorm),
+      costUsd: priced.costUsd ?? 0, estimated: 1, unpriced: priced.costUsd === undefined ? 1 : 0, priceSource: PriceSourceCode[priced.priceSource],
+      input: t.usage.input, output: t.usage.output, cacheRead: t.usage.cacheRead, cacheCreation: t.usage.cacheCreation,
+      cacheCreation5m: t.usage.cacheCreation5m, cacheCreation1h: t.usage.cacheCreation1h,
+      querySourceId: this.intern(t.isSidechain ? 'subagent' : undefined), agentId: this.intern(t.agentId), source: RequestSource.Transcript,
+      messageId: t.messageId, repoId: this.intern(touch.repo), userId: 0, webSearchRequests: t.usage.webSearchRequests, speed: t.speed,
+      inferenceGeo: t.inferenceGeo,
+    }, touch, existing);
+    if (!ok) return 'duplicate';
+    return existing ? 'updated' : 'added';
+  }
+
+  /** A tool use seen in a transcript: counted when no source has this tool_use_id yet. */
+  applyTranscriptToolUse(t: TranscriptToolUse, projectDir: string, fallbackTimeMs: number): boolean {
+    if (t.toolUseId === undefined) return false; // nothing to deduplicate on: OTLP may report it
+    const sid = this.intern(t.sessionId);
+    const timeMs = t.timeMs ?? fallbackTimeMs;
+    const tool = displayToolName(t);
+    const toolId = this.intern(tool);
+    const pathId = this.intern(t.filePath);
+    const n = this.sql.run(
+      `INSERT OR IGNORE INTO tool_calls (session_id, tool_use_id, time_ms, tool_id, mcp_server_id, path_id, language_id, command, lines_added,
+         lines_removed, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [sid, t.toolUseId, timeMs, toolId, this.intern(t.mcpServer) || null, pathId || null, this.intern(t.language) || null, t.command ?? null,
+        t.linesAdded ?? null, t.linesRemoved ?? null, RequestSource.Transcript],
+    );
+    if (n === 0) return false;
+    const bucket = bucketOf(timeMs);
+    const la = t.linesAdded ?? 0;
+    const lr = t.linesRemoved ?? 0;
+    this.touchSession(sid, { repo: repoOf(undefined, projectDir) }, timeMs, { lines_added_events: la, lines_removed_events: lr });
+    this.bumpSession(sid, { lines_added_events: la, lines_removed_events: lr });
+    this.sql.run(
+      `INSERT INTO tool_rollup (bucket, tool_id, mcp_server_id, calls, failures) VALUES (?, ?, ?, 1, 0)
+       ON CONFLICT (bucket, tool_id) DO UPDATE SET calls = calls + 1`,
+      [bucket, toolId, this.intern(t.mcpServer)],
+    );
+    if (pathId && EDIT_TOOLS.has(t.toolName)) this.file(bucket, pathId, sid, timeMs, { edits: 1, lines_added: la, lines_removed: lr });
+    return true;
+  }
+
+  /** A prompt seen in a transcript: joined with OTLP user_prompt events by prompt id. */
+  applyTranscriptPrompt(t: TranscriptPrompt, projectDir: string, fallbackTimeMs: number): boolean {
+    const sid = this.intern(t.sessionId);
+    const promptId = this.intern(t.promptId);
+    if (promptId && this.sql.get('SELECT 1 AS x FROM prompts WHERE session_id = ? AND prompt_id = ?', [sid, promptId])) return false;
+    const timeMs = t.timeMs ?? fallbackTimeMs;
+    const n = this.sql.run(
+      'INSERT OR IGNORE INTO prompts (session_id, seq, time_ms, prompt_id, length, text, source) VALUES (?, -1, ?, ?, ?, ?, ?)',
+      [sid, timeMs, promptId || null, t.length, t.text ?? null, RequestSource.Transcript],
+    );
+    if (n === 0) return false;
+    this.touchSession(sid, { repo: repoOf(undefined, projectDir) }, timeMs, { prompts: 1 });
+    this.bumpSession(sid, { prompts: 1 });
+    return true;
+  }
+
+  /** Session fields (working folder, branch, version, entrypoint, title): first/last time and details. */
+  applyTranscriptSession(t: TranscriptSession, projectDir: string): void {
+    const sid = this.intern(t.sessionId);
+    if (!sid) return;
+    if (t.timeMs !== undefined) {
+      const touch = [t.timeMs, t.timeMs, this.intern(repoOf(t.cwd, projectDir)), 0, this.intern(t.version)];
+      this.sessions.upsert([sid], touch); // the sessions row only: a session line is not an activity record
+    }
+    this.sql.run(
+      `INSERT INTO session_details (session_id, title, title_source, cwd, git_branch, entrypoint) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (session_id) DO UPDATE SET
+         title = CASE WHEN excluded.title IS NULL THEN title WHEN title_source = 'custom-title' AND excluded.title_source <> 'custom-title' THEN title
+           ELSE excluded.title END,
+         title_source = CASE WHEN excluded.title IS NULL THEN title_source WHEN title_source = 'custom-title' AND excluded.title_source <> 'custom-title'
+           THEN title_source ELSE excluded.title_source END,
+         cwd = coalesce(excluded.cwd, cwd), git_branch = coalesce(excluded.git_branch, git_branch), entrypoint = coalesce(excluded.entrypoint, entrypoint)`,
+      [sid, t.title ?? null, t.title ? (t.titleSource ?? null) : null, t.cwd ?? null, t.gitBranch ?? null, t.entrypoint ?? null],
+    );
+  }
+
   private prompt(r: UserPromptEvent, sid: number): boolean {
+    const promptId = this.intern(r.promptId);
+    if (promptId) {
+      const imported = this.sql.get<{ id: number }>('SELECT id FROM prompts WHERE session_id = ? AND prompt_id = ? AND source = ?', [sid, promptId, RequestSource.Transcript]);
+      if (imported) {
+        // The same prompt, first seen in the transcript: take OTLP's detail, count it once.
+        this.sql.run('UPDATE prompts SET seq = ?, time_ms = ?, length = coalesce(?, length), text = coalesce(?, text), trace_id = ?, source = ? WHERE id = ?', [
+          r.sequence ?? -1, r.timeMs, r.promptLength ?? null, r.promptText ?? null, r.traceId ?? null, RequestSource.Otlp, imported.id,
+        ]);
+        return false;
+      }
+    }
     const n = this.sql.run(
       'INSERT OR IGNORE INTO prompts (session_id, seq, time_ms, prompt_id, length, text, trace_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
       [sid, r.sequence ?? -1, r.timeMs, this.intern(r.promptId) || null, r.promptLength ?? null, r.promptText ?? null, r.traceId ?? null],
@@ -343,7 +618,7 @@ export class Applier {
   private toolRow(sid: number, r: ToolDecisionEvent | ToolResultEvent, tag: string): { key: string; row?: ToolRowState } {
     const key = r.toolUseId ?? `#${tag}${r.sequence ?? -1}|${r.timeMs}`;
     const row = this.sql.get<ToolRowState>(
-      `SELECT t.id, t.decision_id, t.decision_ms, t.decision_source_id, t.result_ms, t.path_id, t.language_id, d.value AS decision
+      `SELECT t.id, t.decision_id, t.decision_ms, t.decision_source_id, t.result_ms, t.path_id, t.language_id, d.value AS decision, t.source
        FROM tool_calls t LEFT JOIN dict d ON d.id = t.decision_id
        WHERE t.session_id = ? AND t.tool_use_id = ?`,
       [sid, key],
@@ -424,14 +699,17 @@ export class Applier {
       );
     }
     const bucket = bucketOf(r.timeMs);
-    const la = r.linesAdded ?? 0;
-    const lr = r.linesRemoved ?? 0;
+    // A row first seen in a transcript already counted the call, its edit and its lines: add only what
+    // the transcript could not know (failure, duration).
+    const imported = row !== undefined && row.source === RequestSource.Transcript;
+    const la = imported ? 0 : (r.linesAdded ?? 0);
+    const lr = imported ? 0 : (r.linesRemoved ?? 0);
     this.touchSession(sid, r, r.timeMs, { lines_added_events: la, lines_removed_events: lr });
     this.bumpSession(sid, { lines_added_events: la, lines_removed_events: lr });
     this.sql.run(
-      `INSERT INTO tool_rollup (bucket, tool_id, mcp_server_id, calls, failures) VALUES (?, ?, ?, 1, ?)
-       ON CONFLICT (bucket, tool_id) DO UPDATE SET calls = calls + 1, failures = failures + excluded.failures`,
-      [bucket, toolId, this.intern(r.mcpServer), r.success ? 0 : 1],
+      `INSERT INTO tool_rollup (bucket, tool_id, mcp_server_id, calls, failures) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (bucket, tool_id) DO UPDATE SET calls = calls + excluded.calls, failures = failures + excluded.failures`,
+      [bucket, toolId, this.intern(r.mcpServer), imported ? 0 : 1, r.success ? 0 : 1],
     );
     if (r.durationMs !== undefined && Number.isFinite(r.durationMs)) {
       this.sql.run(
@@ -440,7 +718,7 @@ export class Applier {
         [bucket, toolId, histBucket(r.durationMs)],
       );
     }
-    if (pathId && EDIT_TOOLS.has(r.toolName)) {
+    if (pathId && EDIT_TOOLS.has(r.toolName) && !(imported && row.path_id)) {
       const late = row && row.decision_id !== null && !row.path_id ? row.decision : null; // decision seen before its path
       this.file(bucket, pathId, sid, r.timeMs, {
         edits: 1, lines_added: la, lines_removed: lr, accepts: late === 'accept' ? 1 : 0, rejects: late === 'reject' ? 1 : 0,
@@ -631,4 +909,17 @@ export class Applier {
     this.touchSession(sid, r, r.startMs, {});
     return true;
   }
+}
+
+function usageOfRow(r: StoredRequest): TranscriptUsage {
+  return {
+    input: r.input_tokens,
+    output: r.output_tokens,
+    cacheRead: r.cache_read_tokens,
+    cacheCreation: r.cache_creation_tokens,
+    cacheCreation5m: r.cache_creation_5m_tokens ?? undefined,
+    cacheCreation1h: r.cache_creation_1h_tokens ?? undefined,
+    webSearchRequests: r.web_search_requests,
+    webFetchRequests: 0,
+  };
 }

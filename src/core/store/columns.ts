@@ -40,3 +40,15 @@ export const ErrorKind = {
 export type ErrorKind = (typeof ErrorKind)[keyof typeof ErrorKind];
 /** error_rollup.status when the event had no HTTP status (the key column cannot be NULL). */
 export const NO_STATUS = -1;
+
+/** api_requests.source, prompts.source, tool_calls.source: which source saw the row first. */
+export const RequestSource = { Otlp: 0, Transcript: 1 } as const;
+export type RequestSource = (typeof RequestSource)[keyof typeof RequestSource];
+
+/**
+ * api_requests.price_source: where the cost came from. reported = Claude Code's own cost_usd (exact);
+ * the others are estimates: learned = prices derived from Claude Code's costs for that model, override =
+ * the user's pricing.overrides, table = the bundled price table, none = unpriced (cost 0, flagged).
+ */
+export const PriceSourceCode = { reported: 0, learned: 1, override: 2, table: 3, none: 4 } as const;
+export type PriceSourceName = keyof typeof PriceSourceCode;
