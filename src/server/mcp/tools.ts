@@ -19,7 +19,7 @@ import type {
   SummaryDto,
   ToolStatsDto,
 } from '../../protocol/dto';
-import { RANGE_KEYS } from '../../protocol/dto';
+import { RANGE_KEYS, SESSION_SORTS } from '../../protocol/dto';
 import type { McpRuntimeOptions, McpStore } from './mcpTypes';
 import { checkReadOnlySql } from './sqlGuard';
 import { SqlToolError, type SqlRunner } from './sqlRunner';
@@ -203,7 +203,7 @@ const listSessions: ToolDef = {
   inputSchema: {
     ...rangeInput,
     limit: z.number().int().min(1).max(200).optional().describe('rows to return, 1..200 (default 20)'),
-    sort: z.enum(['start', 'cost', 'requests', 'duration']).optional().describe('sort key, descending (default start)'),
+    sort: z.enum(SESSION_SORTS).optional().describe('sort key, descending (default start)'),
   },
   outputSchema: { range, total: z.number(), sessions: z.array(sessionRow) },
   async run(args, { store }) {
