@@ -16,18 +16,8 @@ import type {
 } from '../src/protocol/dto';
 import { SESSION_SORTS } from '../src/protocol/dto';
 import type { DashboardFileDto, OverviewDto, SortDirection } from '../src/protocol/messages';
-import {
-  formatBucket,
-  formatClock,
-  formatCount,
-  formatDateTime,
-  formatMs,
-  formatPercent,
-  formatUsd,
-  shortId,
-  shortModel,
-  toolLabel,
-} from './format';
+import { formatCount, formatMs, formatPercent, formatUsd } from '../src/core/format/numbers';
+import { formatBucket, formatClock, formatDateTime, shortId, shortModel, toolLabel } from './format';
 
 /** One chart series; `colorIndex` picks a theme colour (charts.ts maps it to --vscode-charts-*). */
 export interface SeriesModel {
