@@ -3,8 +3,8 @@
 // contract (issue "MCP server"): change them only with a version bump of the MCP server definition.
 
 /** Named ranges; "today" and "month" are in the user's local time zone. */
-export type RangeKey = 'today' | 'yesterday' | '7d' | '30d' | 'month' | 'all';
-export const RANGE_KEYS: readonly RangeKey[] = ['today', 'yesterday', '7d', '30d', 'month', 'all'];
+export const RANGE_KEYS = ['today', 'yesterday', '7d', '30d', 'month', 'all'] as const;
+export type RangeKey = (typeof RANGE_KEYS)[number];
 
 /** A range as asked: a key, or explicit ISO-8601 bounds (from inclusive, to exclusive). */
 export interface RangeSpec {

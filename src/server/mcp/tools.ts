@@ -56,7 +56,7 @@ export class ToolInputError extends Error {
 
 const rangeInput = {
   range: z
-    .enum(RANGE_KEYS as [RangeKey, ...RangeKey[]])
+    .enum(RANGE_KEYS)
     .optional()
     .describe('today, yesterday, 7d (last 7 local days incl. today), 30d, month (this calendar month), all. Ignored when from/to are given.'),
   from: z.string().optional().describe('ISO-8601 start (inclusive), e.g. 2026-11-01 or 2026-11-01T09:00:00+01:00'),
