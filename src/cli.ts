@@ -2,13 +2,14 @@
 // Each subcommand lives in its own module under src/server; this file only dispatches.
 import { runServeCommand } from './server/serveCommand';
 import { runExportCommand } from './server/exportCommand';
+import { EXPORT_DATASETS, RANGE_KEYS } from './protocol/dto';
 
 const USAGE = `Claude Code Ledger (headless)
 
 Usage:
   node dist/cli.js serve  --port P --data DIR [--token T] [--host 127.0.0.1]
-  node dist/cli.js export --data DIR --dataset requests|sessions|daily|files|tools
-                          --range today|7d|30d|month|all --out FILE
+  node dist/cli.js export --data DIR --dataset ${EXPORT_DATASETS.join('|')}
+                          --range ${RANGE_KEYS.join('|')} --out FILE
 `;
 
 async function main(argv: string[]): Promise<number> {

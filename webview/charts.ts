@@ -15,7 +15,7 @@ import {
   type ChartConfiguration,
 } from 'chart.js';
 import type { ChartModel } from './model';
-import { formatUsd, formatCount } from './format';
+import { formatCount, formatUsd } from '../src/core/format/numbers';
 import type { Palette } from './theme';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, DoughnutController, ArcElement, Legend, Tooltip);

@@ -1,42 +1,8 @@
-// Number, time and label formatting for the dashboard. Pure (no DOM), so it is golden-tested under
-// plain Node (test/unit/webviewModel.test.ts) and bundled into the webview unchanged.
+// Time and label formatting for the dashboard. Pure (no DOM), so it is golden-tested under plain Node
+// (test/unit/webviewModel.test.ts) and bundled into the webview unchanged. Numbers (money, counts,
+// percentages, durations) are formatted by src/core/format/numbers.ts, shared with the status bar and MCP.
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** Dollars: cents above $1, three decimals below (single requests cost fractions of a cent). */
-export function formatUsd(n: number): string {
-  if (!Number.isFinite(n)) return '—';
-  const abs = Math.abs(n);
-  const digits = abs === 0 ? 2 : abs < 1 ? 3 : 2;
-  const s = abs >= 1000 ? Math.round(abs).toLocaleString('en-US') : abs.toFixed(digits);
-  return `${n < 0 ? '-' : ''}$${s}`;
-}
-
-/** Token counts: 705, 48.2k, 9.40M. */
-export function formatCount(n: number): string {
-  if (!Number.isFinite(n)) return '—';
-  const abs = Math.abs(n);
-  if (abs >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
-  if (abs >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
-  if (abs >= 1e4) return `${(n / 1e3).toFixed(1)}k`;
-  return Math.round(n).toLocaleString('en-US');
-}
-
-export function formatPercent(rate: number | null | undefined): string {
-  if (rate === null || rate === undefined || !Number.isFinite(rate)) return '—';
-  return `${(rate * 100).toFixed(1)}%`;
-}
-
-export function formatMs(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} m ${Math.round(s - m * 60)} s`;
-  const h = Math.floor(m / 60);
-  return `${h} h ${m - h * 60} m`;
-}
 
 /**
  * The local date and time written in an ISO string with offset, without converting zones: the host

@@ -20,12 +20,16 @@ import { renderSessions } from './views/sessions';
 import { renderTimeline } from './views/timeline';
 import { renderTools } from './views/tools';
 
-const VIEW_LABELS: Record<DashboardView, string> = {
-  overview: 'Overview',
-  sessions: 'Sessions',
-  files: 'Files edited',
-  acceptance: 'Acceptance',
-  tools: 'Tools & errors',
+/**
+ * Each view's tab label and renderer. A Record over DashboardView: a view added to DASHBOARD_VIEWS
+ * without an entry here is a compile error (the old if/else chain fell through to the Tools view).
+ */
+const VIEWS: Record<DashboardView, { label: string; render(root: HTMLElement, ctx: ViewContext): Promise<void> }> = {
+  overview: { label: 'Overview', render: renderOverview },
+  sessions: { label: 'Sessions', render: renderSessionsOrTimeline },
+  files: { label: 'Files edited', render: renderFiles },
+  acceptance: { label: 'Acceptance', render: renderAcceptance },
+  tools: { label: 'Tools & errors', render: renderTools },
 };
 const RANGE_LABELS: Record<RangeKey, string> = {
   today: 'Today',
@@ -43,6 +47,11 @@ const state: DashboardState = loadState() ?? {
   sessions: { sortKey: 'start', sortDir: 'desc', repo: null, model: null },
   openSessionId: null,
 };
+// A state saved by another build may name a view this one does not have: show the overview then.
+if (!DASHBOARD_VIEWS.includes(state.view)) {
+  state.view = 'overview';
+  state.openSessionId = null;
+}
 
 let palette: Palette = readPalette();
 let generation = 0;
@@ -62,7 +71,7 @@ const live = h('div', { class: 'visually-hidden', role: 'status', 'aria-live': '
 const errorBox = h('div', { class: 'error', role: 'alert', hidden: true, 'data-testid': 'error' });
 
 for (const v of DASHBOARD_VIEWS) {
-  const b = h('button', { role: 'tab', type: 'button', id: `tab-${v}`, 'aria-controls': 'view', 'data-view': v, class: 'tab' }, VIEW_LABELS[v]);
+  const b = h('button', { role: 'tab', type: 'button', id: `tab-${v}`, 'aria-controls': 'view', 'data-view': v, class: 'tab' }, VIEWS[v].label);
   b.addEventListener('click', () => selectView(v, true));
   tabs.set(v, b);
   nav.append(b);
@@ -94,6 +103,23 @@ document.body.append(
   main,
   live,
 );
+
+/** The sessions tab shows the table, or the timeline of the session opened from it. */
+function renderSessionsOrTimeline(root: HTMLElement, ctx: ViewContext): Promise<void> {
+  const openId = state.openSessionId;
+  if (openId !== null) {
+    return renderTimeline(root, ctx, openId, () => {
+      state.openSessionId = null;
+      saveState(state);
+      void render();
+    });
+  }
+  return renderSessions(root, ctx, (id) => {
+    state.openSessionId = id;
+    saveState(state);
+    void render();
+  });
+}
 
 function selectView(v: DashboardView, fromUser: boolean): void {
   if (fromUser && v === state.view && state.openSessionId === null) return;
@@ -135,30 +161,14 @@ async function render(): Promise<void> {
     if (gen !== generation) return;
     empty = status.lastEventAt === null;
     updateTabs();
-    if (empty) {
-      renderEmpty(next);
-    } else if (state.view === 'overview') await renderOverview(next, ctx);
-    else if (state.view === 'sessions' && state.openSessionId) {
-      await renderTimeline(next, ctx, state.openSessionId, () => {
-        state.openSessionId = null;
-        saveState(state);
-        void render();
-      });
-    } else if (state.view === 'sessions') {
-      await renderSessions(next, ctx, (id) => {
-        state.openSessionId = id;
-        saveState(state);
-        void render();
-      });
-    } else if (state.view === 'files') await renderFiles(next, ctx);
-    else if (state.view === 'acceptance') await renderAcceptance(next, ctx);
-    else await renderTools(next, ctx);
+    if (empty) renderEmpty(next);
+    else await VIEWS[state.view].render(next, ctx);
     if (gen !== generation) return;
     errorBox.hidden = true;
     clear(main);
     main.append(next);
     for (const fn of mounts) fn();
-    live.textContent = `${empty ? 'No data yet' : VIEW_LABELS[state.view]} updated`;
+    live.textContent = `${empty ? 'No data yet' : VIEWS[state.view].label} updated`;
   } catch (err) {
     if (gen !== generation) return;
     // Shown, not swallowed: the host's error text names the failing query.

@@ -8,24 +8,16 @@ import type {
   CostSeriesDto,
   RateDto,
   SessionRowDto,
+  SessionSort,
   SummaryDto,
   TimelinePromptDto,
   ToolStatDto,
   WaterfallSpanDto,
 } from '../src/protocol/dto';
+import { SESSION_SORTS } from '../src/protocol/dto';
 import type { DashboardFileDto, OverviewDto, SortDirection } from '../src/protocol/messages';
-import {
-  formatBucket,
-  formatClock,
-  formatCount,
-  formatDateTime,
-  formatMs,
-  formatPercent,
-  formatUsd,
-  shortId,
-  shortModel,
-  toolLabel,
-} from './format';
+import { formatCount, formatMs, formatPercent, formatUsd } from '../src/core/format/numbers';
+import { formatBucket, formatClock, formatDateTime, shortId, shortModel, toolLabel } from './format';
 
 /** One chart series; `colorIndex` picks a theme colour (charts.ts maps it to --vscode-charts-*). */
 export interface SeriesModel {
@@ -229,8 +221,8 @@ export const SESSION_COLUMNS: Column<SessionRowDto>[] = [
 ];
 
 /** Server-side sort key for a column, when the store can sort by it (so the top N is the right N). */
-export function serverSortFor(key: string): 'start' | 'cost' | 'requests' | 'duration' | undefined {
-  return key === 'start' || key === 'cost' || key === 'requests' || key === 'duration' ? key : undefined;
+export function serverSortFor(key: string): SessionSort | undefined {
+  return SESSION_SORTS.find((s) => s === key);
 }
 
 export const FILE_COLUMNS: Column<DashboardFileDto>[] = [

@@ -1,6 +1,7 @@
 // One function turns (receiver state, latest StatusSnapshotDto, settings) into what the status bar
 // shows: text, Markdown tooltip, background colour. Pure, so every state is unit-tested without VS Code.
 import type { StatusSnapshotDto, TokenCounts } from '../protocol/dto';
+import { formatCount, formatPercent, formatUsd } from './format/numbers';
 
 export type ReceiverState =
   | { kind: 'starting' }
@@ -64,11 +65,11 @@ function statusTextLine(i: StatusInput): string {
   if (s === undefined) return i.state.kind === 'starting' ? '$(loading~spin) Ledger' : '$(pulse) $0.00';
   switch (i.show) {
     case 'today':
-      return `$(pulse) ${usd(s.todayUsd)}`;
+      return `$(pulse) ${formatUsd(s.todayUsd)}`;
     case 'month':
-      return `$(pulse) ${usd(s.monthUsd)} month`;
+      return `$(pulse) ${formatUsd(s.monthUsd)} month`;
     case 'session':
-      return `$(pulse) ${usd(s.currentSession?.costUsd ?? 0)} session`;
+      return `$(pulse) ${formatUsd(s.currentSession?.costUsd ?? 0)} session`;
   }
 }
 
@@ -105,8 +106,8 @@ export function pendingAlerts(alerts: readonly BudgetAlert[], notified: Readonly
 export function budgetMessage(a: BudgetAlert): string {
   const what = a.budget === 'daily' ? "Today's" : "This month's";
   return a.percent === 100
-    ? `${what} Claude Code spend ${usd(a.spentUsd)} has reached the ${a.budget} budget of ${usd(a.budgetUsd)}.`
-    : `${what} Claude Code spend ${usd(a.spentUsd)} is at ${Math.floor((a.spentUsd / a.budgetUsd) * 100)}% of the ${a.budget} budget of ${usd(a.budgetUsd)}.`;
+    ? `${what} Claude Code spend ${formatUsd(a.spentUsd)} has reached the ${a.budget} budget of ${formatUsd(a.budgetUsd)}.`
+    : `${what} Claude Code spend ${formatUsd(a.spentUsd)} is at ${Math.floor((a.spentUsd / a.budgetUsd) * 100)}% of the ${a.budget} budget of ${formatUsd(a.budgetUsd)}.`;
 }
 
 function tooltipMarkdown(i: StatusInput): string {
@@ -118,16 +119,16 @@ function tooltipMarkdown(i: StatusInput): string {
     lines.push(
       '| | |',
       '|---|--:|',
-      `| Today | ${usd(s.todayUsd)}${s.estimatedToday ? ' (partly estimated)' : ''} |`,
-      `| Forecast today | ${usd(s.forecastTodayUsd)} |`,
-      `| This month | ${usd(s.monthUsd)} |`,
-      `| Forecast month | ${usd(s.forecastMonthUsd)} |`,
-      `| Current session | ${s.currentSession ? usd(s.currentSession.costUsd) : '—'} |`,
-      `| Burn rate (last hour) | ${usd(s.lastHourUsdPerHour)}/h |`,
+      `| Today | ${formatUsd(s.todayUsd)}${s.estimatedToday ? ' (partly estimated)' : ''} |`,
+      `| Forecast today | ${formatUsd(s.forecastTodayUsd)} |`,
+      `| This month | ${formatUsd(s.monthUsd)} |`,
+      `| Forecast month | ${formatUsd(s.forecastMonthUsd)} |`,
+      `| Current session | ${s.currentSession ? formatUsd(s.currentSession.costUsd) : '—'} |`,
+      `| Burn rate (last hour) | ${formatUsd(s.lastHourUsdPerHour)}/h |`,
       '',
       `Tokens today: ${tokenLine(s.todayTokens)}`,
       '',
-      `Cache hit rate ${pct(s.cacheHitRateToday)}, saved ${usd(s.cacheSavingsTodayUsd)} today (cache reads are cheap, not free)`,
+      `Cache hit rate ${formatPercent(s.cacheHitRateToday)}, saved ${formatUsd(s.cacheSavingsTodayUsd)} today (cache reads are cheap, not free)`,
       '',
       `Models today: ${modelMix(s.modelMixToday)}`,
       '',
@@ -161,13 +162,13 @@ function stateLine(s: ReceiverState): string {
 
 function budgetLines(s: StatusSnapshotDto, b: Budgets): string | undefined {
   const parts: string[] = [];
-  if (b.dailyUsd > 0) parts.push(`daily ${usd(s.todayUsd)} of ${usd(b.dailyUsd)} (${pct(s.todayUsd / b.dailyUsd)})`);
-  if (b.monthlyUsd > 0) parts.push(`monthly ${usd(s.monthUsd)} of ${usd(b.monthlyUsd)} (${pct(s.monthUsd / b.monthlyUsd)})`);
+  if (b.dailyUsd > 0) parts.push(`daily ${formatUsd(s.todayUsd)} of ${formatUsd(b.dailyUsd)} (${formatPercent(s.todayUsd / b.dailyUsd)})`);
+  if (b.monthlyUsd > 0) parts.push(`monthly ${formatUsd(s.monthUsd)} of ${formatUsd(b.monthlyUsd)} (${formatPercent(s.monthUsd / b.monthlyUsd)})`);
   return parts.length > 0 ? `Budget: ${parts.join(' · ')}` : undefined;
 }
 
 function tokenLine(t: TokenCounts): string {
-  return `input ${count(t.input)} · output ${count(t.output)} · cache read ${count(t.cacheRead)} · cache write ${count(t.cacheCreation)}`;
+  return `input ${formatCount(t.input)} · output ${formatCount(t.output)} · cache read ${formatCount(t.cacheRead)} · cache write ${formatCount(t.cacheCreation)}`;
 }
 
 function modelMix(mix: StatusSnapshotDto['modelMixToday']): string {
@@ -175,7 +176,7 @@ function modelMix(mix: StatusSnapshotDto['modelMixToday']): string {
   if (mix.length === 0) return 'none yet';
   return [...mix]
     .sort((a, b) => b.costUsd - a.costUsd)
-    .map((m) => `${escapeMd(m.model)} ${total > 0 ? pct(m.costUsd / total) : usd(m.costUsd)}`)
+    .map((m) => `${escapeMd(m.model)} ${total > 0 ? formatPercent(m.costUsd / total) : formatUsd(m.costUsd)}`)
     .join(', ');
 }
 
@@ -187,20 +188,6 @@ function lastEvent(iso: string, now: Date): string {
   const sameDay = localDay(t) === localDay(now);
   const hms = `${two(t.getHours())}:${two(t.getMinutes())}:${two(t.getSeconds())}`;
   return `${sameDay ? hms : `${localDay(t)} ${hms}`} (${ago})`;
-}
-
-/** US dollars, 2 decimals, thousands separators: `$3.42`, `$1,234.50`. */
-export function usd(v: number): string {
-  const sign = v < 0 ? '-' : '';
-  return `${sign}$${Math.abs(v).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-}
-
-function pct(r: number): string {
-  return `${Math.round(r * 100)}%`;
-}
-
-function count(n: number): string {
-  return n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e4 ? `${(n / 1e3).toFixed(1)}k` : n.toLocaleString('en-US');
 }
 
 /** Local calendar day `YYYY-MM-DD` (budgets and "today" follow the user's clock). */

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
-import { RANGE_KEYS, type QueryApi, type RangeSpec } from '../protocol/dto';
+import { RANGE_KEYS, SESSION_SORTS, type QueryApi, type RangeSpec } from '../protocol/dto';
 import type {
   DashboardFileDto,
   DashboardAction,
@@ -124,8 +124,8 @@ export function registerDashboard(context: vscode.ExtensionContext, deps: Dashbo
     },
     'sessions/list': async (raw) => {
       const p = obj('sessions/list', raw);
-      const sort = p.sort;
-      if (sort !== undefined && sort !== 'start' && sort !== 'cost' && sort !== 'requests' && sort !== 'duration') throw new BadParamsError('sessions/list', 'bad sort');
+      const sort = SESSION_SORTS.find((k) => k === p.sort);
+      if (p.sort !== undefined && sort === undefined) throw new BadParamsError('sessions/list', 'bad sort');
       const repo = optString('sessions/list', p, 'repo');
       const model = optString('sessions/list', p, 'model');
       return deps.api.query('sessions', {

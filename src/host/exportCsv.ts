@@ -4,22 +4,23 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { CsvExportCancelled, defaultCsvName, writeCsvFile, type CsvDataset } from '../core/export/csv';
+import { CsvExportCancelled, defaultCsvName, writeCsvFile } from '../core/export/csv';
 import type { Logger } from '../core/log';
-import type { RangeKey, RangeSpec } from '../protocol/dto';
+import { EXPORT_DATASETS, type ExportDataset, type RangeKey, type RangeSpec } from '../protocol/dto';
 
 export interface ExportDeps {
   log: Logger;
-  rows(dataset: CsvDataset, range: RangeSpec): AsyncIterable<Record<string, string | number | null>[]>;
+  rows(dataset: ExportDataset, range: RangeSpec): AsyncIterable<Record<string, string | number | null>[]>;
 }
 
-const DATASETS: { id: CsvDataset; label: string; detail: string }[] = [
-  { id: 'requests', label: 'API requests', detail: 'One row per request: time, session, model, tokens by type, cost_usd' },
-  { id: 'sessions', label: 'Sessions', detail: 'One row per session: start, end, requests, cost_usd, lines changed' },
-  { id: 'daily', label: 'Daily totals by model', detail: 'One row per day and model' },
-  { id: 'files', label: 'Files edited', detail: 'One row per file: edits, accepts, rejects, lines' },
-  { id: 'tools', label: 'Tool calls', detail: 'One row per tool call: tool, decision, success, duration_ms' },
-];
+/** Quick pick text per dataset, in EXPORT_DATASETS order; a dataset without its entry is a compile error. */
+const DATASETS: Record<ExportDataset, { label: string; detail: string }> = {
+  requests: { label: 'API requests', detail: 'One row per request: time, session, model, tokens by type, cost_usd' },
+  sessions: { label: 'Sessions', detail: 'One row per session: start, end, requests, cost_usd, lines changed' },
+  daily: { label: 'Daily totals by model', detail: 'One row per day and model' },
+  files: { label: 'Files edited', detail: 'One row per file: edits, accepts, rejects, lines' },
+  tools: { label: 'Tool calls', detail: 'One row per tool call: tool, decision, success, duration_ms' },
+};
 
 const RANGES: { key: RangeKey | 'custom'; label: string }[] = [
   { key: 'today', label: 'Today' },
@@ -32,7 +33,7 @@ const RANGES: { key: RangeKey | 'custom'; label: string }[] = [
 
 export async function exportCsvCommand(d: ExportDeps): Promise<void> {
   const ds = await vscode.window.showQuickPick(
-    DATASETS.map((x) => ({ label: x.label, detail: x.detail, id: x.id })),
+    EXPORT_DATASETS.map((id) => ({ label: DATASETS[id].label, detail: DATASETS[id].detail, id })),
     { title: 'Export Usage CSV (1/2): what', placeHolder: 'Choose the data to export' },
   );
   if (!ds) return;

@@ -3,8 +3,8 @@
 // contract (issue "MCP server"): change them only with a version bump of the MCP server definition.
 
 /** Named ranges; "today" and "month" are in the user's local time zone. */
-export type RangeKey = 'today' | 'yesterday' | '7d' | '30d' | 'month' | 'all';
-export const RANGE_KEYS: readonly RangeKey[] = ['today', 'yesterday', '7d', '30d', 'month', 'all'];
+export const RANGE_KEYS = ['today', 'yesterday', '7d', '30d', 'month', 'all'] as const;
+export type RangeKey = (typeof RANGE_KEYS)[number];
 
 /** A range as asked: a key, or explicit ISO-8601 bounds (from inclusive, to exclusive). */
 export interface RangeSpec {
@@ -88,7 +88,19 @@ export interface CostSeriesDto {
   byRepo: { repo: string; costUsd: number }[];
 }
 
-export type SessionSort = 'start' | 'cost' | 'requests' | 'duration';
+/**
+ * Sort keys of the `sessions` query (descending). The one list: the query's ORDER BY table, the MCP
+ * `list_sessions` schema, the dashboard's server-sorted columns and the host's param check derive from it.
+ */
+export const SESSION_SORTS = ['start', 'cost', 'requests', 'duration'] as const;
+export type SessionSort = (typeof SESSION_SORTS)[number];
+
+/**
+ * Row datasets of CSV export (`Export Usage CSV…`, `cli.js export --dataset`, the leader's /api/rows).
+ * The one list: the store's row pages, the quick pick and the CLI check derive from it.
+ */
+export const EXPORT_DATASETS = ['requests', 'sessions', 'daily', 'files', 'tools'] as const;
+export type ExportDataset = (typeof EXPORT_DATASETS)[number];
 
 /** MCP `list_sessions` row; also the dashboard's sessions table row. */
 export interface SessionRowDto {

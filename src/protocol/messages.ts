@@ -87,8 +87,9 @@ export type HostToWebview =
 export type ResultOf<M extends RequestMethod> = Requests[M]['result'];
 export type ParamsOf<M extends RequestMethod> = Requests[M]['params'];
 
-export type DashboardView = 'overview' | 'sessions' | 'files' | 'acceptance' | 'tools';
-export const DASHBOARD_VIEWS: readonly DashboardView[] = ['overview', 'sessions', 'files', 'acceptance', 'tools'];
+/** The dashboard's views in tab order; webview/main.ts maps each to its label and renderer (a Record, so a view without one is a compile error). */
+export const DASHBOARD_VIEWS = ['overview', 'sessions', 'files', 'acceptance', 'tools'] as const;
+export type DashboardView = (typeof DASHBOARD_VIEWS)[number];
 
 export type SortDirection = 'asc' | 'desc';
 

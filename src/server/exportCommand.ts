@@ -1,19 +1,19 @@
-// `node dist/cli.js export --data DIR --dataset requests|sessions|daily|files|tools --range R --out F`:
+// `node dist/cli.js export --data DIR --dataset D --range R --out F` (D: one of EXPORT_DATASETS):
 // the same CSV writer as the VS Code command. If no process holds DIR, the store is opened here (and
 // closed after); if a live leader holds its lock, the rows come from that leader's /api/rows instead,
 // with the token from DIR/token (or the extension's layout: DIR/../token), or --token.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CSV_DATASETS, writeCsvFile, type CsvDataset } from '../core/export/csv';
+import { writeCsvFile } from '../core/export/csv';
 import { streamLogger } from '../core/log';
-import { RANGE_KEYS, type RangeKey, type RangeSpec } from '../protocol/dto';
+import { EXPORT_DATASETS, RANGE_KEYS, type ExportDataset, type RangeKey, type RangeSpec } from '../protocol/dto';
 import { LeaderClient } from './leaderClient';
 import { StoreClient } from './storeClient';
 
 export interface ExportArgs {
   dataDir: string;
-  dataset: CsvDataset;
+  dataset: ExportDataset;
   range: RangeSpec;
   out: string;
   /** Port of a running leader (only used when the data dir is locked). */
@@ -46,7 +46,8 @@ export function parseExportArgs(argv: string[]): ExportArgs {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error('--port must be 1..65535');
   if (!dataDir) throw new Error('--data DIR is required');
   if (!out) throw new Error('--out FILE is required');
-  if (!dataset || !(CSV_DATASETS as readonly string[]).includes(dataset)) throw new Error(`--dataset must be one of ${CSV_DATASETS.join(', ')}`);
+  const ds = EXPORT_DATASETS.find((d) => d === dataset);
+  if (ds === undefined) throw new Error(`--dataset must be one of ${EXPORT_DATASETS.join(', ')}`);
   let range: RangeSpec;
   if (from !== undefined || to !== undefined) {
     if (!from || !to || Number.isNaN(Date.parse(from)) || Number.isNaN(Date.parse(to))) throw new Error('--from and --to must both be ISO-8601 dates');
@@ -55,7 +56,7 @@ export function parseExportArgs(argv: string[]): ExportArgs {
     if (!(RANGE_KEYS as readonly string[]).includes(rangeKey)) throw new Error(`--range must be one of ${RANGE_KEYS.join(', ')}`);
     range = { key: rangeKey as RangeKey };
   }
-  return { dataDir, dataset: dataset as CsvDataset, range, out, port, token };
+  return { dataDir, dataset: ds, range, out, port, token };
 }
 
 export async function runExportCommand(argv: string[]): Promise<number> {

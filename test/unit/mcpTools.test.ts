@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import * as z from 'zod/v4';
 import { toJsonSchemaCompat } from '@modelcontextprotocol/sdk/server/zod-json-schema-compat.js';
 import { MCP_TOOLS_VERSION } from '../../src/server/mcp/mcpTypes';
-import { count, TOOLS, usd } from '../../src/server/mcp/tools';
+import { formatCount as count, formatUsd as usd } from '../../src/core/format/numbers';
+import { TOOLS } from '../../src/server/mcp/tools';
 
 const PINNED = { version: '1', hash: '76d9e5c90ec176ad' };
 
@@ -46,11 +47,11 @@ test('the public output fields of issue 6 are in the schemas', () => {
   }
 });
 
-test('text helpers state units', () => {
+test('text helpers state units (the shared rule, src/core/format/numbers.ts)', () => {
   assert.equal(usd(3.4159), '$3.42');
-  assert.equal(usd(0.00123), '$0.0012');
+  assert.equal(usd(0.00123), '$0.001');
   assert.equal(usd(0), '$0.00');
-  assert.equal(count(1234), '1.2k');
-  assert.equal(count(45_678), '46k');
-  assert.equal(count(3_400_000), '3.4M');
+  assert.equal(count(1234), '1,234');
+  assert.equal(count(45_678), '45.7k');
+  assert.equal(count(3_400_000), '3.40M');
 });

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StatusSnapshotDto } from '../../src/protocol/dto';
-import { budgetMessage, pendingAlerts, statusView, usd } from '../../src/core/statusText';
+import { formatUsd } from '../../src/core/format/numbers';
+import { budgetMessage, pendingAlerts, statusView } from '../../src/core/statusText';
 
 const snap: StatusSnapshotDto = {
   todayUsd: 3.4214,
@@ -30,7 +31,7 @@ test('text per setting: today / month / session', () => {
   const v = (show: 'today' | 'month' | 'session') => statusView({ state: { kind: 'listening', port: 4318 }, snapshot: snap, show, budgets: noBudget, now }).text;
   assert.equal(v('today'), '$(pulse) $3.42');
   assert.equal(v('month'), '$(pulse) $41.20 month');
-  assert.equal(v('session'), '$(pulse) $0.42 session');
+  assert.equal(v('session'), '$(pulse) $0.422 session');
 });
 
 test('states without numbers: starting spins, error says so and colours red', () => {
@@ -46,15 +47,15 @@ test('states without numbers: starting spins, error says so and colours red', ()
 test('tooltip: tokens by type, cache, burn, forecast, model mix, sessions, last event, state, links', () => {
   const t = statusView({ state: { kind: 'follower', port: 4318 }, snapshot: snap, show: 'today', budgets: { dailyUsd: 10, monthlyUsd: 0 }, now }).tooltip;
   assert.match(t, /another VS Code window receives on 127\.0\.0\.1:4318/);
-  assert.match(t, /input 1,234 · output 56\.8k · cache read 2\.5M · cache write 45\.0k/);
-  assert.match(t, /Cache hit rate 82%, saved \$4\.12/);
+  assert.match(t, /input 1,234 · output 56\.8k · cache read 2\.50M · cache write 45\.0k/);
+  assert.match(t, /Cache hit rate 82\.3%, saved \$4\.12/);
   assert.match(t, /\| Burn rate \(last hour\) \| \$1\.20\/h \|/);
   assert.match(t, /\| Forecast today \| \$8\.10 \|/);
   assert.match(t, /\| Forecast month \| \$120\.00 \|/);
-  assert.match(t, /Models today: claude\\-opus\\-4\\-8 75%, claude\\-sonnet\\-4\\-5 25%/);
+  assert.match(t, /Models today: claude\\-opus\\-4\\-8 75\.0%, claude\\-sonnet\\-4\\-5 25\.0%/);
   assert.match(t, /Sessions today: 3 · requests 42/);
   assert.match(t, /Last event: .*\(120 s ago\)|Last event: .*\(2 min ago\)/);
-  assert.match(t, /Budget: daily \$3\.42 of \$10\.00 \(34%\)/);
+  assert.match(t, /Budget: daily \$3\.42 of \$10\.00 \(34\.2%\)/);
   assert.match(t, /\(command:claudeLedger\.openDashboard\)/);
   assert.match(t, /command:workbench\.action\.openSettings\?%5B%22claudeLedger%22%5D/);
 });
@@ -91,8 +92,8 @@ test('notify once per threshold per period', () => {
   assert.deepEqual(fresh.remember.sort(), [`daily:2026-11-21:100`, `daily:2026-11-21:80`]);
 });
 
-test('usd formatting', () => {
-  assert.equal(usd(0), '$0.00');
-  assert.equal(usd(1234.5), '$1,234.50');
-  assert.equal(usd(0.004), '$0.00');
+test('usd formatting (the shared rule, src/core/format/numbers.ts)', () => {
+  assert.equal(formatUsd(0), '$0.00');
+  assert.equal(formatUsd(1234.5), '$1,235');
+  assert.equal(formatUsd(0.004), '$0.004');
 });

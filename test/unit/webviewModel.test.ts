@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AcceptanceDto, CostSeriesDto, SessionsDto, SessionTimelineDto, SummaryDto, ToolStatsDto } from '../../src/protocol/dto';
-import { formatBucket, formatCount, formatMs, formatPercent, formatUsd, shortModel, toolLabel } from '../../webview/format';
+import { formatCount, formatMs, formatPercent, formatUsd } from '../../src/core/format/numbers';
+import { formatBucket, shortModel, toolLabel } from '../../webview/format';
 import {
   acceptanceTables,
   costByRepoChart,
@@ -28,7 +29,7 @@ const B = '4781e320-d350-4937-a649-b56fa707eee7'; // scenario b-write-edit-bash
 test('formatters', () => {
   assert.deepEqual(
     [formatUsd(0), formatUsd(0.05504), formatUsd(2.633471), formatUsd(1234.5), formatUsd(-0.5)],
-    ['$0.00', '$0.055', '$2.63', '$1,235', '-$0.500'],
+    ['$0.00', '$0.055', '$2.63', '$1,235', '-$0.50'],
   );
   assert.deepEqual([formatCount(705), formatCount(48160), formatCount(9400220)], ['705', '48.2k', '9.40M']);
   assert.deepEqual([formatPercent(null), formatPercent(0.8718)], ['—', '87.2%']);
@@ -50,7 +51,7 @@ test('cost per day stacked by model (golden)', () => {
       ['claude-haiku-4-5', 2, [0.039033, 0.023498, 0.052169, 0, 0.030804, 0.084132, 0.028713]],
     ],
   );
-  assert.deepEqual(c.table.rows[6], ['Nov 21', '$2.29', '$0.310', '$0.029']);
+  assert.deepEqual(c.table.rows[6], ['Nov 21', '$2.29', '$0.31', '$0.029']);
   // Drawing never changes totals: the stacked bars add up to the summary's cost.
   const drawn = c.series.flatMap((s) => s.values).reduce((a, b) => a + b, 0);
   assert.ok(Math.abs(drawn - summary.costUsd) < 1e-6, `${drawn} vs ${summary.costUsd}`);

@@ -1,6 +1,6 @@
 // Acceptance: your decisions apart from auto-approvals (config rules, hooks), then by tool, language, source.
 import { h, simpleTable } from '../dom';
-import { formatPercent } from '../format';
+import { formatPercent } from '../../src/core/format/numbers';
 import { acceptanceTables } from '../model';
 import { request } from '../host';
 import type { ViewContext } from './context';

@@ -2,7 +2,8 @@
 // a row opens the session timeline (timeline.ts).
 import type { SessionRowDto } from '../../src/protocol/dto';
 import { h } from '../dom';
-import { formatUsd, shortModel } from '../format';
+import { formatUsd } from '../../src/core/format/numbers';
+import { shortModel } from '../format';
 import { SESSION_COLUMNS, serverSortFor, sessionTitle } from '../model';
 import { request } from '../host';
 import type { ViewContext } from './context';

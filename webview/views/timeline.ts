@@ -2,7 +2,8 @@
 // waterfall that separates time blocked on you from tool execution and model time (subagents nested).
 import type { TimelinePromptDto } from '../../src/protocol/dto';
 import { h } from '../dom';
-import { formatClock, formatCount, formatMs, formatUsd, shortModel } from '../format';
+import { formatCount, formatMs, formatUsd } from '../../src/core/format/numbers';
+import { formatClock, shortModel } from '../format';
 import { sessionTitle, timeSplit, timelineItems, waterfallBars } from '../model';
 import { openFile, request } from '../host';
 import type { ViewContext } from './context';

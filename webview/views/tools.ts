@@ -1,6 +1,6 @@
 // Tools & errors: per-tool calls, success and latency (MCP tools by server and tool); API errors.
 import { h, simpleTable } from '../dom';
-import { formatCount } from '../format';
+import { formatCount } from '../../src/core/format/numbers';
 import { errorTables, toolTable } from '../model';
 import { request } from '../host';
 import type { ViewContext } from './context';

@@ -4,12 +4,13 @@
 // as ISO-8601 with the local offset, and text cells neutralized against formula injection.
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import type { ExportDataset } from '../../protocol/dto';
 
 export type CsvValue = string | number | boolean | null | undefined;
 export type CsvRow = Record<string, CsvValue>;
 
-export const CSV_DATASETS = ['requests', 'sessions', 'daily', 'files', 'tools'] as const;
-export type CsvDataset = (typeof CSV_DATASETS)[number];
+/** What can be exported: EXPORT_DATASETS in src/protocol/dto.ts (the one list). */
+export type CsvDataset = ExportDataset;
 
 export interface CsvColumn {
   key: string;

@@ -1,14 +1,14 @@
 // Row datasets for streaming CSV export, paged by keyset (id > cursor) so a 1M-row export never uses
 // OFFSET. Aggregated datasets (daily, files, tools) are small and come in one page per call.
-import type { RangeSpec } from '../../protocol/dto';
+import { EXPORT_DATASETS, type ExportDataset, type RangeSpec } from '../../protocol/dto';
 import { toLocalDate, toLocalIso } from '../time/range';
 import { rangeBuckets, usageSums, type QueryContext, type UsageSums } from './common';
 import { SESSION_COLUMNS, SESSION_FROM, sessionRowDto, type SessionDbRow } from './sessionRow';
 import { toolStatsQuery } from './toolStats';
 import { filesEditedQuery, FILES_LIMITS } from './filesEdited';
 
-export type RowsDataset = 'requests' | 'sessions' | 'daily' | 'files' | 'tools';
-export const ROWS_DATASETS: readonly RowsDataset[] = ['requests', 'sessions', 'daily', 'files', 'tools'];
+/** The datasets are EXPORT_DATASETS (src/protocol/dto.ts); the switch below is exhaustive over them. */
+export type RowsDataset = ExportDataset;
 export type CsvRow = Record<string, string | number | null>;
 
 export interface RowsPage {
@@ -90,7 +90,11 @@ export function rowsPage(ctx: QueryContext, dataset: RowsDataset, range: RangeSp
           tool: t.tool, mcp_server: t.mcpServer, calls: t.calls, failures: t.failures, success_rate: t.successRate, p50_ms: t.p50Ms, p95_ms: t.p95Ms,
         })),
       };
-    default:
-      throw new UnknownDatasetError(`unknown dataset ${JSON.stringify(dataset)}; expected one of ${ROWS_DATASETS.join(', ')}`);
+    default: {
+      // Compile time: a dataset of EXPORT_DATASETS without a case fails here. Run time: a name from
+      // the wire (/api/rows) that is not a dataset.
+      const unknown: never = dataset;
+      throw new UnknownDatasetError(`unknown dataset ${JSON.stringify(unknown)}; expected one of ${EXPORT_DATASETS.join(', ')}`);
+    }
   }
 }

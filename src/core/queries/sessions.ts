@@ -1,16 +1,17 @@
 // sessions(range, paging, sort, filters): sessions active in the range, with all-time totals.
-import type { QueryMethods, SessionsDto } from '../../protocol/dto';
+import type { QueryMethods, SessionSort, SessionsDto } from '../../protocol/dto';
 import { rangeBuckets, type QueryContext } from './common';
 import { SESSION_COLUMNS, SESSION_COST, SESSION_FROM, sessionRowDto, type SessionDbRow } from './sessionRow';
 
 export const SESSIONS_LIMITS = { defaultLimit: 50, maxLimit: 500 } as const;
 
-const ORDER = {
+/** ORDER BY per sort key; typed by SESSION_SORTS, so a sort key without its SQL is a compile error. */
+const ORDER: Record<SessionSort, string> = {
   start: 's.first_ms DESC',
   cost: `${SESSION_COST} DESC, s.first_ms DESC`,
   requests: 's.api_request_events DESC, s.first_ms DESC',
   duration: '(s.last_ms - s.first_ms) DESC, s.first_ms DESC',
-} as const;
+};
 
 export function sessionsQuery(ctx: QueryContext, p: QueryMethods['sessions']['params']): SessionsDto {
   const r = rangeBuckets(p.range, ctx.nowMs);

@@ -19,7 +19,8 @@ import type {
   SummaryDto,
   ToolStatsDto,
 } from '../../protocol/dto';
-import { RANGE_KEYS } from '../../protocol/dto';
+import { RANGE_KEYS, SESSION_SORTS } from '../../protocol/dto';
+import { formatCount as count, formatMs, formatPercent as pct, formatUsd as usd } from '../../core/format/numbers';
 import type { McpRuntimeOptions, McpStore } from './mcpTypes';
 import { checkReadOnlySql } from './sqlGuard';
 import { SqlToolError, type SqlRunner } from './sqlRunner';
@@ -55,7 +56,7 @@ export class ToolInputError extends Error {
 
 const rangeInput = {
   range: z
-    .enum(RANGE_KEYS as [RangeKey, ...RangeKey[]])
+    .enum(RANGE_KEYS)
     .optional()
     .describe('today, yesterday, 7d (last 7 local days incl. today), 30d, month (this calendar month), all. Ignored when from/to are given.'),
   from: z.string().optional().describe('ISO-8601 start (inclusive), e.g. 2026-11-01 or 2026-11-01T09:00:00+01:00'),
@@ -114,22 +115,7 @@ const errorRow = z.object({
 
 // ---------------------------------------------------------------- text helpers
 
-export function usd(n: number): string {
-  if (n === 0) return '$0.00';
-  if (Math.abs(n) < 0.01) return `$${n.toFixed(4)}`;
-  return `$${n.toFixed(2)}`;
-}
-
-export function count(n: number): string {
-  if (Math.abs(n) >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
-  if (Math.abs(n) >= 1e4) return `${(n / 1e3).toFixed(0)}k`;
-  if (Math.abs(n) >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
-  return String(n);
-}
-
-function pct(r: number | null): string {
-  return r === null ? 'n/a' : `${(r * 100).toFixed(0)}%`;
-}
+// usd, count, pct, formatMs: src/core/format/numbers.ts, the same text as the status bar and the dashboard.
 
 function rangeText(r: { from: string; to: string }): string {
   return `${r.from} to ${r.to}`;
@@ -203,7 +189,7 @@ const listSessions: ToolDef = {
   inputSchema: {
     ...rangeInput,
     limit: z.number().int().min(1).max(200).optional().describe('rows to return, 1..200 (default 20)'),
-    sort: z.enum(['start', 'cost', 'requests', 'duration']).optional().describe('sort key, descending (default start)'),
+    sort: z.enum(SESSION_SORTS).optional().describe('sort key, descending (default start)'),
   },
   outputSchema: { range, total: z.number(), sessions: z.array(sessionRow) },
   async run(args, { store }) {
@@ -385,7 +371,7 @@ const toolStats: ToolDef = {
   async run(args, { store }) {
     const r: ToolStatsDto = await store.query('toolStats', { range: rangeSpec(args, '7d') });
     const lines = r.tools.map(
-      (t) => `${t.tool}: ${t.calls} calls, ${t.failures} failed (${pct(t.successRate)} ok), p50 ${t.p50Ms ?? 'n/a'} ms, p95 ${t.p95Ms ?? 'n/a'} ms`,
+      (t) => `${t.tool}: ${t.calls} calls, ${t.failures} failed (${pct(t.successRate)} ok), p50 ${formatMs(t.p50Ms)}, p95 ${formatMs(t.p95Ms)}`,
     );
     return { structured: { ...r }, text: `Tool calls ${rangeText(r.range)}:\n${lines.join('\n') || 'none'}`, rows: r.tools.length };
   },

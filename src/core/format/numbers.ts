@@ -1,0 +1,84 @@
+// How numbers read, everywhere: the status bar (src/core/statusText.ts), MCP tool text
+// (src/server/mcp/tools.ts) and the dashboard webview. One module, so $0.005 reads "$0.005" in all
+// three (issue 14, finding 6: they printed "$0.0050", "$0.01" and "$0.005").
+//
+// Invariant: this file imports nothing and touches no DOM and no Node API. It is the one file outside
+// src/protocol the webview bundle may import (test/unit/importRules.test.ts enforces both).
+//
+// Rounding: Intl.NumberFormat('en-US') rounds half away from zero on the number's shortest decimal
+// form, so 99.995 reads "$100.00" and 1.005 "$1.01" (toFixed would give "$99.99" and "$1.00").
+
+const EM_DASH = '—';
+
+function fixed(min: number, max: number): Intl.NumberFormat {
+  return new Intl.NumberFormat('en-US', { minimumFractionDigits: min, maximumFractionDigits: max });
+}
+const CENTS_OR_MILLS = fixed(2, 3);
+const CENTS = fixed(2, 2);
+const WHOLE = fixed(0, 0);
+const ONE_DECIMAL = fixed(1, 1);
+const TWO_DECIMALS = fixed(2, 2);
+
+/**
+ * US dollars. The one money rule:
+ * - 0 -> "$0.00"; above 0 but under half a tenth of a cent -> "<$0.001" (never "$0.00" for spend).
+ * - under $1: cents, and a third decimal when it is not 0 ("$0.005", "$0.075", "$0.42", "$0.128"):
+ *   single requests cost fractions of a cent.
+ * - $1 to under $1,000: cents ("$1.00", "$12.34", "$100.00").
+ * - from $1,000: whole dollars with thousands separators ("$1,235").
+ * The tier is chosen on the rounded text, so $0.9996 reads "$1.00" and $999.996 "$1,000".
+ * Costs are never negative (ingest bounds them); the only negative amount is a budget overrun
+ * ("remaining"), shown with a minus: "-$2.50". A negative amount that rounds to nothing is "$0.00".
+ * Not finite -> "—".
+ */
+export function formatUsd(n: number): string {
+  if (!Number.isFinite(n)) return EM_DASH;
+  const abs = Math.abs(n);
+  let body = CENTS_OR_MILLS.format(abs);
+  if (body === '0.00') {
+    return n > 0 ? '<$0.001' : '$0.00';
+  }
+  if (body === '1.00' || abs >= 1) {
+    body = CENTS.format(abs);
+    if (abs >= 1000 || body === '1,000.00') body = WHOLE.format(abs);
+  }
+  return `${n < 0 ? '-' : ''}$${body}`;
+}
+
+/**
+ * Counts (tokens, requests, characters): exact with separators under 10,000 ("705", "9,999"), then
+ * "48.2k", "9.40M", "1.23B". The unit is chosen on the rounded text ("1.00M", never "1000.0k").
+ */
+export function formatCount(n: number): string {
+  if (!Number.isFinite(n)) return EM_DASH;
+  const sign = n < 0 ? '-' : '';
+  const abs = Math.abs(n);
+  if (Math.round(abs) < 1e4) return sign + WHOLE.format(abs);
+  const k = ONE_DECIMAL.format(abs / 1e3);
+  if (abs < 1e6 && k !== '1,000.0') return `${sign}${k}k`;
+  const m = TWO_DECIMALS.format(abs / 1e6);
+  if (abs < 1e9 && m !== '1,000.00') return `${sign}${m}M`;
+  return `${sign}${TWO_DECIMALS.format(abs / 1e9)}B`;
+}
+
+/** A rate 0..1 as a percentage with one decimal ("87.2%"); null (no denominator) -> "—". */
+export function formatPercent(rate: number | null | undefined): string {
+  if (rate === null || rate === undefined || !Number.isFinite(rate)) return EM_DASH;
+  return `${ONE_DECIMAL.format(rate * 100)}%`;
+}
+
+/**
+ * Durations: "28 ms", "5.3 s", "1 m 36 s", "1 h 30 m" (minutes cut, not rounded, in the hour form);
+ * null (not measured) -> "—". The unit is chosen on the rounded value ("1.0 s", never "1000 ms";
+ * "1 m 0 s", never "60.0 s" or "0 m 60 s").
+ */
+export function formatMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return EM_DASH;
+  if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (Math.round(s * 10) < 600) return `${(Math.round(s * 10) / 10).toFixed(1)} s`;
+  const whole = Math.round(s);
+  if (whole < 3600) return `${Math.floor(whole / 60)} m ${whole % 60} s`;
+  const m = Math.floor(whole / 60);
+  return `${Math.floor(m / 60)} h ${m % 60} m`;
+}
