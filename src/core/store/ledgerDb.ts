@@ -4,6 +4,8 @@
 import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
 import type { NormRecord } from '../otlp/records';
 import { localPeriodStart } from '../time/range';
+import type { ImportCounts } from '../transcripts/importSummary';
+import type { TranscriptItem } from '../transcripts/transcriptRecords';
 import { Applier, DEFAULT_APPLY_OPTIONS, type ApplyOptions } from './apply';
 import { migrate, SCHEMA_VERSION } from './schema';
 import { SqlRunner } from './sqlRunner';
@@ -116,6 +118,87 @@ export class LedgerDb {
       throw err;
     }
     return { applied, duplicates: records.length - applied };
+  }
+
+  /** Where reading of a transcript file stopped (stored with the rows it produced). */
+  transcriptPosition(file: string): { ino: number; position: number; skipping: boolean } | undefined {
+    const r = this.sql.get<{ ino: number; position: number; skipping: number }>('SELECT ino, position, skipping FROM transcript_files WHERE path = ?', [file]);
+    return r && { ino: Number(r.ino), position: Number(r.position), skipping: r.skipping === 1 };
+  }
+
+  /**
+   * Applies the items of one chunk of a transcript file and stores the file's new position, in one
+   * transaction: after a crash both are there or neither is, so nothing is lost or counted twice.
+   */
+  applyTranscript(
+    items: readonly TranscriptItem[],
+    file: { path: string; ino: number; size: number; projectDir: string; mtimeMs: number },
+    position: { offset: number; skipping: boolean; lines: number },
+    counts: ImportCounts,
+  ): void {
+    let changed = 0;
+    this.db.exec('BEGIN');
+    try {
+      for (const it of items) {
+        switch (it.kind) {
+          case 'request': {
+            const outcome = this.applier.applyTranscriptRequest(it, file.projectDir, file.mtimeMs);
+            if (outcome === 'added') counts.requestsAdded++;
+            else if (outcome === 'updated') counts.updated++;
+            else if (outcome === 'knownFromOtlp') counts.knownFromOtlp++;
+            else counts.duplicates++;
+            if (outcome === 'added' || outcome === 'updated') {
+              changed++;
+              const t = it.timeMs ?? file.mtimeMs;
+              if (t > this.applier.lastEventMs) this.applier.lastEventMs = t;
+            }
+            break;
+          }
+          case 'toolUse':
+            if (this.applier.applyTranscriptToolUse(it, file.projectDir, file.mtimeMs)) {
+              counts.toolUses++;
+              changed++;
+            }
+            break;
+          case 'prompt':
+            if (this.applier.applyTranscriptPrompt(it, file.projectDir, file.mtimeMs)) {
+              counts.prompts++;
+              changed++;
+            }
+            break;
+          case 'session':
+            this.applier.applyTranscriptSession(it, file.projectDir);
+            break;
+          case 'toolResult':
+            break; // failures and durations come from OTLP tool_result events only (never counted twice)
+        }
+      }
+      this.sql.run(
+        `INSERT INTO transcript_files (path, ino, position, skipping, size, lines, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (path) DO UPDATE SET ino = excluded.ino, position = excluded.position, skipping = excluded.skipping, size = excluded.size,
+           lines = CASE WHEN excluded.position < transcript_files.position THEN excluded.lines ELSE transcript_files.lines + excluded.lines END,
+           updated_ms = excluded.updated_ms`,
+        [file.path, file.ino, position.offset, position.skipping ? 1 : 0, file.size, position.lines, Date.now()],
+      );
+      this.applier.flush();
+      if (changed > 0) {
+        this.dataVersion++;
+        this.sql.run(`INSERT OR REPLACE INTO meta (key, value) VALUES ('data_version', ?)`, [this.dataVersion]);
+        this.sql.run(`INSERT OR REPLACE INTO meta (key, value) VALUES ('last_event_ms', ?)`, [this.applier.lastEventMs]);
+      }
+      this.db.exec('COMMIT');
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      this.applier.resetCaches();
+      const meta = this.sql.get<{ value: number }>(`SELECT value FROM meta WHERE key = 'data_version'`);
+      this.dataVersion = meta ? Number(meta.value) : 0;
+      throw err;
+    }
+  }
+
+  /** Learned prices (the "where did this figure come from" view). */
+  learnedPrices(): ReturnType<Applier['learner']['entries']> {
+    return this.applier.learner.entries();
   }
 
   /** Runs fn in a transaction (retention, audit). */
