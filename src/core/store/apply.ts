@@ -28,7 +28,7 @@ import { estimateCost } from '../pricing/estimate';
 import type { PriceOverrides } from '../pricing/priceTable';
 import { bucketOf } from '../time/range';
 import { BatchRows } from './batchRows';
-import type { SqlRunner } from './sqlRunner';
+import type { StatementCache } from './statementCache';
 
 /** Tools whose file_path is an edit (files view); Read/Glob paths are not edits. */
 export const EDIT_TOOLS: ReadonlySet<string> = new Set(['Write', 'Edit', 'MultiEdit', 'NotebookEdit']);
@@ -132,7 +132,7 @@ export class Applier {
   lastEventMs = 0;
 
   constructor(
-    private readonly sql: SqlRunner,
+    private readonly sql: StatementCache,
     private readonly opts: ApplyOptions = DEFAULT_APPLY_OPTIONS,
   ) {
     this.sessions = new BatchRows(sql, SESSION_SPEC);

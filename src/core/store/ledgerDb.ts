@@ -6,7 +6,7 @@ import type { NormRecord } from '../otlp/records';
 import { localPeriodStart } from '../time/range';
 import { Applier, DEFAULT_APPLY_OPTIONS, type ApplyOptions } from './apply';
 import { migrate, SCHEMA_VERSION } from './schema';
-import { SqlRunner } from './sqlRunner';
+import { StatementCache } from './statementCache';
 
 const sqlJsCache = new Map<string, Promise<SqlJsStatic>>();
 
@@ -27,7 +27,7 @@ export interface ApplyResult {
 }
 
 export class LedgerDb {
-  readonly sql: SqlRunner;
+  readonly sql: StatementCache;
   private readonly applier: Applier;
   dataVersion = 0;
   /** Set by the owner: price overrides etc. are in the applier options. */
@@ -38,7 +38,7 @@ export class LedgerDb {
     opts: ApplyOptions,
     migratedFrom: number,
   ) {
-    this.sql = new SqlRunner(db);
+    this.sql = new StatementCache(db);
     this.applier = new Applier(this.sql, opts);
     this.migratedFrom = migratedFrom;
     this.afterOpen();

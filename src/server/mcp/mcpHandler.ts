@@ -19,7 +19,7 @@ import {
   type McpRuntimeOptions,
 } from './mcpTypes';
 import { RateLimiter } from './rateLimit';
-import { SqlRunner, SqlToolError } from './sqlRunner';
+import { ReplicaQueryRunner, SqlToolError } from './replicaQueryRunner';
 import { TOOLS, ToolInputError, type ToolContext, type ToolDef } from './tools';
 
 /** Shown to the model on initialize. */
@@ -123,7 +123,7 @@ export function createMcpHandler(o: McpHandlerOptions): McpHandler {
   const origins = allowedOrigins(o.port);
   const limiter = new RateLimiter({ perMinute: runtime.rateLimitPerMinute, maxClients: runtime.rateLimitMaxClients });
   const workerPath = runtime.sqlWorkerPath ?? path.join(__dirname, 'sqlWorker.js');
-  const sql = new SqlRunner({
+  const sql = new ReplicaQueryRunner({
     workerPath,
     timeoutMs: runtime.sqlTimeoutMs,
     loadTimeoutMs: Math.max(30_000, runtime.sqlTimeoutMs),

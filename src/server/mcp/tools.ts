@@ -22,12 +22,12 @@ import type {
 import { RANGE_KEYS } from '../../protocol/dto';
 import type { McpRuntimeOptions, McpStore } from './mcpTypes';
 import { checkReadOnlySql } from './sqlGuard';
-import { SqlToolError, type SqlRunner } from './sqlRunner';
+import { SqlToolError, type ReplicaQueryRunner } from './replicaQueryRunner';
 
 export interface ToolContext {
   store: McpStore;
   runtime: McpRuntimeOptions;
-  sql: SqlRunner;
+  sql: ReplicaQueryRunner;
 }
 
 export interface ToolOutcome {
