@@ -18,7 +18,7 @@ const DATASETS: { id: CsvDataset; label: string; detail: string }[] = [
   { id: 'sessions', label: 'Sessions', detail: 'One row per session: start, end, requests, cost_usd, lines changed' },
   { id: 'daily', label: 'Daily totals by model', detail: 'One row per day and model' },
   { id: 'files', label: 'Files edited', detail: 'One row per file: edits, accepts, rejects, lines' },
-  { id: 'tools', label: 'Tool calls', detail: 'One row per tool call: tool, decision, success, duration_ms' },
+  { id: 'tools', label: 'Tools', detail: 'One row per tool: calls, failures, success rate, p50/p95 duration' },
 ];
 
 const RANGES: { key: RangeKey | 'custom'; label: string }[] = [
