@@ -14,8 +14,8 @@ import { randomBytes } from 'node:crypto';
 import { memoryLogger } from '../../src/core/log';
 import { defaultSettings } from '../../src/core/settings';
 import type { ReceiverState } from '../../src/core/statusText';
-import { Leadership } from '../../src/host/leadership';
-import { classifyLeadFailure, leaderStarter } from '../../src/host/leaderServices';
+import { Leadership } from '../../src/server/leadership/leadership';
+import { classifyLeadFailure, leaderStarter } from '../../src/server/leadership/leaderServices';
 import { postOtlp } from '../support/postOtlp';
 
 const root = join(__dirname, '..', '..');
