@@ -42,11 +42,7 @@ export const DEFAULT_RECEIVER_LIMITS: ReceiverLimits = {
   maxRowsPerPage: 5_000,
 };
 
-export interface IngestResult {
-  accepted: number;
-  rejected: number;
-  rejectMessage?: string;
-}
+export type IngestResult = import('../core/store/ingestResult').IngestResult;
 
 /** What the server needs from the store (StoreClient satisfies it). */
 export interface LedgerStore extends QueryApi, McpStore {

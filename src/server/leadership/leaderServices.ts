@@ -5,7 +5,7 @@ import type { Logger } from '../../core/log';
 import type { LedgerSettings } from '../../core/settings';
 import type { CsvDataset } from '../../core/export/csv';
 import { PortInUseError, startLedgerServer } from '../httpServer';
-import { StoreClient } from '../storeClient';
+import { DataDirLockedError, StoreClient } from '../storeClient';
 import type { LeaderServices, LeadFailure } from './leadership';
 
 export interface LeaderServicesOptions {
@@ -73,6 +73,6 @@ export function leaderStarter(o: LeaderServicesOptions): (port: number) => Promi
 
 export function classifyLeadFailure(err: unknown): LeadFailure {
   if (err instanceof PortInUseError) return 'portInUse';
-  if ((err as Error)?.name === 'DataDirLockedError') return 'dataDirLocked';
+  if (err instanceof DataDirLockedError) return 'dataDirLocked';
   return 'other';
 }
