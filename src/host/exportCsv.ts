@@ -19,7 +19,7 @@ const DATASETS: Record<ExportDataset, { label: string; detail: string }> = {
   sessions: { label: 'Sessions', detail: 'One row per session: start, end, requests, cost_usd, lines changed' },
   daily: { label: 'Daily totals by model', detail: 'One row per day and model' },
   files: { label: 'Files edited', detail: 'One row per file: edits, accepts, rejects, lines' },
-  tools: { label: 'Tool calls', detail: 'One row per tool call: tool, decision, success, duration_ms' },
+  tools: { label: 'Tools', detail: 'One row per tool: calls, failures, success rate, p50/p95 duration' },
 };
 
 const RANGES: { key: RangeKey | 'custom'; label: string }[] = [

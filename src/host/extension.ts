@@ -17,8 +17,8 @@ import { registerDashboard } from './dashboardPanel';
 import { connectClaudeCode, registerMcp } from './mcpProvider';
 import { configImpact, readConfig, updatePort } from './config';
 import { exportCsvCommand } from './exportCsv';
-import { Leadership } from './leadership';
-import { classifyLeadFailure, leaderStarter } from './leaderServices';
+import { Leadership } from '../server/leadership/leadership';
+import { classifyLeadFailure, leaderStarter } from '../server/leadership/leaderServices';
 import { StatusBar } from './statusBar';
 import { applyTerminalEnv } from './terminalEnv';
 

@@ -6,7 +6,8 @@ import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import { DurableStore } from '../core/store/durableStore';
 import { loadSqlJs } from '../core/store/ledgerDb';
-import type { HostToWorker, WorkerOpenParams, WorkerToHost } from './storeProtocol';
+import { StoreClosedError } from '../core/store/errors';
+import { toWireError, type HostToWorker, type HandlerReply, type WorkerHandlers, type WorkerOp, type WorkerOpenParams, type WorkerToHost } from './storeProtocol';
 
 if (!parentPort) throw new Error('dbWorker.js must run as a worker thread');
 const port = parentPort;
@@ -29,59 +30,67 @@ async function open(p: WorkerOpenParams): Promise<{ dataVersion: number }> {
   return { dataVersion: store.dataVersion };
 }
 
-function need(): DurableStore {
-  if (!store) throw new Error('the store is not open');
+function need(op: WorkerOp): DurableStore {
+  if (!store) throw new StoreClosedError(`${op}: the store is not open`);
   return store;
 }
 
-async function handle(m: HostToWorker): Promise<{ result: unknown; transfer?: ArrayBuffer[]; after?: () => void }> {
-  switch (m.op) {
-    case 'open':
-      return { result: await open(m.params) };
-    case 'ingest': {
-      const s = need();
-      return { result: s.ingest(m.signal, m.encoding, new Uint8Array(m.body)), after: () => s.maybeSnapshot() };
-    }
-    case 'query':
-      return { result: need().query(m.method, m.params as never) };
-    case 'rows':
-      return { result: need().rows(m.dataset, m.range, m.pageSize, m.cursor) };
-    case 'exportReplica': {
-      const bytes = need().exportReplica();
-      const buf = bytes.buffer.byteLength === bytes.byteLength ? bytes.buffer : bytes.slice().buffer;
-      return { result: { bytes: buf, dataVersion: need().dataVersion }, transfer: [buf as ArrayBuffer] };
-    }
-    case 'audit':
-      need().audit(m.entry);
-      return { result: null };
-    case 'describeSchema':
-      return { result: need().describeSchema() };
-    case 'snapshotNow':
-      need().snapshotNow();
-      return { result: null };
-    case 'clearAll':
-      need().clearAll();
-      return { result: null };
-    case 'prune':
-      return { result: await need().pruneSoon() };
-    case 'stats': {
-      // Memory of this worker's isolate (sql.js's wasm memory and MEMFS file are in it), for the bench.
-      const h = getHeapStatistics();
-      return { result: { heapUsedBytes: h.used_heap_size, externalBytes: h.external_memory, dbBytes: need().sizeBytes(), journalBytes: need().journalBytes } };
-    }
-    case 'close':
-      store?.close();
-      store = undefined;
-      return { result: null };
-  }
+/** One handler per op of WorkerOps (storeProtocol.ts); a missing one does not compile. */
+const handlers: WorkerHandlers = {
+  open: async (p) => ({ result: await open(p) }),
+  ingest: ({ signal, encoding, body }) => {
+    const s = need('ingest');
+    return { result: s.ingest(signal, encoding, new Uint8Array(body)), after: () => s.maybeSnapshot() };
+  },
+  query: ({ method, params }) => ({ result: need('query').query(method, params) }),
+  rows: ({ dataset, range, pageSize, cursor }) => ({ result: need('rows').rows(dataset, range, pageSize, cursor) }),
+  exportReplica: () => {
+    const s = need('exportReplica');
+    const bytes = s.exportReplica();
+    // Transfer the buffer when the bytes fill it; otherwise a copy that does.
+    const buf = bytes.buffer instanceof ArrayBuffer && bytes.buffer.byteLength === bytes.byteLength ? bytes.buffer : bytes.slice().buffer;
+    return { result: { bytes: buf, dataVersion: s.dataVersion }, transfer: [buf] };
+  },
+  audit: ({ entry }) => {
+    need('audit').audit(entry);
+    return { result: null };
+  },
+  describeSchema: () => ({ result: need('describeSchema').describeSchema() }),
+  snapshotNow: () => {
+    need('snapshotNow').snapshotNow();
+    return { result: null };
+  },
+  clearAll: () => {
+    need('clearAll').clearAll();
+    return { result: null };
+  },
+  prune: async () => ({ result: await need('prune').pruneSoon() }),
+  stats: () => {
+    const h = getHeapStatistics();
+    const s = need('stats');
+    return { result: { heapUsedBytes: h.used_heap_size, externalBytes: h.external_memory, dbBytes: s.sizeBytes(), journalBytes: s.journalBytes } };
+  },
+  close: () => {
+    store?.close();
+    store = undefined;
+    return { result: null };
+  },
+};
+
+/** Looks the handler up by the message's op; the mapped type keeps op, params and reply together. */
+function dispatch<O extends WorkerOp>(op: O, params: Parameters<WorkerHandlers[O]>[0]): HandlerReply<O> | Promise<HandlerReply<O>> {
+  const handler: (p: typeof params) => HandlerReply<O> | Promise<HandlerReply<O>> = handlers[op];
+  return handler(params);
 }
 
 // One request at a time, in order.
 let chain: Promise<void> = Promise.resolve();
+// The message is typed here, where it arrives (structured clone gives `any`): StoreClient sends only
+// HostToWorker.
 port.on('message', (m: HostToWorker) => {
   chain = chain.then(async () => {
     try {
-      const { result, transfer, after } = await handle(m);
+      const { result, transfer, after } = await dispatch(m.op, m.params);
       post({ type: 'reply', id: m.id, ok: true, result }, transfer);
       if (after) {
         try {
@@ -91,8 +100,7 @@ port.on('message', (m: HostToWorker) => {
         }
       }
     } catch (err) {
-      const e = err as Error;
-      post({ type: 'reply', id: m.id, ok: false, error: { name: e.name, message: e.message, stack: e.stack } });
+      post({ type: 'reply', id: m.id, ok: false, error: toWireError(err) });
     }
   });
 });

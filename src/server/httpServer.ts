@@ -43,6 +43,8 @@ export const DEFAULT_RECEIVER_LIMITS: ReceiverLimits = {
   maxRowsPerPage: 5_000,
 };
 
+export type IngestResult = import('../core/store/ingestResult').IngestResult;
+
 /** What the server needs from the store (StoreClient satisfies it). */
 export interface LedgerStore extends IngestSink, ApiStore, McpStore {
   onDidChange(fn: (dataVersion: number) => void): () => void;

@@ -88,6 +88,8 @@ export async function runServeCommand(argv: string[]): Promise<number> {
     ingest: { storePromptText: args.capturePrompts, storeCommands: args.captureCommands },
     log: (level, msg) => log[level](`[store] ${msg}`),
   });
+  const holdMatch = process.env[HOLD_ACK_ENV];
+  if (holdMatch) holdAckAfterJournal(store, holdMatch);
   let server;
   try {
     server = await startLedgerServer({
@@ -131,6 +133,26 @@ export async function runServeCommand(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   return 0;
+}
+
+/**
+ * Test hook (test/integration/storeCrash.test.ts): an ingest whose body contains this string is
+ * journaled (the worker's reply means fsync + apply are done), then its reply is held forever and
+ * HOLD_ACK_MARKER is printed, so the test can SIGKILL the process knowing the kill landed between the
+ * fsync and the 200. Unset in normal use.
+ */
+export const HOLD_ACK_ENV = 'CLAUDE_LEDGER_TEST_HOLD_ACK';
+export const HOLD_ACK_MARKER = 'test hook: journaled, reply held:';
+
+function holdAckAfterJournal(store: StoreClient, match: string): void {
+  const ingest = store.ingest.bind(store);
+  const needle = Buffer.from(match);
+  store.ingest = async (signal, encoding, body) => {
+    const result = await ingest(signal, encoding, body);
+    if (!Buffer.from(body.buffer, body.byteOffset, body.byteLength).includes(needle)) return result;
+    process.stdout.write(`${HOLD_ACK_MARKER} ${match}\n`);
+    return new Promise<never>(() => {});
+  };
 }
 
 declare const __LEDGER_VERSION__: string | undefined;

@@ -3,6 +3,13 @@
 // the extension (real StoreClient with its PID lock, real receiver on a real port); followers use the
 // real /api. Only VS Code itself is absent (its part is covered by the e2e test in code-server).
 // Needs `node esbuild.mjs` first (dist/dbWorker.js).
+//
+// "Takeover within 2 s" is checked as the properties that make it hold, not as a stopwatch (timing
+// asserts are flaky on a loaded machine): (1) the follower learns of the loss from the event of the
+// leader's connection failing, not from its long-poll timeout (30 s, far beyond the goal); (2) once the
+// old leader has released the port and the data-dir lock, the follower's next lead attempt succeeds: no
+// attempt that began after the release fails, so no retry timer runs after it. Takeover time is then
+// the old leader's own close plus at most one retry delay. The measured time is printed, not asserted.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
@@ -14,8 +21,9 @@ import { randomBytes } from 'node:crypto';
 import { memoryLogger } from '../../src/core/log';
 import { defaultSettings } from '../../src/core/settings';
 import type { ReceiverState } from '../../src/core/statusText';
-import { Leadership } from '../../src/host/leadership';
-import { classifyLeadFailure, leaderStarter } from '../../src/host/leaderServices';
+import { Leadership } from '../../src/server/leadership/leadership';
+import type { LeadFailure } from '../../src/server/leadership/leadership';
+import { classifyLeadFailure, leaderStarter } from '../../src/server/leadership/leaderServices';
 import { postOtlp } from '../support/postOtlp';
 
 const root = join(__dirname, '..', '..');
@@ -39,18 +47,55 @@ function freePort(): Promise<number> {
   });
 }
 
-function window(name: string, onProblem?: (p: { kind: string; message: string }) => void) {
+/** One lead attempt: did it begin after the old leader had released everything, and how did it end. */
+interface Attempt {
+  afterRelease: boolean;
+  outcome?: 'led' | LeadFailure;
+}
+
+/** `released()` says whether the old leader is gone (port and lock free); attempts are recorded against it. */
+function starter(dir: string, log: ReturnType<typeof memoryLogger>, attempts: Attempt[], released: () => boolean) {
+  const start = leaderStarter({ dataDir: dir, distDir, token, log, version: 'test', getSettings: defaultSettings });
+  return async (port: number) => {
+    const a: Attempt = { afterRelease: released() };
+    attempts.push(a);
+    try {
+      const svc = await start(port);
+      a.outcome = 'led';
+      return svc;
+    } catch (err) {
+      a.outcome = classifyLeadFailure(err);
+      throw err;
+    }
+  };
+}
+
+function window(name: string, onProblem?: (p: { kind: string; message: string }) => void, released: () => boolean = () => false) {
   const log = memoryLogger();
+  const attempts: Attempt[] = [];
   const l = new Leadership({
     log,
     token,
-    startLeader: leaderStarter({ dataDir, distDir, token, log, version: 'test', getSettings: defaultSettings }),
+    startLeader: starter(dataDir, log, attempts, released),
     classifyFailure: classifyLeadFailure,
     election: { retryDelayMs: 100 },
     onProblem,
   });
   cleanups.push(() => l.dispose());
-  return { name, l, log };
+  return { name, l, log, attempts };
+}
+
+/** The takeover properties (see the top of the file). */
+function assertEventDrivenTakeover(log: string[], attempts: Attempt[]): string {
+  const lost = log.find((line) => / lost \(/.test(line));
+  assert.ok(lost, `the follower logged the loss of the leader:\n${log.join('\n')}`);
+  assert.doesNotMatch(lost, /no answer in/, 'the loss was seen as the connection failing, not as a long-poll timeout');
+  assert.ok(log.indexOf(lost) < log.findIndex((line) => /probing -> leading/.test(line)), 'loss seen before the takeover began');
+  assert.equal(attempts.at(-1)?.outcome, 'led', 'the last attempt leads');
+  const failedAfterRelease = attempts.filter((a) => a.afterRelease && a.outcome !== 'led');
+  assert.deepEqual(failedAfterRelease, [], `no lead attempt that began after the old leader released everything failed (attempts: ${JSON.stringify(attempts)})`);
+  assert.equal(attempts.filter((a) => a.afterRelease).length <= 1, true, 'at most one attempt after the release');
+  return lost;
 }
 
 function until(l: Leadership, kind: ReceiverState['kind'], timeoutMs = 20_000): Promise<void> {
@@ -72,9 +117,11 @@ test('one leader, followers read its numbers, a follower takes over when the lea
   const a = window('A');
   a.l.start(port);
   await until(a.l, 'listening');
-  const b = window('B');
+  let aReleased = false;
+  const b = window('B', undefined, () => aReleased);
   b.l.start(port);
   await until(b.l, 'follower');
+  assert.deepEqual(b.attempts, [], 'B found a leader: it never tried to lead');
   assert.equal(a.l.role, 'leader');
   assert.equal(b.l.role, 'follower');
 
@@ -105,11 +152,14 @@ test('one leader, followers read its numbers, a follower takes over when the lea
 
   // The leader window closes: B takes over, with the same data (lock released after the flush).
   const t0 = Date.now();
-  await a.l.dispose();
-  await until(b.l, 'listening');
+  const bLeads = until(b.l, 'listening');
+  await a.l.dispose(); // resolves after A's server closed, its store flushed and its lock was released
+  aReleased = true;
+  await bLeads;
   const takeoverMs = Date.now() - t0;
-  t.diagnostic(`takeover after the leader closed: ${takeoverMs} ms (goal: within 2 s)`);
+  t.diagnostic(`takeover after the leader closed: ${takeoverMs} ms (goal: within 2 s); attempts: ${JSON.stringify(b.attempts)}`);
   assert.equal(b.l.role, 'leader');
+  t.diagnostic(assertEventDrivenTakeover(b.log.lines, b.attempts));
   const after = await b.l.query('summary', { range: { key: 'all' } });
   assert.equal(after.costUsd, truth.api_requests.cost_usd);
 
@@ -153,20 +203,27 @@ test('a leader killed with SIGKILL (crashed window): the follower takes over its
   for (const s of ['logs', 'metrics', 'traces']) assert.equal(await postOtlp(port, `/v1/${s}`, readFileSync(join(fixture, `${s}-001.bin`))), 200);
 
   const log = memoryLogger();
+  const attempts: Attempt[] = [];
+  // Released = the killed process was reaped ('exit'); until then its PID still looks alive to the lock.
+  let childGone = false;
+  child.once('exit', () => (childGone = true));
   const e = new Leadership({
     log,
     token,
-    startLeader: leaderStarter({ dataDir: dir, distDir, token, log, version: 'test', getSettings: defaultSettings }),
+    startLeader: starter(dir, log, attempts, () => childGone),
     classifyFailure: classifyLeadFailure,
     election: { retryDelayMs: 100 },
   });
   cleanups.push(() => e.dispose());
   e.start(port);
   await until(e, 'follower');
+  assert.deepEqual(attempts, [], 'E found a leader: it never tried to lead');
   const t0 = Date.now();
+  const eLeads = until(e, 'listening');
   child.kill('SIGKILL');
-  await until(e, 'listening');
-  t.diagnostic(`takeover after SIGKILL of the leader: ${Date.now() - t0} ms (goal: within 2 s)`);
+  await eLeads;
+  t.diagnostic(`takeover after SIGKILL of the leader: ${Date.now() - t0} ms (goal: within 2 s); attempts: ${JSON.stringify(attempts)}`);
+  t.diagnostic(assertEventDrivenTakeover(log.lines, attempts));
   const s = await e.query('summary', { range: { key: 'all' } });
   assert.equal(s.costUsd, truth.api_requests.cost_usd, 'every acknowledged batch is there after the takeover');
 });

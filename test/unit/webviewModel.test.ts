@@ -2,6 +2,7 @@
 // webview/format.ts), on the fixture DTOs the browser test also serves (test/fixtures/dto).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Fixtures } from '../support/dtoFixtures';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AcceptanceDto, CostSeriesDto, SessionsDto, SessionTimelineDto, SummaryDto, ToolStatsDto } from '../../src/protocol/dto';
@@ -20,10 +21,12 @@ import {
   waterfallBars,
 } from '../../webview/model';
 
-const fx = <T>(n: string): T => JSON.parse(readFileSync(join(__dirname, '../fixtures/dto', `${n}.json`), 'utf8')) as T;
-const costSeries = fx<CostSeriesDto>('costSeries');
-const summary = fx<SummaryDto>('summary');
-const timelines = fx<Record<string, SessionTimelineDto>>('sessionTimelines');
+// Typed by the one name -> DTO map (fakeHost.ts Fixtures); dtoFixtures.test.ts holds each file to the
+// shape of the real query output, which is what makes this parse trustworthy.
+const fx = <K extends keyof Fixtures>(n: K): Fixtures[K] => JSON.parse(readFileSync(join(__dirname, '../fixtures/dto', `${n}.json`), 'utf8'));
+const costSeries = fx('costSeries') satisfies CostSeriesDto;
+const summary = fx('summary') satisfies SummaryDto;
+const timelines = fx('sessionTimelines') satisfies Record<string, SessionTimelineDto>;
 const B = '4781e320-d350-4937-a649-b56fa707eee7'; // scenario b-write-edit-bash
 
 test('formatters', () => {
@@ -87,7 +90,7 @@ test('model mix and cost by repo tables (golden)', () => {
 });
 
 test('session rows: text per column and stable sorting', () => {
-  const rows = fx<SessionsDto>('sessions').sessions;
+  const rows = fx('sessions').sessions;
   const h = rows.find((r) => r.sessionId.startsWith('42d5777a'))!; // scenario h-long-session
   assert.deepEqual(
     SESSION_COLUMNS.map((c) => c.text(h)),
@@ -143,7 +146,7 @@ test('waterfall bars: scaled to the prompt, nesting kept, tiny spans visible', (
 });
 
 test('acceptance keeps user and auto sources apart; tool table (golden)', () => {
-  const [byTool, byLang, bySource] = acceptanceTables(fx<AcceptanceDto>('acceptance'));
+  const [byTool, byLang, bySource] = acceptanceTables(fx('acceptance'));
   assert.deepEqual(byTool.rows[0], ['Edit', '26', '9', '74.3%']);
   assert.deepEqual(byLang.rows[0], ['TypeScript', '30', '8', '79.0%']);
   assert.deepEqual(bySource.rows, [
@@ -153,7 +156,7 @@ test('acceptance keeps user and auto sources apart; tool table (golden)', () => 
     ['you, rejected', 'user', '0', '9', '0.0%'],
     ['hook (auto)', 'auto', '2', '0', '100.0%'],
   ]);
-  assert.deepEqual(toolTable(fx<ToolStatsDto>('toolStats').tools).rows.slice(5), [
+  assert.deepEqual(toolTable(fx('toolStats').tools).rows.slice(5), [
     ['Task', '9', '1', '88.9%', '48.2 s', '2 m 12 s'],
     ['github › get_pull_request', '12', '2', '83.3%', '640 ms', '2.2 s'],
     ['fixture › lookup_ticket', '4', '1', '75.0%', '44 ms', '51 ms'],

@@ -15,22 +15,10 @@ import type {
   SummaryDto,
   ToolStatsDto,
 } from '../../src/protocol/dto';
+import type { Fixtures } from '../support/dtoFixtures';
 import type { DashboardFileDto, HostToWebview, ParamsOf, RequestMethod, ResultOf, WebviewToHost } from '../../src/protocol/messages';
 
-export interface Fixtures {
-  summary: SummaryDto;
-  summaryToday: SummaryDto;
-  costSeries: CostSeriesDto;
-  sessions: SessionsDto;
-  burnRate: BurnRateDto;
-  spend: { today: number; last7d: number; last30d: number; month: number };
-  acceptance: AcceptanceDto;
-  filesEdited: FilesEditedDto;
-  toolStats: ToolStatsDto;
-  apiErrors: ApiErrorsDto;
-  status: StatusSnapshotDto;
-  sessionTimelines: Record<string, SessionTimelineDto>;
-}
+export type { Fixtures };
 
 export interface FakeOptions {
   fixtures: Fixtures;

@@ -4,12 +4,12 @@ import type { CostSource, TokenCounts } from '../../protocol/dto';
 import { cacheSavingsUsd } from '../pricing/estimate';
 import type { PriceOverrides } from '../pricing/priceTable';
 import { USAGE_COLUMNS, type UsageSums } from '../store/columns';
-import type { SqlRunner } from '../store/sqlRunner';
+import type { StatementCache } from '../store/statementCache';
 import { bucketBounds, resolveRange, type Bounds } from '../time/range';
 import type { RangeSpec } from '../../protocol/dto';
 
 export interface QueryContext {
-  sql: SqlRunner;
+  sql: StatementCache;
   nowMs: number;
   dataVersion: number;
   lastEventMs: number;

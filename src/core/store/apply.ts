@@ -36,7 +36,7 @@ import {
   ErrorKind, NO_STATUS, Origin, PriceSourceCode, RequestSource, SESSION_USAGE_COLUMNS, USAGE_COLUMNS, sessionUsageColumn, type TokenColumn,
   type Usage,
 } from './columns';
-import type { SqlRunner } from './sqlRunner';
+import type { StatementCache } from './statementCache';
 
 /** Tools whose file_path is an edit (files view); Read/Glob paths are not edits. */
 export const EDIT_TOOLS: ReadonlySet<string> = new Set(['Write', 'Edit', 'MultiEdit', 'NotebookEdit']);
@@ -214,7 +214,7 @@ export class Applier {
   lastEventMs = 0;
 
   constructor(
-    private readonly sql: SqlRunner,
+    private readonly sql: StatementCache,
     private readonly opts: ApplyOptions = DEFAULT_APPLY_OPTIONS,
   ) {
     this.sessions = new BatchRows(sql, SESSION_SPEC);

@@ -10,7 +10,7 @@
 // must flush() before such SQL (apply.ts does so before the metric-retraction statement) and drop
 // the pending rows (discard()) when the transaction rolls back.
 import type { SqlValue } from 'sql.js';
-import type { SqlRunner } from './sqlRunner';
+import type { StatementCache } from './statementCache';
 
 /** How a column merges a new value into the current one (mirrors the former ON CONFLICT clauses). */
 export type MergeOp = 'sum' | 'min' | 'max' | 'ifZero';
@@ -35,7 +35,7 @@ export class BatchRows {
   private readonly colIndex = new Map<string, number>();
 
   constructor(
-    private readonly sql: SqlRunner,
+    private readonly sql: StatementCache,
     readonly spec: TableSpec,
   ) {
     const names = spec.cols.map((c) => c.name);

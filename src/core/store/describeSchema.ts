@@ -1,6 +1,6 @@
 // describeSchema(): tables, columns and what they mean, for the MCP read-only SQL tool.
 import { SCHEMA_EXAMPLES, TABLE_MEANINGS } from './schema';
-import type { SqlRunner } from './sqlRunner';
+import type { StatementCache } from './statementCache';
 
 export interface SchemaDescription {
   tables: { name: string; columns: { name: string; type: string; meaning: string }[]; meaning: string }[];
@@ -51,7 +51,7 @@ function columnMeaning(table: string, col: string): string {
   return '';
 }
 
-export function describeSchema(sql: SqlRunner): SchemaDescription {
+export function describeSchema(sql: StatementCache): SchemaDescription {
   const objects = sql.all<{ name: string }>(`SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY type, name`);
   return {
     tables: objects.map(({ name }) => ({

@@ -20,7 +20,8 @@ import type { QueryContext } from '../queries/common';
 import { rowsPage, type RowsDataset, type RowsPage } from '../queries/rows';
 import { runQuery } from '../queries/runQuery';
 import { describeSchema, type SchemaDescription } from './describeSchema';
-import { DataDirLockedError, SchemaTooNewError } from './errors';
+import { DataDirLockedError, SchemaTooNewError, StoreClosedError } from './errors';
+import type { IngestResult } from './ingestResult';
 import { JournalFile, type Encoding } from './journal';
 import { LedgerDb } from './ledgerDb';
 import { DEFAULT_RETENTION_OPTIONS, DEFAULT_SNAPSHOT_OPTIONS, ROWS_PAGE_DEFAULT, ROWS_PAGE_MAX, type RetentionOptions, type SnapshotOptions } from './options';
@@ -41,10 +42,13 @@ export interface DurableStoreOptions {
   now?: () => number;
 }
 
-export interface IngestReply {
-  accepted: number;
-  rejected: number;
-  rejectMessage?: string;
+/** One MCP tool call, kept in the `audit` table. */
+export interface AuditEntry {
+  tool: string;
+  args: string;
+  rows: number;
+  durationMs: number;
+  ok: boolean;
 }
 
 export const FILES = { db: 'ledger.db', tmp: 'ledger.db.tmp', journal: 'journal.bin', lock: 'ledger.lock' } as const;
@@ -209,8 +213,8 @@ export class DurableStore {
     return this.journal.bytes;
   }
 
-  ingest(signal: Signal, encoding: Encoding, body: Uint8Array): IngestReply {
-    this.assertOpen();
+  ingest(signal: Signal, encoding: Encoding, body: Uint8Array): IngestResult {
+    this.assertOpen('ingest');
     const batch = decodeAndNormalize(signal, encoding, body, this.ingestOpts); // throws OtlpDecodeError: nothing journaled
     if (batch.records.length > 0) {
       this.journal.append({ signal, encoding, receivedMs: this.now(), payload: body });
@@ -218,7 +222,7 @@ export class DurableStore {
       if (r.applied > 0) this.opts.onChanged?.(this.db.dataVersion);
     }
     this.scheduleIdleSnapshot();
-    const reply: IngestReply = { accepted: batch.records.length, rejected: batch.rejected };
+    const reply: IngestResult = { accepted: batch.records.length, rejected: batch.rejected };
     if (batch.rejectMessage !== undefined) reply.rejectMessage = batch.rejectMessage;
     return reply;
   }
@@ -243,7 +247,7 @@ export class DurableStore {
   }
 
   snapshotNow(): void {
-    this.assertOpen();
+    this.assertOpen('snapshotNow');
     const bytes = this.db.export();
     const problem = validateSnapshotBytes(bytes);
     if (problem) throw new Error(`snapshot not written: the exported database is invalid (${problem}); the previous snapshot and the journal are kept`);
@@ -274,12 +278,12 @@ export class DurableStore {
   }
 
   query<M extends QueryName>(method: M, params: QueryMethods[M]['params']): QueryMethods[M]['result'] {
-    this.assertOpen();
+    this.assertOpen('query');
     return runQuery(this.ctx(), method, params);
   }
 
   rows(dataset: RowsDataset, range: RangeSpec, pageSize = ROWS_PAGE_DEFAULT, cursor?: number): RowsPage {
-    this.assertOpen();
+    this.assertOpen('rows');
     const size = Math.max(1, Math.min(ROWS_PAGE_MAX, Math.floor(pageSize)));
     return rowsPage(this.ctx(), dataset, range, size, cursor);
   }
@@ -289,12 +293,12 @@ export class DurableStore {
   }
 
   exportReplica(): Uint8Array {
-    this.assertOpen();
+    this.assertOpen('exportReplica');
     return this.db.export();
   }
 
-  audit(e: { tool: string; args: string; rows: number; durationMs: number; ok: boolean }): void {
-    this.assertOpen();
+  audit(e: AuditEntry): void {
+    this.assertOpen('audit');
     this.db.sql.run('INSERT INTO audit (ts_ms, tool, args_summary, rows, duration_ms, ok) VALUES (?, ?, ?, ?, ?, ?)', [
       this.now(), e.tool, e.args.slice(0, 1_000), e.rows, e.durationMs, e.ok ? 1 : 0,
     ]);
@@ -304,13 +308,13 @@ export class DurableStore {
   }
 
   describeSchema(): SchemaDescription {
-    this.assertOpen();
+    this.assertOpen('describeSchema');
     return describeSchema(this.db.sql);
   }
 
   /** Deletes all data. Snapshots at once: otherwise a restart would replay the journal back in. */
   clearAll(): void {
-    this.assertOpen();
+    this.assertOpen('clearAll');
     this.db.clearAll();
     this.snapshotNow();
     this.opts.onChanged?.(this.db.dataVersion);
@@ -370,7 +374,7 @@ export class DurableStore {
     }
   }
 
-  private assertOpen(): void {
-    if (this.closed) throw new Error('the store is closed');
+  private assertOpen(what: string): void {
+    if (this.closed) throw new StoreClosedError(what);
   }
 }

@@ -1,5 +1,6 @@
-// Typed errors of the store. They cross the worker boundary by `name` + `message`; storeClient.ts
-// re-creates them on the main thread so callers can use `instanceof`.
+// Typed errors of the store. They cross the worker boundary as their constructor fields
+// (src/server/storeProtocol.ts WireError) and are rebuilt from them on the main thread, so callers
+// can use `instanceof` and read the fields. Each message is a function of the fields only.
 
 /** Another live process (or another store in this process) owns the data directory. */
 export class DataDirLockedError extends Error {
@@ -26,7 +27,7 @@ export class SchemaTooNewError extends Error {
 /** The store was used after close() or before open() finished. */
 export class StoreClosedError extends Error {
   override name = 'StoreClosedError';
-  constructor(what: string) {
+  constructor(readonly what: string) {
     super(`The store is closed (${what}).`);
   }
 }

@@ -8,7 +8,7 @@ import type { ImportCounts } from '../transcripts/importSummary';
 import type { TranscriptItem } from '../transcripts/transcriptRecords';
 import { Applier, DEFAULT_APPLY_OPTIONS, type ApplyOptions } from './apply';
 import { migrate, SCHEMA_VERSION } from './schema';
-import { SqlRunner } from './sqlRunner';
+import { StatementCache } from './statementCache';
 
 const sqlJsCache = new Map<string, Promise<SqlJsStatic>>();
 
@@ -29,7 +29,7 @@ export interface ApplyResult {
 }
 
 export class LedgerDb {
-  readonly sql: SqlRunner;
+  readonly sql: StatementCache;
   private readonly applier: Applier;
   dataVersion = 0;
   /** Set by the owner: price overrides etc. are in the applier options. */
@@ -40,7 +40,7 @@ export class LedgerDb {
     opts: ApplyOptions,
     migratedFrom: number,
   ) {
-    this.sql = new SqlRunner(db);
+    this.sql = new StatementCache(db);
     this.applier = new Applier(this.sql, opts);
     this.migratedFrom = migratedFrom;
     this.afterOpen();

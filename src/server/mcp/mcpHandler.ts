@@ -22,7 +22,7 @@ import {
 import { asHttpError, checkHost, HttpError, jsonRpcErrorBody, parseJsonBody, readBody, writeError } from '../http/edge';
 import { checkMcpRequest } from '../http/mcpRoutes';
 import { RateLimiter, rateLimitMessage, toolCallCount } from './rateLimit';
-import { SqlRunner, SqlToolError } from './sqlRunner';
+import { ReplicaQueryRunner, SqlToolError } from './replicaQueryRunner';
 import { TOOLS, ToolInputError, type ToolContext, type ToolDef } from './tools';
 
 /** Shown to the model on initialize. */
@@ -73,7 +73,7 @@ export function createMcpHandler(o: McpHandlerOptions): McpHandler {
   const runtime = resolveRuntime(o.runtime, log);
   const limiter = new RateLimiter({ perMinute: runtime.rateLimitPerMinute, maxClients: runtime.rateLimitMaxClients, now: runtime.rateLimitClock });
   const workerPath = runtime.sqlWorkerPath ?? path.join(__dirname, 'sqlWorker.js');
-  const sql = new SqlRunner({
+  const sql = new ReplicaQueryRunner({
     workerPath,
     timeoutMs: runtime.sqlTimeoutMs,
     loadTimeoutMs: Math.max(30_000, runtime.sqlTimeoutMs),

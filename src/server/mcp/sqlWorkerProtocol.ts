@@ -1,4 +1,4 @@
-// Messages between the MCP module (sqlRunner.ts) and the disposable query_sql worker (sqlWorker.ts).
+// Messages between the MCP module (replicaQueryRunner.ts) and the disposable query_sql worker (sqlWorker.ts).
 // Types only, so that importing them does not pull sql.js into dist/mcp.js.
 
 export type SqlCell = string | number | null;

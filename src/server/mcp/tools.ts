@@ -23,12 +23,12 @@ import { RANGE_KEYS, SESSION_SORTS } from '../../protocol/dto';
 import { formatCount as count, formatMs, formatPercent as pct, formatUsd as usd } from '../../core/format/numbers';
 import type { McpRuntimeOptions, McpStore } from './mcpTypes';
 import { checkReadOnlySql } from './sqlGuard';
-import { SqlToolError, type SqlRunner } from './sqlRunner';
+import { SqlToolError, type ReplicaQueryRunner } from './replicaQueryRunner';
 
 export interface ToolContext {
   store: McpStore;
   runtime: McpRuntimeOptions;
-  sql: SqlRunner;
+  sql: ReplicaQueryRunner;
 }
 
 export interface ToolOutcome {

@@ -18,7 +18,7 @@ export class SqlToolError extends Error {
   }
 }
 
-export interface SqlRunnerOptions {
+export interface ReplicaQueryRunnerOptions {
   workerPath: string;
   /** Default: sql-wasm.wasm beside the worker, looked up when the worker starts. */
   wasmPath?: string;
@@ -53,7 +53,7 @@ export function defaultWasmPath(workerDir: string): string {
   return beside;
 }
 
-export class SqlRunner {
+export class ReplicaQueryRunner {
   private live: Live | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private queued = 0;
@@ -61,7 +61,7 @@ export class SqlRunner {
   private idleTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(private readonly o: SqlRunnerOptions) {}
+  constructor(private readonly o: ReplicaQueryRunnerOptions) {}
 
   /** Runs one read-only statement on the replica; throws SqlToolError. */
   run(sql: string, maxRows: number, maxChars: number): Promise<SqlQueryResult> {

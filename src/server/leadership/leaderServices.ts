@@ -1,11 +1,11 @@
 // What a leader window runs: the store (takes the data-dir lock) and then the receiver on the port
 // (OTLP + /api + lazy /mcp). No `vscode` import, so the integration test runs the same code.
 import * as path from 'node:path';
-import type { Logger } from '../core/log';
-import type { LedgerSettings } from '../core/settings';
-import type { CsvDataset } from '../core/export/csv';
-import { PortInUseError, startLedgerServer } from '../server/httpServer';
-import { StoreClient } from '../server/storeClient';
+import type { Logger } from '../../core/log';
+import type { LedgerSettings } from '../../core/settings';
+import type { CsvDataset } from '../../core/export/csv';
+import { PortInUseError, startLedgerServer } from '../httpServer';
+import { DataDirLockedError, StoreClient } from '../storeClient';
 import type { LeaderServices, LeadFailure } from './leadership';
 
 export interface LeaderServicesOptions {
@@ -76,6 +76,6 @@ export function leaderStarter(o: LeaderServicesOptions): (port: number) => Promi
 
 export function classifyLeadFailure(err: unknown): LeadFailure {
   if (err instanceof PortInUseError) return 'portInUse';
-  if ((err as Error)?.name === 'DataDirLockedError') return 'dataDirLocked';
+  if (err instanceof DataDirLockedError) return 'dataDirLocked';
   return 'other';
 }

@@ -1,11 +1,11 @@
-// A thin statement cache over a sql.js Database. sql.js gotchas handled here: `db.prepare` keeps only
+// StatementCache: a thin statement cache over a sql.js Database. sql.js gotchas handled here: `db.prepare` keeps only
 // the first statement (so each cached SQL text must be one statement), and `db.export()` frees every
 // prepared statement (so `forget()` must be called after an export; see ledgerDb.ts).
 import type { BindParams, Database, SqlValue, Statement } from 'sql.js';
 
 export type Row = Record<string, SqlValue>;
 
-export class SqlRunner {
+export class StatementCache {
   private readonly cache = new Map<string, Statement>();
 
   constructor(public db: Database) {}

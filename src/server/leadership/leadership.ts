@@ -3,8 +3,8 @@
 // QueryApi and one "data changed" event to the rest of the host, whichever role this window has, so
 // the status bar, dashboard and MCP provider never hold a reference that a takeover would stale.
 // No `vscode` import: the owner (extension.ts) turns problems into notifications.
-import type { Logger } from '../core/log';
-import { tagged } from '../core/log';
+import type { Logger } from '../../core/log';
+import { tagged } from '../../core/log';
 import {
   DEFAULT_ELECTION_OPTIONS,
   electionStep,
@@ -14,10 +14,10 @@ import {
   type ElectionOptions,
   type ElectionState,
   type ProbeResult,
-} from '../core/leader';
-import type { ReceiverState } from '../core/statusText';
-import type { QueryApi, QueryMethods, QueryName, RangeSpec } from '../protocol/dto';
-import { LeaderClient, probePort, type HealthDto } from '../server/leaderClient';
+} from '../../core/leader';
+import type { ReceiverState } from '../../core/statusText';
+import type { QueryApi, QueryMethods, QueryName, RangeSpec } from '../../protocol/dto';
+import { LeaderClient, probePort, type HealthDto } from '../leaderClient';
 
 export type ExportRows = AsyncIterable<Record<string, string | number | null>[]>;
 
