@@ -11,6 +11,7 @@ import type {
   EventRecord,
   Identity,
   IngestOptions,
+  NumericBounds,
   MetricKind,
   MetricPoint,
   NormalizedBatch,
@@ -136,6 +137,62 @@ const bool = (a: Attrs, k: string): boolean | undefined => {
   if (v === 'false') return false;
   return undefined;
 };
+
+// ---------------------------------------------------------------- numeric bounds
+
+/** Which bound applies to a numeric attribute (IngestOptions.bounds). */
+type NumberKind = 'tokens' | 'costUsd' | 'durationMs' | 'count' | 'httpStatus';
+
+/** Numeric attributes per Claude Code event, checked before the record is built. */
+const EVENT_NUMBERS: Readonly<Record<string, Readonly<Record<string, NumberKind>>>> = {
+  api_request: {
+    cost_usd: 'costUsd', input_tokens: 'tokens', output_tokens: 'tokens', cache_read_tokens: 'tokens', cache_creation_tokens: 'tokens',
+    cache_creation_5m_tokens: 'tokens', cache_creation_1h_tokens: 'tokens', duration_ms: 'durationMs', ttft_ms: 'durationMs',
+  },
+  api_error: { status_code: 'httpStatus', attempt: 'count', duration_ms: 'durationMs' },
+  api_retries_exhausted: { status_code: 'httpStatus', total_attempts: 'count', total_retry_duration_ms: 'durationMs' },
+  user_prompt: { prompt_length: 'count' },
+  tool_result: { duration_ms: 'durationMs', tool_input_size_bytes: 'count', tool_result_size_bytes: 'count' },
+};
+const EVENT_COMMON_NUMBERS: Readonly<Record<string, NumberKind>> = { 'event.sequence': 'count' };
+const SPAN_NUMBERS: Readonly<Record<string, NumberKind>> = {
+  input_tokens: 'tokens', output_tokens: 'tokens', cache_read_tokens: 'tokens', cache_creation_tokens: 'tokens',
+  ttft_ms: 'durationMs', attempt: 'count',
+};
+
+function within(kind: NumberKind, v: number, b: NumericBounds): string | undefined {
+  switch (kind) {
+    case 'tokens':
+      return Number.isSafeInteger(v) && v >= 0 && v <= b.maxTokens ? undefined : `tokens: an integer from 0 to ${b.maxTokens}`;
+    case 'costUsd':
+      return Number.isFinite(v) && v >= 0 && v <= b.maxCostUsd ? undefined : `USD: from 0 to ${b.maxCostUsd}`;
+    case 'durationMs':
+      return Number.isFinite(v) && v >= 0 && v <= b.maxDurationMs ? undefined : `ms: from 0 to ${b.maxDurationMs}`;
+    case 'count':
+      return Number.isSafeInteger(v) && v >= 0 && v <= b.maxCount ? undefined : `a count: an integer from 0 to ${b.maxCount}`;
+    case 'httpStatus':
+      return Number.isInteger(v) && v >= 0 && v <= 999 ? undefined : 'an HTTP status: an integer from 0 to 999';
+  }
+}
+
+/**
+ * The first numeric attribute outside its bounds, as a partial_success message naming the field and
+ * the value; undefined when all are fine. An absent (or empty) attribute is fine; a present one that is
+ * not a number is not (it would otherwise silently count as 0, or turn a reported cost into an estimate).
+ */
+function numbersOutOfBounds(what: string, a: Attrs, fields: Readonly<Record<string, NumberKind>>, b: NumericBounds): string | undefined {
+  for (const [k, kind] of Object.entries(fields)) {
+    const raw = a[k];
+    if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) continue;
+    const v = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw) : NaN;
+    const want = within(kind, v, b);
+    if (want) return `${what}: ${k} = ${JSON.stringify(typeof raw === 'number' && !Number.isFinite(raw) ? String(raw) : raw)} is out of bounds (${want})`;
+  }
+  return undefined;
+}
+
+/** Claude Code's own metrics: counters of tokens, USD, lines, seconds, decisions, sessions: never negative. */
+const isClaudeCodeMetric = (name: string) => name.startsWith('claude_code.');
 
 // ---------------------------------------------------------------- identity
 
@@ -304,6 +361,12 @@ function logRecord(lr: Obj, scope: Scope, opts: IngestOptions): EventRecord | st
     traceId: idHex(lr.traceId) || undefined,
     spanId: idHex(lr.spanId) || undefined,
   };
+  if (scope.isClaudeCode) {
+    const bad =
+      numbersOutOfBounds(name, a, EVENT_COMMON_NUMBERS, opts.bounds) ??
+      (EVENT_NUMBERS[name] ? numbersOutOfBounds(name, a, EVENT_NUMBERS[name], opts.bounds) : undefined);
+    if (bad) return bad;
+  }
   if (!scope.isClaudeCode) {
     // Other services' logs: kept generically (bounded), never counted as Claude Code spend.
     const extra = bounded(a, EVENT_KEYS, opts);
@@ -498,7 +561,11 @@ function metricPoint(
     count = int(dp.count) ?? 0;
     value = typeof dp.sum === 'number' ? dp.sum : int(dp.sum) ?? 0;
   }
-  if (value === undefined || !Number.isFinite(value)) return `data point of ${meta.name} has no finite value`;
+  if (value === undefined || !Number.isFinite(value)) return `data point of ${meta.name} has no finite value (${String(value)})`;
+  if (scope.isClaudeCode && isClaudeCodeMetric(meta.name) && !(value >= 0 && value <= opts.bounds.maxClaudeCodeMetricValue)) {
+    return `data point of ${meta.name}: value = ${value} is out of bounds (from 0 to ${opts.bounds.maxClaudeCodeMetricValue})`;
+  }
+  if (count !== undefined && !(Number.isSafeInteger(count) && count >= 0)) return `data point of ${meta.name}: count = ${count} is out of bounds (a count)`;
   const startNs = nanos(dp.startTimeUnixNano);
   const timeNs = nanos(dp.timeUnixNano);
   if (timeNs === '0') return `data point of ${meta.name} has no time`;
@@ -560,12 +627,21 @@ function span(sp: Obj, scope: Scope, opts: IngestOptions): SpanRecord | string {
   if (!/^[0-9a-f]{32}$/.test(traceId) || /^0+$/.test(traceId)) return 'span with an invalid trace id';
   if (!/^[0-9a-f]{16}$/.test(spanId) || /^0+$/.test(spanId)) return 'span with an invalid span id';
   const a = attrsOf(list(sp, 'attributes'));
+  const name = typeof sp.name === 'string' ? sp.name : '';
+  if (scope.isClaudeCode) {
+    const bad = numbersOutOfBounds(`span ${name}`, a, SPAN_NUMBERS, opts.bounds);
+    if (bad) return bad;
+  }
   const model = str(a, 'model') ?? str(a, 'gen_ai.request.model');
   const status = sp.status as Obj | undefined;
   const parent = idHex(sp.parentSpanId);
   const startNs = nanos(sp.startTimeUnixNano);
   const endNs = nanos(sp.endTimeUnixNano);
-  const name = typeof sp.name === 'string' ? sp.name : '';
+  if (endNs !== '0') {
+    const lengthMs = nanosToMs(endNs) - nanosToMs(startNs);
+    const want = within('durationMs', lengthMs, opts.bounds);
+    if (want) return `span ${name}: end - start = ${lengthMs} ms is out of bounds (${want})`;
+  }
   const toolName = str(a, 'tool_name');
   return {
     kind: 'span',

@@ -253,7 +253,47 @@ export interface IngestOptions {
   maxExtraAttrs: number;
   /** Bound on records per request; the rest is rejected via partial_success. */
   maxRecordsPerRequest: number;
+  /** Plausible ranges of numeric fields; a record outside them is rejected (partial_success). */
+  bounds: NumericBounds;
 }
+
+/**
+ * What a number from Claude Code may be. A damaged payload (a bit flip, a broken proxy, a fuzzer) can
+ * carry -1e20 tokens or a cost of 1e309: stored once, such a value would make every total wrong for
+ * good, so the whole record is refused at normalization and reported in partial_success instead.
+ * Every value is a count or amount of ONE record (one request, one tool call, one metric point).
+ */
+export interface NumericBounds {
+  /**
+   * Tokens of one request (input, output, cache read/creation, and per span): a non-negative safe
+   * integer up to this. The largest context window is 1M tokens; 1e9 leaves 1000x headroom.
+   */
+  maxTokens: number;
+  /**
+   * USD of one request: finite, non-negative, up to this. 1M input + 1M output tokens of the most
+   * expensive model cost well under $200; $10,000 is far beyond any real request.
+   */
+  maxCostUsd: number;
+  /** Durations (request, time to first token, tool, retries, span length): finite, >= 0, up to this. 7 days: nothing real takes longer. */
+  maxDurationMs: number;
+  /** Counts (event.sequence, attempts, prompt length, line counts, byte sizes): non-negative safe integers up to this (2^53 - 1: any real counter). */
+  maxCount: number;
+  /**
+   * Points of Claude Code's own metrics (claude_code.cost.usage, token.usage, lines_of_code.count,
+   * active_time.total, code_edit_tool.decision...): finite, non-negative, up to this. Cumulative points
+   * are running totals of a whole session, so the cap is per session, not per request: 1e12 tokens (or
+   * USD, lines, seconds) is beyond any session. Other services' metrics only need to be finite.
+   */
+  maxClaudeCodeMetricValue: number;
+}
+
+export const DEFAULT_NUMERIC_BOUNDS: NumericBounds = {
+  maxTokens: 1e9,
+  maxCostUsd: 10_000,
+  maxDurationMs: 7 * 86_400_000,
+  maxCount: Number.MAX_SAFE_INTEGER,
+  maxClaudeCodeMetricValue: 1e12,
+};
 
 export const DEFAULT_INGEST_OPTIONS: IngestOptions = {
   storePromptText: false,
@@ -263,6 +303,7 @@ export const DEFAULT_INGEST_OPTIONS: IngestOptions = {
   maxAttrChars: 1_000,
   maxExtraAttrs: 64,
   maxRecordsPerRequest: 100_000,
+  bounds: DEFAULT_NUMERIC_BOUNDS,
 };
 
 /** Strip a `[...]` suffix: `claude-opus-4-8[1m]` -> `claude-opus-4-8`. */
