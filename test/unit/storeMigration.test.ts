@@ -8,12 +8,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { QueryMethods, QueryName } from '../../src/protocol/dto';
-import { rowsPage, ROWS_DATASETS } from '../../src/core/queries/rows';
+import { rowsPage } from '../../src/core/queries/rows';
+import { EXPORT_DATASETS } from '../../src/protocol/dto';
 import { runQuery } from '../../src/core/queries/runQuery';
 import { DurableStore, FILES } from '../../src/core/store/durableStore';
 import { LedgerDb } from '../../src/core/store/ledgerDb';
 import { migrate, SCHEMA_VERSION, TABLE_MEANINGS, V3_RENAMES } from '../../src/core/store/schema';
-import type { SqlRunner } from '../../src/core/store/sqlRunner';
+import type { StatementCache } from '../../src/core/store/statementCache';
 import { nowOf, records, ROOT, scenarios, sqlJs } from './storeTestSupport';
 
 const V2_DB = path.join(ROOT, 'test/fixtures/store/schema-v2.db');
@@ -40,7 +41,7 @@ function calls(sessionIds: string[]): { [M in QueryName]: QueryMethods[M]['param
   };
 }
 
-function sameAnswers(a: SqlRunner, b: SqlRunner, ctxOf: (sql: SqlRunner) => Parameters<typeof runQuery>[0]) {
+function sameAnswers(a: StatementCache, b: StatementCache, ctxOf: (sql: StatementCache) => Parameters<typeof runQuery>[0]) {
   const ids = runQuery(ctxOf(a), 'sessions', { range: ALL, limit: 500 }).sessions.map((s) => s.sessionId);
   assert.ok(ids.length >= 9, 'the fixture holds every scenario session');
   let n = 0;
@@ -50,11 +51,11 @@ function sameAnswers(a: SqlRunner, b: SqlRunner, ctxOf: (sql: SqlRunner) => Para
       n++;
     }
   }
-  for (const ds of ROWS_DATASETS) assert.deepEqual(rowsPage(ctxOf(a), ds, ALL, 10_000), rowsPage(ctxOf(b), ds, ALL, 10_000), ds);
+  for (const ds of EXPORT_DATASETS) assert.deepEqual(rowsPage(ctxOf(a), ds, ALL, 10_000), rowsPage(ctxOf(b), ds, ALL, 10_000), ds);
   return n;
 }
 
-function columnsOf(sql: SqlRunner): Record<string, string[]> {
+function columnsOf(sql: StatementCache): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const { name } of sql.all<{ name: string }>(`SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name`)) {
     out[name] = sql.all<{ name: string; type: string; pk: number }>('SELECT name, type, pk FROM pragma_table_info(?)', [name]).map((c) => `${c.name} ${c.type} ${c.pk}`);
@@ -84,7 +85,7 @@ test('a schema v2 database migrates to v3 and every named query answers as a fre
   for (const name of Object.keys(columnsOf(fresh.sql))) assert.ok(TABLE_MEANINGS[name], `${name} has a meaning for describe_schema`);
 
   const now = nowOf(recs);
-  const ctxOf = (sql: SqlRunner) => ({ sql, nowMs: now, dataVersion: fresh.dataVersion, lastEventMs: fresh.lastEventMs });
+  const ctxOf = (sql: StatementCache) => ({ sql, nowMs: now, dataVersion: fresh.dataVersion, lastEventMs: fresh.lastEventMs });
   const n = sameAnswers(old.sql, fresh.sql, ctxOf);
   assert.ok(n > 30);
   // The backfill from v2's raw metric points: acceptance by language is no longer empty.
