@@ -1,13 +1,17 @@
-// Headless entry: `node dist/cli.js serve ...` and `node dist/cli.js export ...`.
+// Headless entry: `node dist/cli.js serve|import|export ...`.
 // Each subcommand lives in its own module under src/server; this file only dispatches.
 import { runServeCommand } from './server/serveCommand';
 import { runExportCommand } from './server/exportCommand';
+import { runImportCommand } from './server/importCommand';
 import { EXPORT_DATASETS, RANGE_KEYS } from './protocol/dto';
 
 const USAGE = `Claude Code Ledger (headless)
 
 Usage:
-  node dist/cli.js serve  --port P --data DIR [--token T] [--host 127.0.0.1]
+  node dist/cli.js serve  --port P --data DIR [--token T] [--host 127.0.0.1] [--transcripts DIR|default ...]
+  node dist/cli.js import --data DIR [--from DIR ...] [--json] [--capture-prompts]
+                          (--from: a folder of project folders like ~/.claude/projects;
+                           default: $CLAUDE_CONFIG_DIR/projects and ~/.claude/projects)
   node dist/cli.js export --data DIR --dataset ${EXPORT_DATASETS.join('|')}
                           --range ${RANGE_KEYS.join('|')} --out FILE
 `;
@@ -17,6 +21,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve':
       return runServeCommand(rest);
+    case 'import':
+      return runImportCommand(rest);
     case 'export':
       return runExportCommand(rest);
     case undefined:

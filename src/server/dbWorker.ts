@@ -60,6 +60,7 @@ const handlers: WorkerHandlers = {
     need('snapshotNow').snapshotNow();
     return { result: null };
   },
+  importTranscriptChunk: (req) => ({ result: need('importTranscriptChunk').importTranscriptChunk(req) }),
   clearAll: () => {
     need('clearAll').clearAll();
     return { result: null };

@@ -8,6 +8,8 @@ import { parseArgs } from 'node:util';
 import { streamLogger } from '../core/log';
 import { startLedgerServer } from './httpServer';
 import { StoreClient } from './storeClient';
+import { defaultTranscriptRoots, expandHome } from './transcripts/transcriptFiles';
+import { TranscriptImporter } from './transcripts/transcriptImporter';
 
 export interface ServeArgs {
   port: number;
@@ -17,6 +19,8 @@ export interface ServeArgs {
   capturePrompts: boolean;
   captureCommands: boolean;
   verbose: boolean;
+  /** Transcript roots to import and follow (`--transcripts DIR`, or `default`); none unless asked. */
+  transcripts: string[];
 }
 
 /** Grace period for the final flush after SIGINT/SIGTERM before the process exits anyway. */
@@ -35,6 +39,7 @@ export function parseServeArgs(argv: string[]): ServeArgs {
       'capture-prompts': { type: 'boolean' },
       'no-capture-commands': { type: 'boolean' },
       verbose: { type: 'boolean' },
+      transcripts: { type: 'string', multiple: true },
     },
   });
   const port = v.port === undefined ? 4318 : Number(v.port);
@@ -50,6 +55,7 @@ export function parseServeArgs(argv: string[]): ServeArgs {
     capturePrompts: v['capture-prompts'] ?? false,
     captureCommands: !(v['no-capture-commands'] ?? false),
     verbose: v.verbose ?? false,
+    transcripts: (v.transcripts ?? []).flatMap((t) => (t === 'default' ? defaultTranscriptRoots() : [path.resolve(expandHome(t))])),
   };
 }
 
@@ -109,6 +115,17 @@ export async function runServeCommand(argv: string[]): Promise<number> {
     await store.close();
     throw err;
   }
+  let importer: TranscriptImporter | undefined;
+  if (args.transcripts.length > 0) {
+    const roots = args.transcripts;
+    importer = new TranscriptImporter({ store, roots: () => roots, log });
+    const first = importer.importNow();
+    first.then(
+      (s) => log.info(`transcripts: imported ${s.requestsAdded} request(s) from ${s.files} file(s) in ${s.seconds.toFixed(1)} s; following ${roots.join(', ')}`),
+      (err: unknown) => log.error(`transcript import failed: ${(err as Error).message}`),
+    );
+    importer.follow();
+  }
   process.stdout.write(`Claude Code Ledger listening on ${server.url} (data: ${args.dataDir})\n`);
   process.stdout.write(`OTEL_EXPORTER_OTLP_ENDPOINT=${server.url}\n`);
 
@@ -123,8 +140,8 @@ export async function runServeCommand(argv: string[]): Promise<number> {
         process.exit(1);
       }, SHUTDOWN_DEADLINE_MS);
       deadline.unref();
-      server
-        .close()
+      Promise.resolve(importer?.dispose())
+        .then(() => server.close())
         .then(() => store.close())
         .catch((err: unknown) => log.error(`shutdown: ${(err as Error).message}`))
         .finally(resolve);

@@ -12,6 +12,7 @@ import type { RetentionOptions, SnapshotOptions } from '../core/store/options';
 import type { PriceOverrides } from '../core/pricing/priceTable';
 import type { AuditEntry } from '../core/store/durableStore';
 import type { IngestResult } from '../core/store/ingestResult';
+import type { ImportChunkRequest, ImportChunkResult } from '../core/transcripts/importSummary';
 import { reviveWireError, type RequestMessage, type WorkerOp, type WorkerOps, type WorkerStats, type WorkerToHost } from './storeProtocol';
 
 export { DataDirLockedError, SchemaTooNewError, StoreClosedError, OtlpDecodeError };
@@ -176,6 +177,11 @@ export class StoreClient implements QueryApi {
 
   async snapshotNow(): Promise<void> {
     await this.call('snapshotNow', {});
+  }
+
+  /** One bounded step of a transcript import (TranscriptImporter drives the steps). */
+  importTranscriptChunk(req: ImportChunkRequest): Promise<ImportChunkResult> {
+    return this.call('importTranscriptChunk', req);
   }
 
   async clearAll(): Promise<void> {

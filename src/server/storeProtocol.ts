@@ -18,6 +18,7 @@ import type { IngestResult } from '../core/store/ingestResult';
 import type { RetentionOptions, SnapshotOptions } from '../core/store/options';
 import type { RowsDataset, RowsPage } from '../core/queries/rows';
 import type { PriceOverrides } from '../core/pricing/priceTable';
+import type { ImportChunkRequest, ImportChunkResult } from '../core/transcripts/importSummary';
 
 export interface WorkerOpenParams {
   dataDir: string;
@@ -54,6 +55,8 @@ export interface WorkerOps<M extends QueryName = QueryName> {
   /** A mapped copy of the interface: an anonymous type also fits MCP's open SchemaDescription (index signature). */
   describeSchema: { params: Record<string, never>; result: Pick<SchemaDescription, keyof SchemaDescription> };
   snapshotNow: { params: Record<string, never>; result: null };
+  /** One bounded step of a transcript import (read, parse, apply, store the position: one transaction). */
+  importTranscriptChunk: { params: ImportChunkRequest; result: ImportChunkResult };
   clearAll: { params: Record<string, never>; result: null };
   /** Retention now; the rows deleted. */
   prune: { params: Record<string, never>; result: number };

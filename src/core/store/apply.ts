@@ -501,10 +501,12 @@ export class Applier {
     const byRequest = t.requestId !== undefined ? this.requestWhere('dedup_key = ?', t.requestId) : undefined;
     const byMessage = t.messageId !== undefined ? this.requestWhere('message_id = ?', t.messageId) : undefined;
     if (byRequest && byRequest.source !== RequestSource.Transcript) {
-      // Remember the message id, so a later replay of this message under a new request id is recognised.
-      if (t.messageId !== undefined && byRequest.message_id === null) this.sql.run('UPDATE api_requests SET message_id = ? WHERE id = ?', [t.messageId, byRequest.id]);
       // A replay of this message imported before its original was seen: it was this request all along.
       if (byMessage && byMessage.id !== byRequest.id && byMessage.source === RequestSource.Transcript) this.retractRequest(byMessage, false);
+      // Remember the message id, so a later replay of this message under a new request id is recognised;
+      // a request is "known from OTLP" once, its further content-block lines are duplicates.
+      if (t.messageId === undefined || byRequest.message_id === t.messageId) return 'duplicate';
+      this.sql.run('UPDATE api_requests SET message_id = ? WHERE id = ?', [t.messageId, byRequest.id]);
       return 'knownFromOtlp';
     }
     const existing = byRequest ?? byMessage;

@@ -19,6 +19,10 @@ import type { PriceOverrides } from '../pricing/priceTable';
 import type { QueryContext } from '../queries/common';
 import { rowsPage, type RowsDataset, type RowsPage } from '../queries/rows';
 import { runQuery } from '../queries/runQuery';
+import { emptyCounts, type ImportChunkRequest, type ImportChunkResult } from '../transcripts/importSummary';
+import { parseTranscriptLine } from '../transcripts/parse';
+import { readTranscriptChunk } from '../transcripts/readChunk';
+import type { ParseContext, TranscriptItem } from '../transcripts/transcriptRecords';
 import { describeSchema, type SchemaDescription } from './describeSchema';
 import { DataDirLockedError, SchemaTooNewError, StoreClosedError } from './errors';
 import type { IngestResult } from './ingestResult';
@@ -275,6 +279,59 @@ export class DurableStore {
 
   private needsSnapshot(): boolean {
     return this.dirty || this.journal.bytes > 0 || this.db.dataVersion !== this.snapshotVersion;
+  }
+
+  /**
+   * One step of a transcript import: reads up to maxBytes of complete lines of one file from its stored
+   * position, applies them and stores the new position in the same transaction. Not journaled: the
+   * transcript file is its own journal (a crash before the next snapshot re-reads from the snapshot's
+   * position, and the rows it re-reads are found again by request and message id).
+   */
+  importTranscriptChunk(req: ImportChunkRequest): ImportChunkResult {
+    this.assertOpen('importTranscriptChunk');
+    const counts = emptyCounts();
+    const file = req.file;
+    const stored = this.db.transcriptPosition(file.path);
+    const read = readTranscriptChunk(file.path, stored, req.maxBytes);
+    if (!read) return { ...counts, position: stored?.position ?? 0, done: true, restarted: false, gone: true, skipSamples: [] };
+    const base = file.path.split(/[\\/]/).pop() ?? '';
+    const sessionFromName = base.replace(/\.jsonl$/, '');
+    const parent = file.path.split(/[\\/]/).slice(-3, -2)[0];
+    const ctx: ParseContext = {
+      projectDir: file.projectDir,
+      isSubagent: file.isSubagent,
+      fileSessionId: file.isSubagent ? parent : sessionFromName,
+      fileAgentId: file.isSubagent && sessionFromName.startsWith('agent-') ? sessionFromName.slice('agent-'.length) : undefined,
+      storePromptText: this.ingestOpts.storePromptText,
+      storeCommands: this.ingestOpts.storeCommands,
+      maxCommandChars: this.ingestOpts.maxCommandChars,
+      maxPromptChars: this.ingestOpts.maxPromptChars,
+    };
+    const items: TranscriptItem[] = [];
+    const samples: string[] = [];
+    const skip = (reason: keyof typeof counts.skipped | string, at: number, detail?: string) => {
+      const k = reason as keyof typeof counts.skipped;
+      counts.skipped[k] = (counts.skipped[k] ?? 0) + 1;
+      if (samples.length < 5) samples.push(`${file.path} at byte ${at}: ${reason}${detail ? ` (${detail})` : ''}`);
+    };
+    for (const s of read.skipped) skip(s.reason, s.start);
+    for (const line of read.lines) {
+      const r = parseTranscriptLine(line.text, ctx);
+      if (Array.isArray(r)) for (const it of r) items.push(it);
+      else skip(r.skip, line.start, r.detail);
+    }
+    counts.lines = read.lines.length + read.skipped.length;
+    counts.bytes = read.bytes;
+    this.db.applyTranscript(
+      items,
+      { path: file.path, ino: read.ino, size: read.size, projectDir: file.projectDir, mtimeMs: read.mtimeMs },
+      { offset: read.next.offset, skipping: read.next.skipping, lines: counts.lines },
+      counts,
+    );
+    this.dirty = true;
+    this.scheduleIdleSnapshot();
+    if (counts.requestsAdded + counts.updated + counts.prompts + counts.toolUses > 0) this.opts.onChanged?.(this.db.dataVersion);
+    return { ...counts, position: read.next.offset, done: read.done, restarted: read.restarted, skipSamples: samples };
   }
 
   query<M extends QueryName>(method: M, params: QueryMethods[M]['params']): QueryMethods[M]['result'] {

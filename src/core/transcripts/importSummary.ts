@@ -2,18 +2,19 @@
 // (src/server/transcripts/transcriptImporter.ts), the DB worker that applies a file chunk, the CLI's
 // `import` summary and the progress notification. Pure: types, an accumulator and the text form.
 
-/** Why a transcript line was not used. A closed list: the summary and the log name each reason. */
-export const SKIP_REASONS = {
+import type { SkipReason } from './transcriptRecords';
+
+/** Why a transcript line was not used, in words (every SkipReason has one: a missing one does not compile). */
+export const SKIP_REASON_TEXT: Record<SkipReason, string> = {
   malformed_json: 'not valid JSON',
   not_an_object: 'JSON that is not an object',
-  too_long: 'longer than the line bound',
+  too_long: 'longer than the 16 MiB line bound',
   invalid_utf8: 'not valid UTF-8',
+  binary: 'binary data (NUL bytes)',
   out_of_range: 'a number outside its bound',
-  missing_fields: 'an assistant line without the fields a request needs',
   synthetic: 'a <synthetic> message (not an API request)',
   api_error_message: 'an API error message (not a billed request)',
-} as const;
-export type SkipReason = keyof typeof SKIP_REASONS;
+};
 
 /** A file found under a transcript root (what the runner asks the worker to read). */
 export interface TranscriptFileRef {
@@ -58,8 +59,10 @@ export interface ImportChunkResult extends ImportCounts {
   done: boolean;
   /** true when the file was read again from the start (it shrank or was replaced). */
   restarted: boolean;
-  /** Examples of skipped lines for the log (bounded): "path:line-offset reason". */
+  /** Examples of skipped lines for the log (bounded): "path at byte N: reason". */
   skipSamples: string[];
+  /** The file was deleted before it could be read (what was imported from it stays). */
+  gone?: boolean;
 }
 
 export interface ImportSummary extends ImportCounts {
@@ -115,7 +118,7 @@ export function formatSummary(s: ImportSummary): string {
   if (skipped.length === 0) lines.push('  lines skipped: 0');
   else {
     lines.push(`  lines skipped: ${skippedTotal(s)}`);
-    for (const [k, n] of skipped) lines.push(`    ${n} x ${SKIP_REASONS[k]} (${k})`);
+    for (const [k, n] of skipped) lines.push(`    ${n} x ${SKIP_REASON_TEXT[k]} (${k})`);
   }
   for (const r of s.missingRoots) lines.push(`  not found (nothing to import there): ${r}`);
   for (const p of s.problems) lines.push(`  problem: ${p}`);

@@ -22,6 +22,8 @@ import { DEFAULT_SCAN_LIMITS, scanTranscriptRoots, type TranscriptScanLimits } f
 /** What the importer needs from the store (StoreClient implements it). */
 export interface TranscriptStore {
   importTranscriptChunk(req: ImportChunkRequest): Promise<ImportChunkResult>;
+  /** Makes what was imported so far durable (a snapshot), so a long import resumes from here after a crash. */
+  snapshotNow(): Promise<void>;
 }
 
 export interface ImportProgress {
@@ -48,6 +50,11 @@ export interface TranscriptImportLimits extends TranscriptScanLimits {
   rescanMs: number;
   /** Following: changes seen by the watcher are read after this quiet time (Claude Code writes bursts). */
   debounceMs: number;
+  /** A long pass snapshots (checkpoints) after this many bytes or this much time, and at its end. */
+  checkpointBytes: number;
+  checkpointMs: number;
+  /** Tests: also after this many files (0 = off). */
+  checkpointFiles: number;
 }
 
 export const DEFAULT_IMPORT_LIMITS: TranscriptImportLimits = {
@@ -56,6 +63,11 @@ export const DEFAULT_IMPORT_LIMITS: TranscriptImportLimits = {
   maxChunkBytes: 4 * 1024 * 1024,
   rescanMs: 10_000,
   debounceMs: 500,
+  // A snapshot copies the whole database: every 256 MB of transcripts or 60 s bounds both the work a
+  // crash can cost and the time spent snapshotting (a first import of 1 GB takes a handful).
+  checkpointBytes: 256 * 1024 * 1024,
+  checkpointMs: 60_000,
+  checkpointFiles: Number(process.env.LEDGER_TEST_IMPORT_SNAPSHOT_FILES ?? 0) || 0,
 };
 
 interface KnownFile {
@@ -116,16 +128,29 @@ export class TranscriptImporter {
     const progress = () =>
       opts.onProgress?.({ filesDone, files: scan.files.length, requestsAdded: summary.requestsAdded, bytes: summary.bytes, elapsedMs: this.now() - started });
     progress();
+    let sinceCheckpoint = { bytes: 0, files: 0, at: this.now() };
+    const checkpoint = async (why: string) => {
+      await this.o.store.snapshotNow();
+      this.o.log.info(`import checkpoint (${why}): ${filesDone}/${scan.files.length} files, ${summary.requestsAdded} requests so far`);
+      sinceCheckpoint = { bytes: 0, files: 0, at: this.now() };
+    };
     for (const file of todo) {
       if (this.disposed || opts.isCancelled?.()) {
         summary.cancelled = true;
         break;
       }
+      const before = summary.bytes;
       const ok = await this.importFile(file, summary, opts);
       if (ok) summary.filesRead++;
       filesDone++;
       progress();
+      sinceCheckpoint.bytes += summary.bytes - before;
+      if (ok) sinceCheckpoint.files++;
+      const l = this.limits;
+      if (sinceCheckpoint.bytes >= l.checkpointBytes || (l.checkpointFiles > 0 && sinceCheckpoint.files >= l.checkpointFiles)) await checkpoint('size');
+      else if (sinceCheckpoint.bytes > 0 && this.now() - sinceCheckpoint.at >= l.checkpointMs) await checkpoint('time');
     }
+    if (sinceCheckpoint.bytes > 0 && summary.bytes >= this.limits.checkpointBytes / 4) await checkpoint('end of pass');
     summary.seconds = (this.now() - started) / 1000;
     if (summary.requestsAdded > 0 || summary.updated > 0 || summary.prompts > 0 || summary.problems.length > 0) {
       for (const fn of this.listeners) fn(summary);
@@ -150,6 +175,10 @@ export class TranscriptImporter {
         // Deleted while being read: what was imported stays; nothing to report but a debug line.
         if (code === 'ENOENT') this.o.log.debug(`transcript ${file.path} disappeared while being read`);
         else summary.problems.push(`${file.path}: ${(err as Error).message}`);
+        this.known.delete(file.path);
+        return any;
+      }
+      if (r.gone) {
         this.known.delete(file.path);
         return any;
       }
