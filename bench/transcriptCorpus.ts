@@ -1,7 +1,7 @@
 // Deterministic generator of a Claude Code transcript history (a `projects/` tree like ~/.claude/projects),
 // for the transcript bench, the importer's tests and the demo. Not a test itself.
 //
-//   node --import tsx bench/transcriptCorpus.ts --out DIR --mb 1024 --seed 1 [--days 60 --end ISO]
+//   node --import tsx bench/transcriptCorpus.ts --out DIR --mb 1024 --seed 1 [--days 60 --end ISO|now]
 //
 // writes DIR/projects/-home-dev-projects-<name>/<session>.jsonl (+ <session>/subagents/agent-<id>.jsonl)
 // and prints a JSON summary with the ground truth an importer must reproduce.
@@ -660,11 +660,12 @@ if (require.main === module) {
     options: { out: { type: 'string' }, mb: { type: 'string' }, seed: { type: 'string' }, days: { type: 'string' }, end: { type: 'string' } },
   });
   if (!v.out) {
-    process.stderr.write('usage: node --import tsx bench/transcriptCorpus.ts --out DIR [--mb 1024] [--seed 1] [--days 60] [--end ISO]\n');
+    process.stderr.write('usage: node --import tsx bench/transcriptCorpus.ts --out DIR [--mb 1024] [--seed 1] [--days 60] [--end ISO|now]\n');
     process.exit(2);
   }
   const t0 = performance.now();
-  const summary = generateCorpus({ outDir: v.out, mb: Number(v.mb ?? 1024), seed: Number(v.seed ?? 1), days: v.days ? Number(v.days) : undefined, end: v.end });
+  const end = v.end === 'now' ? new Date() : v.end;
+  const summary = generateCorpus({ outDir: v.out, mb: Number(v.mb ?? 1024), seed: Number(v.seed ?? 1), days: v.days ? Number(v.days) : undefined, end });
   process.stderr.write(`generated ${summary.mb} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
 }
