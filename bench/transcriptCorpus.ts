@@ -27,6 +27,7 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { priceFor } from '../src/core/pricing/priceTable';
 
 export interface CorpusOptions {
   /** The corpus goes to `<outDir>/projects/...` (so `CLAUDE_CONFIG_DIR=<outDir>` reads it). */
@@ -49,6 +50,19 @@ export interface TokenTotals {
   cacheCreation1h: number;
   cacheRead: number;
   webSearchRequests: number;
+  /**
+   * Tokens priced with the bundled table (src/core/pricing/priceTable.ts): input, output, 5-minute and
+   * 1-hour cache writes, cache reads; web search not included. Computed from the integer token sums
+   * per model, models in sorted order, so it does not depend on the order requests are counted in.
+   */
+  costUsd: number;
+}
+
+/** Per-token prices of `model` in the bundled table (USD per million tokens). */
+export function tableCostUsd(t: Omit<TokenTotals, 'costUsd'>, model: string): number {
+  const p = priceFor(model);
+  if (!p) throw new Error(`the bundled price table does not know ${model}`);
+  return (t.input * p.input + t.output * p.output + t.cacheCreation5m * p.cacheWrite5m + t.cacheCreation1h * p.cacheWrite1h + t.cacheRead * p.cacheRead) / 1e6;
 }
 
 export interface CorpusSummary {
@@ -73,7 +87,7 @@ export interface CorpusSummary {
   replayedNewRequestId: number;
   models: string[];
   truth: { totals: TokenTotals; byDay: Record<string, TokenTotals>; byModel: Record<string, TokenTotals> };
-  ccusageStyle: { totals: TokenTotals; byDay: Record<string, TokenTotals> };
+  ccusageStyle: { totals: TokenTotals; byDay: Record<string, TokenTotals>; byModel: Record<string, TokenTotals> };
 }
 
 export const DEFAULT_END = '2026-11-21T20:00:00.000Z';
@@ -221,7 +235,7 @@ const SKILL_LISTING = {
 
 // ---------------------------------------------------------------- totals
 
-const zero = (): TokenTotals => ({ requests: 0, input: 0, output: 0, cacheCreation: 0, cacheCreation5m: 0, cacheCreation1h: 0, cacheRead: 0, webSearchRequests: 0 });
+const zero = (): TokenTotals => ({ requests: 0, input: 0, output: 0, cacheCreation: 0, cacheCreation5m: 0, cacheCreation1h: 0, cacheRead: 0, webSearchRequests: 0, costUsd: 0 });
 
 interface Usage {
   input_tokens: number;
@@ -236,7 +250,7 @@ interface Usage {
   speed: string;
 }
 
-function add(t: TokenTotals, u: Usage): void {
+function addUsage(t: TokenTotals, u: Usage): void {
   t.requests++;
   t.input += u.input_tokens;
   t.output += u.output_tokens;
@@ -245,6 +259,43 @@ function add(t: TokenTotals, u: Usage): void {
   t.cacheCreation1h += u.cache_creation.ephemeral_1h_input_tokens;
   t.cacheRead += u.cache_read_input_tokens;
   t.webSearchRequests += u.server_tool_use.web_search_requests;
+}
+
+function addTotals(t: TokenTotals, x: TokenTotals): void {
+  t.requests += x.requests;
+  t.input += x.input;
+  t.output += x.output;
+  t.cacheCreation += x.cacheCreation;
+  t.cacheCreation5m += x.cacheCreation5m;
+  t.cacheCreation1h += x.cacheCreation1h;
+  t.cacheRead += x.cacheRead;
+  t.webSearchRequests += x.webSearchRequests;
+  t.costUsd += x.costUsd;
+}
+
+/** Integer token sums per day and model -> totals, by day and by model, each with its table cost. */
+type DayModel = Map<string, Map<string, TokenTotals>>;
+function rollUp(dm: DayModel): { totals: TokenTotals; byDay: Record<string, TokenTotals>; byModel: Record<string, TokenTotals> } {
+  const byDay: Record<string, TokenTotals> = {};
+  const tokensByModel: Record<string, TokenTotals> = {};
+  for (const day of [...dm.keys()].sort()) {
+    const d = (byDay[day] = zero());
+    const models = dm.get(day)!;
+    for (const model of [...models.keys()].sort()) {
+      const t = { ...models.get(model)! };
+      t.costUsd = tableCostUsd(t, model);
+      addTotals(d, t);
+      addTotals((tokensByModel[model] ??= zero()), { ...t, costUsd: 0 });
+    }
+  }
+  const byModel: Record<string, TokenTotals> = {};
+  const totals = zero();
+  for (const model of Object.keys(tokensByModel).sort()) {
+    const t = (byModel[model] = { ...tokensByModel[model] });
+    t.costUsd = tableCostUsd(t, model);
+    addTotals(totals, t);
+  }
+  return { totals, byDay, byModel };
 }
 
 const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -286,7 +337,7 @@ interface TailEntry {
   sessionId: string;
   msgId?: string;
   requestId?: string;
-  final?: { usage: Usage; day: string };
+  final?: { usage: Usage; model: string; day: string };
 }
 
 interface Ctx {
@@ -311,8 +362,16 @@ export function generateCorpus(opts: CorpusOptions): CorpusSummary {
   const root = path.join(opts.outDir, 'projects');
   mkdirSync(root, { recursive: true });
 
-  const truth = { totals: zero(), byDay: {} as Record<string, TokenTotals>, byModel: {} as Record<string, TokenTotals> };
-  const peer = { totals: zero(), byDay: {} as Record<string, TokenTotals> };
+  const truthDM: DayModel = new Map();
+  const peerDM: DayModel = new Map();
+  let requests = 0;
+  const tally = (dm: DayModel, u: Usage, model: string, day: string) => {
+    let m = dm.get(day);
+    if (!m) dm.set(day, (m = new Map()));
+    let t = m.get(model);
+    if (!t) m.set(model, (t = zero()));
+    addUsage(t, u);
+  };
   const s = {
     sessions: 0, files: 0, subagentFiles: 0, lines: 0, bytes: 0, assistantLines: 0, syntheticLines: 0, apiErrorLines: 0,
     resumedSessions: 0, replayedLines: 0, replayedNewRequestId: 0,
@@ -324,11 +383,9 @@ export function generateCorpus(opts: CorpusOptions): CorpusSummary {
   const firstDayMs = Math.floor(endMs / DAY_MS) * DAY_MS - (days - 1) * DAY_MS;
 
   const count = (u: Usage, model: string, day: string) => {
-    add(truth.totals, u);
-    add((truth.byDay[day] ??= zero()), u);
-    add((truth.byModel[model] ??= zero()), u);
-    add(peer.totals, u);
-    add((peer.byDay[day] ??= zero()), u);
+    requests++;
+    tally(truthDM, u, model, day);
+    tally(peerDM, u, model, day);
     models.add(model);
   };
 
@@ -462,7 +519,7 @@ export function generateCorpus(opts: CorpusOptions): CorpusSummary {
               usage: isLast ? finalUsage : placeholder, stop_details: null,
             },
             requestId, type: 'assistant', uuid: u, timestamp: step(20, 900), ...meta,
-          }, { msgId, requestId, final: isLast ? { usage: finalUsage, day } : undefined });
+          }, { msgId, requestId, final: isLast ? { usage: finalUsage, model: c.model, day } : undefined });
           parent = u;
         }
         count(finalUsage, c.model, day);
@@ -602,8 +659,7 @@ export function generateCorpus(opts: CorpusOptions): CorpusSummary {
             line = line.split(`"requestId":"${e.requestId}"`).join(`"requestId":"${rid}"`);
             if (e.final) {
               // A peer keying on (message.id, requestId) counts this copy as another request.
-              add(peer.totals, e.final.usage);
-              add((peer.byDay[e.final.day] ??= zero()), e.final.usage);
+              tally(peerDM, e.final.usage, e.final.model, e.final.day);
             }
           }
         }
@@ -630,10 +686,9 @@ export function generateCorpus(opts: CorpusOptions): CorpusSummary {
 
   return {
     seed, days, end: new Date(endMs).toISOString(), projects: projects.size, sessions: s.sessions, files: s.files, subagentFiles: s.subagentFiles,
-    lines: s.lines, bytes: s.bytes, mb: Math.round((s.bytes / 1048576) * 10) / 10, distinctRequests: truth.totals.requests, assistantLines: s.assistantLines,
+    lines: s.lines, bytes: s.bytes, mb: Math.round((s.bytes / 1048576) * 10) / 10, distinctRequests: requests, assistantLines: s.assistantLines,
     syntheticLines: s.syntheticLines, apiErrorLines: s.apiErrorLines, resumedSessions: s.resumedSessions, replayedLines: s.replayedLines,
-    replayedNewRequestId: s.replayedNewRequestId, models: [...models].sort(), truth: { totals: truth.totals, byDay: sortKeys(truth.byDay), byModel: sortKeys(truth.byModel) },
-    ccusageStyle: { totals: peer.totals, byDay: sortKeys(peer.byDay) },
+    replayedNewRequestId: s.replayedNewRequestId, models: [...models].sort(), truth: rollUp(truthDM), ccusageStyle: rollUp(peerDM),
   };
 }
 
@@ -648,10 +703,6 @@ function syntheticMessage(id: string, text: string) {
     content: [{ type: 'text', text }],
     context_management: null,
   };
-}
-
-function sortKeys<T>(o: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 if (require.main === module) {

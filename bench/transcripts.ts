@@ -123,6 +123,8 @@ interface DayTokens {
   output: number;
   cacheCreation: number;
   cacheRead: number;
+  /** Reported plus estimated cost (CSV only). */
+  costUsd?: number;
 }
 const TOKEN_KEYS = ['input', 'output', 'cacheCreation', 'cacheRead'] as const;
 const sumTokens = (t: DayTokens) => t.input + t.output + t.cacheCreation + t.cacheRead;
@@ -159,6 +161,7 @@ function csvDays(text: string): Map<string, DayTokens> {
   const head = (lines.shift() ?? '').split(',').map((h) => h.replace(/^"|"$/g, '').trim().toLowerCase());
   const col = (...names: string[]) => head.findIndex((h) => names.includes(h));
   const [iDate, iIn, iOut, iCw, iCr] = [col('date', 'day'), col('input_tokens', 'input'), col('output_tokens', 'output'), col('cache_creation_tokens', 'cache_creation'), col('cache_read_tokens', 'cache_read')];
+  const [iCost, iEst] = [col('cost_usd'), col('estimated_cost_usd')];
   const out = new Map<string, DayTokens>();
   if ([iDate, iIn, iOut, iCw, iCr].some((i) => i < 0)) return out;
   for (const l of lines) {
@@ -168,6 +171,7 @@ function csvDays(text: string): Map<string, DayTokens> {
     d.output += Number(c[iOut]) || 0;
     d.cacheCreation += Number(c[iCw]) || 0;
     d.cacheRead += Number(c[iCr]) || 0;
+    d.costUsd = (d.costUsd ?? 0) + (iCost >= 0 ? Number(c[iCost]) || 0 : 0) + (iEst >= 0 ? Number(c[iEst]) || 0 : 0);
     out.set(c[iDate], d);
   }
   return out;
@@ -241,11 +245,24 @@ export async function runTranscriptBench(log: Log): Promise<void> {
           const st = await measure(cc.cmd, [...args, '--single-thread'], ccEnv, work);
           if (st.code === 0) log(`ccusage with --single-thread (context: it loads files in parallel by default, on ${availableParallelism()} cores here): ${fmt(st.ms / 1000, 2)} s, peak RSS ${rss(st)}`);
         }
-        const report = JSON.parse(r.stdout) as { daily: { date: string; inputTokens: number; outputTokens: number; cacheCreationTokens: number; cacheReadTokens: number; totalCost: number }[]; totals: { totalCost: number } };
+        const report = JSON.parse(r.stdout) as {
+          daily: { date: string; inputTokens: number; outputTokens: number; cacheCreationTokens: number; cacheReadTokens: number; totalCost: number; modelBreakdowns?: { modelName: string; cost: number }[] }[];
+          totals: { totalCost: number };
+        };
         const days = new Map(report.daily.map((d) => [d.date, { input: d.inputTokens, output: d.outputTokens, cacheCreation: d.cacheCreationTokens, cacheRead: d.cacheReadTokens }]));
         log(`ccusage vs ground truth (each request once, by message.id, largest usage): ${describeDiff(compareDays(days, truth.truth.byDay))}`);
         log(`ccusage vs a (message.id, requestId) dedupe of the same files: ${describeDiff(compareDays(days, truth.ccusageStyle.byDay))} -> the difference to the truth is the replays under a new requestId`);
-        log(`ccusage total cost $${fmt(report.totals.totalCost, 2)}; ground truth ${truthTokens.toLocaleString()} tokens`);
+        // Cost: ccusage's prices (LiteLLM snapshot) against the bundled table on the same tokens.
+        const ccByModel = new Map<string, number>();
+        for (const d of report.daily) for (const m of d.modelBreakdowns ?? []) ccByModel.set(m.modelName, (ccByModel.get(m.modelName) ?? 0) + m.cost);
+        const perModel = Object.entries(truth.ccusageStyle.byModel).map(([model, t]) => {
+          const got = ccByModel.get(model);
+          return `${model} ${got === undefined ? 'missing' : got === 0 ? '$0 (unpriced)' : Math.abs(got / t.costUsd - 1) < 1e-9 ? 'same' : `${fmt((got / t.costUsd - 1) * 100, 3)}%`}`;
+        });
+        log(
+          `ccusage total cost $${fmt(report.totals.totalCost, 2)}; the bundled price table on the same tokens $${fmt(truth.ccusageStyle.totals.costUsd, 2)}, ` +
+            `on the ground truth $${fmt(truth.truth.totals.costUsd, 2)} (${truthTokens.toLocaleString()} tokens); ccusage vs table by model: ${perModel.join(', ')}`,
+        );
       }
     }
 
@@ -279,8 +296,8 @@ export async function runTranscriptBench(log: Log): Promise<void> {
     const problems = Array.isArray(summary.problems) ? (summary.problems as string[]) : [];
     if (problems.length > 0) log(`ledger import: ${problems.length} problem(s) reported, first: ${problems[0].slice(0, 300)}`);
     if (typeof summary.maxStallMs === 'number') log(`ledger import: longest main-thread stall ${fmt(summary.maxStallMs)} ms   [goal <= 50 ms]`);
-    if (ccMs !== undefined) log(`ratio import / one ccusage report: ${fmt(imp.ms / ccMs, 2)}x   [goal <= 1.5x]`);
     const importWorked = typeof summary.requestsAdded === 'number' && summary.requestsAdded > 0;
+    if (ccMs !== undefined) log(`ratio import / one ccusage report: ${fmt(imp.ms / ccMs, 2)}x   [goal <= 1.5x]${importWorked ? '' : ' (nothing imported: not meaningful)'}`);
 
     // (c) the daily report afterwards: a new CLI process (opens the store), then an open store.
     const csv = path.join(work, 'daily.csv');
@@ -292,7 +309,10 @@ export async function runTranscriptBench(log: Log): Promise<void> {
     else {
       const ms = median(ok.map((r) => r.ms));
       log(`ledger daily report \`cli.js export --dataset daily --range all\` (new process: start, open store, query, write CSV): p50 ${fmt(ms, 0)} ms of ${ok.length}, peak RSS ${rss(ok[0])}`);
-      log(`ledger daily report vs ground truth: ${describeDiff(compareDays(csvDays(readFileSync(csv, 'utf8')), truth.truth.byDay))}`);
+      const days = csvDays(readFileSync(csv, 'utf8'));
+      let cost = 0;
+      for (const d of days.values()) cost += d.costUsd ?? 0;
+      log(`ledger daily report vs ground truth: ${describeDiff(compareDays(days, truth.truth.byDay))}; cost $${fmt(cost, 2)} (cost_usd + estimated_cost_usd) vs the bundled table on the truth $${fmt(truth.truth.totals.costUsd, 2)}`);
       if (ccMs !== undefined) log(`ratio ccusage report time / ledger report time (new process): ${fmt(ccMs / ms, 1)}x   [goal >= 100x]${importWorked ? '' : ' (empty store: not meaningful)'}`);
     }
     const open = await openStoreReport(data);

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateCorpus, type CorpusSummary, type TokenTotals } from '../../bench/transcriptCorpus';
+import { priceFor } from '../../src/core/pricing/priceTable';
 
 const MB = 2;
 const SEED = 7;
@@ -149,7 +150,7 @@ test('the ground truth equals an independent recount of the files', () => {
   // Requests: assistant lines that are not <synthetic> and not API errors, one per message.id, with
   // the largest usage seen; its day is the UTC day of its lines' timestamps.
   const byId = new Map<string, { usage: Line; model: string; days: Set<string> }>();
-  const byPair = new Map<string, { usage: Line; day: string }>();
+  const byPair = new Map<string, { usage: Line; model: string; day: string }>();
   const total = (u: Line) => u.input_tokens + u.output_tokens + u.cache_creation_input_tokens + u.cache_read_input_tokens;
   let lines = 0;
   let bytes = 0;
@@ -164,10 +165,11 @@ test('the ground truth equals an independent recount of the files', () => {
     byId.set(o.message.id, r);
     const key = `${o.message.id}/${o.requestId}`;
     const p = byPair.get(key);
-    if (!p || total(o.message.usage) > total(p.usage)) byPair.set(key, { usage: o.message.usage, day });
+    if (!p || total(o.message.usage) > total(p.usage)) byPair.set(key, { usage: o.message.usage, model: o.message.model, day });
   }
-  const zero = (): TokenTotals => ({ requests: 0, input: 0, output: 0, cacheCreation: 0, cacheCreation5m: 0, cacheCreation1h: 0, cacheRead: 0, webSearchRequests: 0 });
-  const add = (t: TokenTotals, u: Line) => {
+  type Tokens = Omit<TokenTotals, 'costUsd'>;
+  const zero = (): Tokens => ({ requests: 0, input: 0, output: 0, cacheCreation: 0, cacheCreation5m: 0, cacheCreation1h: 0, cacheRead: 0, webSearchRequests: 0 });
+  const add = (t: Tokens, u: Line) => {
     t.requests++;
     t.input += u.input_tokens;
     t.output += u.output_tokens;
@@ -177,35 +179,64 @@ test('the ground truth equals an independent recount of the files', () => {
     t.cacheRead += u.cache_read_input_tokens;
     t.webSearchRequests += u.server_tool_use.web_search_requests;
   };
-  const totals = zero();
-  const byDay: Record<string, TokenTotals> = {};
-  const byModel: Record<string, TokenTotals> = {};
+  // Cost: each request priced with the bundled table (5-minute and 1-hour cache writes apart).
+  const cost = (u: Line, model: string) => {
+    const p = priceFor(model)!;
+    const c = u.cache_creation;
+    return (u.input_tokens * p.input + u.output_tokens * p.output + c.ephemeral_5m_input_tokens * p.cacheWrite5m + c.ephemeral_1h_input_tokens * p.cacheWrite1h + u.cache_read_input_tokens * p.cacheRead) / 1e6;
+  };
+  interface Bucket {
+    tokens: Tokens;
+    cost: number;
+  }
+  const bucket = (m: Record<string, Bucket>, k: string) => (m[k] ??= { tokens: zero(), cost: 0 });
+  const put = (b: Bucket, u: Line, model: string) => {
+    add(b.tokens, u);
+    b.cost += cost(u, model);
+  };
+  const totals: Bucket = { tokens: zero(), cost: 0 };
+  const byDay: Record<string, Bucket> = {};
+  const byModel: Record<string, Bucket> = {};
   for (const r of byId.values()) {
     assert.equal(r.days.size, 1, 'a message never straddles midnight');
     const [day] = r.days;
-    add(totals, r.usage);
-    add((byDay[day] ??= zero()), r.usage);
-    add((byModel[r.model] ??= zero()), r.usage);
+    put(totals, r.usage, r.model);
+    put(bucket(byDay, day), r.usage, r.model);
+    put(bucket(byModel, r.model), r.usage, r.model);
   }
-  const peer = zero();
-  const peerByDay: Record<string, TokenTotals> = {};
+  const peer: Bucket = { tokens: zero(), cost: 0 };
+  const peerByDay: Record<string, Bucket> = {};
+  const peerByModel: Record<string, Bucket> = {};
   for (const p of byPair.values()) {
-    add(peer, p.usage);
-    add((peerByDay[p.day] ??= zero()), p.usage);
+    put(peer, p.usage, p.model);
+    put(bucket(peerByDay, p.day), p.usage, p.model);
+    put(bucket(peerByModel, p.model), p.usage, p.model);
   }
+  const same = (got: TokenTotals, want: Bucket, what: string) => {
+    const { costUsd, ...tokens } = got;
+    assert.deepEqual(tokens, want.tokens, what);
+    assert.ok(Math.abs(costUsd - want.cost) <= 1e-9 * Math.max(1, want.cost), `${what}: cost ${costUsd} vs ${want.cost}`);
+  };
+  const sameMap = (got: Record<string, TokenTotals>, want: Record<string, Bucket>, what: string) => {
+    assert.deepEqual(Object.keys(got), Object.keys(want).sort(), `${what} keys`);
+    for (const k of Object.keys(want)) same(got[k], want[k], `${what} ${k}`);
+  };
   const s = a.summary;
   assert.equal(s.lines, lines);
   assert.equal(s.bytes, bytes);
   assert.equal(s.distinctRequests, byId.size);
-  assert.deepEqual(s.truth.totals, totals);
-  assert.deepEqual(s.truth.byDay, Object.fromEntries(Object.entries(byDay).sort()));
-  assert.deepEqual(s.truth.byModel, Object.fromEntries(Object.entries(byModel).sort()));
-  assert.deepEqual(s.ccusageStyle.totals, peer);
-  assert.deepEqual(s.ccusageStyle.byDay, Object.fromEntries(Object.entries(peerByDay).sort()));
+  same(s.truth.totals, totals, 'truth totals');
+  sameMap(s.truth.byDay, byDay, 'truth by day');
+  sameMap(s.truth.byModel, byModel, 'truth by model');
+  same(s.ccusageStyle.totals, peer, 'ccusage-style totals');
+  sameMap(s.ccusageStyle.byDay, peerByDay, 'ccusage-style by day');
+  sameMap(s.ccusageStyle.byModel, peerByModel, 'ccusage-style by model');
+  const tokens = totals.tokens;
+  const peerTokens = peer.tokens;
   // The corpus exercises what the rules are about.
   assert.ok(s.assistantLines > byId.size * 1.5, 'several lines per response');
-  assert.ok(peer.requests > totals.requests, 'replays under a new requestId exist');
+  assert.ok(peerTokens.requests > tokens.requests, 'replays under a new requestId exist');
   assert.ok(s.syntheticLines + s.apiErrorLines > 0);
-  assert.ok(totals.cacheCreation1h > 0 && totals.cacheCreation5m > totals.cacheCreation1h);
+  assert.ok(tokens.cacheCreation1h > 0 && tokens.cacheCreation5m > tokens.cacheCreation1h);
   assert.ok(existsSync(path.join(a.dir, 'projects')));
 });
