@@ -17,6 +17,7 @@ import { registerDashboard } from './dashboardPanel';
 import { connectClaudeCode, registerMcp } from './mcpProvider';
 import { configImpact, readConfig, updatePort } from './config';
 import { exportCsvCommand } from './exportCsv';
+import { maybeOfferCoverageHint, runHistoryImport } from './historyImport';
 import { Leadership } from '../server/leadership/leadership';
 import { classifyLeadFailure, leaderStarter } from '../server/leadership/leaderServices';
 import { StatusBar } from './statusBar';
@@ -103,12 +104,27 @@ export function activate(context: vscode.ExtensionContext): void {
       statusBar.render();
       statusBar.refresh();
       endpointChanged.fire();
+      startHistoryImport();
     });
     l.onDidChangeData((v) => {
       statusBar.refresh();
       dataChanged.fire(v);
     });
     l.start(settings.port);
+  }
+
+  // Each new leader reads what is new in the transcript history (the whole history on the first start),
+  // with a progress notification when there is something to read; following continues in the store.
+  let historyFor: unknown;
+  function startHistoryImport(): void {
+    const history = leadership?.transcripts();
+    if (!history || historyFor === history) return;
+    historyFor = history;
+    history.onDidImport((s) => maybeOfferCoverageHint(context.globalState, s, tagged(log, 'transcripts')));
+    runHistoryImport(history, tagged(log, 'transcripts'), { userAsked: false }).then(
+      (s) => maybeOfferCoverageHint(context.globalState, s, tagged(log, 'transcripts')),
+      (err: unknown) => log.error(`transcript import failed: ${(err as Error)?.stack ?? String(err)}`),
+    );
   }
 
   const services = startServices().catch((err: unknown) => {
@@ -166,6 +182,24 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     vscode.commands.registerCommand('claudeLedger.openDashboard', openDashboard),
     command('claudeLedger.exportCsv', () => exportCsvCommand({ log: tagged(log, 'export'), rows: (d, r) => requireLeadership().rows(d, r) })),
+    command('claudeLedger.importHistory', async () => {
+      if (!settings.transcriptsEnabled) {
+        const c = await vscode.window.showInformationMessage(
+          'Claude Ledger: transcript import is turned off (claudeLedger.transcripts.enabled).',
+          'Open Setting',
+        );
+        if (c === 'Open Setting') void vscode.commands.executeCommand('workbench.action.openSettings', 'claudeLedger.transcripts');
+        return;
+      }
+      const history = leadership?.transcripts();
+      if (!history) {
+        void vscode.window.showInformationMessage(
+          'Claude Ledger: the VS Code window that receives the telemetry imports and follows Claude Code’s history; run this command there.',
+        );
+        return;
+      }
+      await runHistoryImport(history, tagged(log, 'transcripts'), { userAsked: true });
+    }),
     command('claudeLedger.setupEverywhere', () => setupEverywhere(setupDeps)),
     command('claudeLedger.removeSetup', () => removeSetup(setupDeps)),
     command('claudeLedger.copyShellSetup', () => copyShellSetup(setupDeps)),

@@ -1,16 +1,28 @@
 // The headless CLI's argument parsing (node:util parseArgs, strict).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseServeArgs } from '../../src/server/serveCommand';
+import { parseImportArgs } from '../../src/server/importCommand';
 import { parseExportArgs } from '../../src/server/exportCommand';
 
 test('serve: defaults, values, flags', () => {
   assert.deepEqual(parseServeArgs(['--data', 'd']), {
     port: 4318, host: '127.0.0.1', dataDir: resolve('d'), token: undefined, capturePrompts: false, captureCommands: true, verbose: false,
+    transcripts: [],
   });
   const a = parseServeArgs(['--port', '0', '--data', '/x', '--token', 't', '--capture-prompts', '--no-capture-commands', '--verbose']);
   assert.deepEqual([a.port, a.dataDir, a.token, a.capturePrompts, a.captureCommands, a.verbose], [0, '/x', 't', true, false, true]);
+});
+
+test('serve --transcripts: folders resolved, "default" = the default roots; import: --from repeatable, --data required', () => {
+  assert.deepEqual(parseServeArgs(['--data', 'd', '--transcripts', 'a', '--transcripts', '/b']).transcripts, [resolve('a'), '/b']);
+  assert.ok(parseServeArgs(['--data', 'd', '--transcripts', 'default']).transcripts.some((r) => r.endsWith(join('.claude', 'projects'))));
+  const i = parseImportArgs(['--data', 'd', '--from', '/p1', '--from', 'p2', '--json']);
+  assert.deepEqual([i.dataDir, i.roots, i.json], [resolve('d'), ['/p1', resolve('p2')], true]);
+  assert.deepEqual(parseImportArgs(['--data', 'd'], { CLAUDE_CONFIG_DIR: '/cfg' }).roots[0], '/cfg/projects');
+  assert.throws(() => parseImportArgs([]), /--data DIR is required/);
+  assert.throws(() => parseImportArgs(['--data', 'd', '--since', 'x']), /since/);
 });
 
 test('serve: bad input says what is wrong', () => {

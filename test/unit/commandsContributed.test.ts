@@ -31,6 +31,7 @@ test('the fixed command ids, titles and category of the surface contract', () =>
   const expected: Record<string, string> = {
     'claudeLedger.openDashboard': 'Open Dashboard',
     'claudeLedger.exportCsv': 'Export Usage CSV…',
+    'claudeLedger.importHistory': 'Import Claude Code History',
     'claudeLedger.setupEverywhere': 'Set Up Claude Code Everywhere',
     'claudeLedger.removeSetup': 'Remove Claude Code Setup',
     'claudeLedger.copyShellSetup': 'Copy Shell Setup',

@@ -6,6 +6,8 @@ import type { LedgerSettings } from '../../core/settings';
 import type { CsvDataset } from '../../core/export/csv';
 import { PortInUseError, startLedgerServer } from '../httpServer';
 import { DataDirLockedError, StoreClient } from '../storeClient';
+import { defaultTranscriptRoots, expandHome } from '../transcripts/transcriptFiles';
+import { TranscriptImporter } from '../transcripts/transcriptImporter';
 import type { LeaderServices, LeadFailure } from './leadership';
 
 export interface LeaderServicesOptions {
@@ -57,7 +59,15 @@ export function leaderStarter(o: LeaderServicesOptions): (port: number) => Promi
       throw err;
     }
     o.log.info(`receiving on ${server.url} (data: ${o.dataDir})`);
+    // Transcripts: the host runs the first pass (with its progress notification), then following starts.
+    let transcripts: TranscriptImporter | undefined;
+    if (s.transcriptsEnabled) {
+      const roots = s.transcriptsPaths.length > 0 ? s.transcriptsPaths.map((p) => path.resolve(expandHome(p))) : defaultTranscriptRoots();
+      transcripts = new TranscriptImporter({ store, roots: () => roots, log: o.log });
+      transcripts.follow();
+    }
     return {
+      transcripts,
       query: (m, p) => store.query(m, p),
       onDidChange: (fn) => store.onDidChange(fn),
       rows: (dataset, range) => store.rows(dataset as CsvDataset, range),
@@ -65,6 +75,7 @@ export function leaderStarter(o: LeaderServicesOptions): (port: number) => Promi
       dataVersion: () => server.dataVersion,
       close: async () => {
         try {
+          await transcripts?.dispose();
           await server.close();
         } finally {
           await store.close();

@@ -3,6 +3,8 @@
 // QueryApi and one "data changed" event to the rest of the host, whichever role this window has, so
 // the status bar, dashboard and MCP provider never hold a reference that a takeover would stale.
 // No `vscode` import: the owner (extension.ts) turns problems into notifications.
+import type { ImportSummary } from '../../core/transcripts/importSummary';
+import type { ImportProgress } from '../transcripts/transcriptImporter';
 import type { Logger } from '../../core/log';
 import { tagged } from '../../core/log';
 import {
@@ -22,10 +24,18 @@ import { LeaderClient, probePort, type HealthDto } from '../leaderClient';
 export type ExportRows = AsyncIterable<Record<string, string | number | null>[]>;
 
 /** What a leader window runs: store + server (+ MCP inside the server). */
+/** What the host needs of the transcript importer (TranscriptImporter implements it). */
+export interface TranscriptHistory {
+  importNow(opts?: { onProgress?: (p: ImportProgress) => void; isCancelled?: () => boolean }): Promise<ImportSummary>;
+  onDidImport(fn: (s: ImportSummary) => void): () => void;
+}
+
 export interface LeaderServices extends QueryApi {
   onDidChange(fn: (dataVersion: number) => void): () => void;
   rows(dataset: string, range: RangeSpec): ExportRows;
   clearAll(): Promise<void>;
+  /** Transcript import and follow (absent when claudeLedger.transcripts.enabled is off). */
+  transcripts?: TranscriptHistory;
   /** Current dataVersion (to seed views). */
   dataVersion(): number;
   /** Closes the server, then flushes and closes the store (final snapshot, lock released). */
@@ -135,6 +145,12 @@ export class Leadership implements QueryApi {
       throw new Error('Clear All Data runs in the VS Code window that receives the telemetry (the one whose status bar tooltip says "receiving"). Run it there.');
     }
     await c.svc.clearAll();
+  }
+
+  /** The leader's transcript importer; undefined in a follower window or when transcripts are off. */
+  transcripts(): TranscriptHistory | undefined {
+    const c = this.current;
+    return c?.kind === 'leader' ? c.svc.transcripts : undefined;
   }
 
   /** Stops everything; resolves when the store is flushed and the lock released (deactivate awaits this). */
