@@ -20,6 +20,7 @@ import type { QueryContext } from '../queries/common';
 import { rowsPage, type RowsDataset, type RowsPage } from '../queries/rows';
 import { runQuery } from '../queries/runQuery';
 import { emptyCounts, type ImportChunkRequest, type ImportChunkResult } from '../transcripts/importSummary';
+import { collapseChunk } from '../transcripts/collapse';
 import { parseTranscriptLine } from '../transcripts/parse';
 import { readTranscriptChunk } from '../transcripts/readChunk';
 import type { ParseContext, TranscriptItem } from '../transcripts/transcriptRecords';
@@ -322,8 +323,10 @@ export class DurableStore {
     }
     counts.lines = read.lines.length + read.skipped.length;
     counts.bytes = read.bytes;
+    const collapsed = collapseChunk(items);
+    counts.duplicates += collapsed.mergedRequests;
     this.db.applyTranscript(
-      items,
+      collapsed.items,
       { path: file.path, ino: read.ino, size: read.size, projectDir: file.projectDir, mtimeMs: read.mtimeMs },
       { offset: read.next.offset, skipping: read.next.skipping, lines: counts.lines },
       counts,
