@@ -211,6 +211,8 @@ export class Applier {
   /** Prices learned from Claude Code's own api_request costs (persisted in learned_prices at flush). */
   readonly learner: PriceLearner;
   private learnerDirty = false;
+  /** Models whose learned prices changed in this batch: their imported estimates are redone at flush. */
+  private readonly repriceModels = new Set<string>();
   lastEventMs = 0;
 
   constructor(
@@ -244,6 +246,8 @@ export class Applier {
 
   /** Writes the batch's accumulated running totals; the caller runs this before COMMIT. */
   flush(): void {
+    for (const model of this.repriceModels) this.repriceTranscriptRequests(model);
+    this.repriceModels.clear();
     if (this.learnerDirty) {
       this.sql.run(`INSERT OR REPLACE INTO learned_prices (key, state) VALUES ('state', ?)`, [JSON.stringify(this.learner.toJSON())]);
       this.learnerDirty = false;
@@ -399,7 +403,10 @@ export class Applier {
         input: r.inputTokens, output: r.outputTokens, cacheRead: r.cacheReadTokens, cacheCreation: r.cacheCreationTokens,
         cacheCreation5m: r.cacheCreation5mTokens, cacheCreation1h: r.cacheCreation1hTokens,
       });
-      if (this.learner.observe(learnedKeyOf(r.modelNorm, counts, r.speed), counts, cost)) this.learnerDirty = true;
+      if (this.learner.observe(learnedKeyOf(r.modelNorm, counts, r.speed), counts, cost)) {
+        this.learnerDirty = true;
+        this.repriceModels.add(r.modelNorm);
+      }
     }
     return this.insertRequest({
       sid, dedupKey: dkey, timeMs: r.timeMs, promptId: this.intern(r.promptId), modelId: this.intern(r.modelNorm), costUsd: cost, estimated,
@@ -528,6 +535,34 @@ export class Applier {
     }, touch, existing);
     if (!ok) return 'duplicate';
     return existing ? 'updated' : 'added';
+  }
+
+  /**
+   * Prices of a model changed (learned from Claude Code): every imported request of that model is priced
+   * again, so history imported before the prices were known (e.g. a model no table knows, first
+   * "unpriced") gets Claude Code's prices. Totals move by the difference only.
+   */
+  private repriceTranscriptRequests(modelNorm: string): void {
+    const modelId = this.intern(modelNorm);
+    const rows = this.sql.all<StoredRequest & { price_source: number; speed: string | null; inference_geo: string | null }>(
+      `SELECT ${STORED_REQUEST_COLUMNS}, price_source, speed, inference_geo FROM api_requests WHERE model_id = ? AND source = ?`,
+      [modelId, RequestSource.Transcript],
+    );
+    for (const row of rows) {
+      const usage = usageOfRow(row);
+      const speed = row.speed ?? undefined;
+      const geo = row.inference_geo ?? undefined;
+      const learned = this.learner.pricesFor(learnedKeyOf(modelNorm, countsOf(usage), speed, geo));
+      const priced = priceTranscriptRequest(modelNorm, usage, { speed, inferenceGeo: geo, learned, overrides: this.opts.priceOverrides });
+      const cost = priced.costUsd ?? 0;
+      const unpriced = priced.costUsd === undefined ? 1 : 0;
+      const priceSource = PriceSourceCode[priced.priceSource];
+      if (cost === row.cost_usd && unpriced === row.unpriced && priceSource === row.price_source) continue;
+      const delta: Usage = { ...ZERO_USAGE, cost_usd: cost - row.cost_usd, estimated_cost_usd: cost - row.cost_usd, unpriced_requests: unpriced - row.unpriced };
+      this.usageByIds(bucketOf(row.time_ms), row.session_id, row.model_id, row.repo_id, row.user_id, row.query_source_id, Origin.Events, delta, true);
+      this.bumpSession(row.session_id, { cost_usd_events: cost - row.cost_usd, unpriced_requests: unpriced - row.unpriced });
+      this.sql.run('UPDATE api_requests SET cost_usd = ?, unpriced = ?, price_source = ? WHERE id = ?', [cost, unpriced, priceSource, row.id]);
+    }
   }
 
   /** A tool use seen in a transcript: counted when no source has this tool_use_id yet. */
