@@ -161,7 +161,8 @@ function csvDays(text: string): Map<string, DayTokens> {
   const head = (lines.shift() ?? '').split(',').map((h) => h.replace(/^"|"$/g, '').trim().toLowerCase());
   const col = (...names: string[]) => head.findIndex((h) => names.includes(h));
   const [iDate, iIn, iOut, iCw, iCr] = [col('date', 'day'), col('input_tokens', 'input'), col('output_tokens', 'output'), col('cache_creation_tokens', 'cache_creation'), col('cache_read_tokens', 'cache_read')];
-  const [iCost, iEst] = [col('cost_usd'), col('estimated_cost_usd')];
+  // cost_usd is the whole cost; estimated_cost_usd is the part of it that is estimated (not added again).
+  const iCost = col('cost_usd');
   const out = new Map<string, DayTokens>();
   if ([iDate, iIn, iOut, iCw, iCr].some((i) => i < 0)) return out;
   for (const l of lines) {
@@ -171,7 +172,7 @@ function csvDays(text: string): Map<string, DayTokens> {
     d.output += Number(c[iOut]) || 0;
     d.cacheCreation += Number(c[iCw]) || 0;
     d.cacheRead += Number(c[iCr]) || 0;
-    d.costUsd = (d.costUsd ?? 0) + (iCost >= 0 ? Number(c[iCost]) || 0 : 0) + (iEst >= 0 ? Number(c[iEst]) || 0 : 0);
+    d.costUsd = (d.costUsd ?? 0) + (iCost >= 0 ? Number(c[iCost]) || 0 : 0);
     out.set(c[iDate], d);
   }
   return out;
@@ -312,7 +313,7 @@ export async function runTranscriptBench(log: Log): Promise<void> {
       const days = csvDays(readFileSync(csv, 'utf8'));
       let cost = 0;
       for (const d of days.values()) cost += d.costUsd ?? 0;
-      log(`ledger daily report vs ground truth: ${describeDiff(compareDays(days, truth.truth.byDay))}; cost $${fmt(cost, 2)} (cost_usd + estimated_cost_usd) vs the bundled table on the truth $${fmt(truth.truth.totals.costUsd, 2)}`);
+      log(`ledger daily report vs ground truth: ${describeDiff(compareDays(days, truth.truth.byDay))}; cost $${fmt(cost, 2)} (cost_usd, all estimated from transcripts) vs the bundled table on the truth $${fmt(truth.truth.totals.costUsd, 2)}`);
       if (ccMs !== undefined) log(`ratio ccusage report time / ledger report time (new process): ${fmt(ccMs / ms, 1)}x   [goal >= 100x]${importWorked ? '' : ' (empty store: not meaningful)'}`);
     }
     const open = await openStoreReport(data);
