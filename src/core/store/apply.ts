@@ -371,7 +371,7 @@ export class Applier {
     // transcript carries requests of another). OTLP is authoritative: it replaces a transcript row.
     let replaced: StoredRequest | undefined;
     if (r.requestId !== undefined) {
-      const existing = this.requestWhere('dedup_key = ?', r.requestId);
+      const existing = this.requestWhere('dedup_key = ?', r.requestId) ?? this.aliasedTranscriptRow(r.requestId);
       if (existing) {
         if (existing.source !== RequestSource.Transcript) return false;
         replaced = existing;
@@ -416,6 +416,13 @@ export class Applier {
       messageId: replaced?.message_id ?? undefined, repoId: this.intern(r.repo), userId: this.intern(r.userId), webSearchRequests: 0,
       speed: r.speed,
     }, r, replaced);
+  }
+
+  /** The transcript row a request id was seen for as a replay (request_aliases), if it is still a transcript row. */
+  private aliasedTranscriptRow(requestId: string): StoredRequest | undefined {
+    const a = this.sql.get<{ message_id: string }>('SELECT message_id FROM request_aliases WHERE request_id = ?', [requestId]);
+    const row = a && this.requestWhere('message_id = ?', a.message_id);
+    return row && row.source === RequestSource.Transcript ? row : undefined;
   }
 
   private requestWhere(where: string, value: string): StoredRequest | undefined {
@@ -518,6 +525,11 @@ export class Applier {
     }
     const existing = byRequest ?? byMessage;
     if (existing && existing.source !== RequestSource.Transcript) return 'duplicate'; // a replay of an OTLP-known message
+    // This message is imported under another request id (its replay was read first): remember this id,
+    // so Claude Code's api_request for it replaces that row instead of adding the request again.
+    if (t.requestId !== undefined && !byRequest && byMessage && t.messageId !== undefined) {
+      this.sql.run('INSERT OR IGNORE INTO request_aliases (request_id, message_id) VALUES (?, ?)', [t.requestId, t.messageId]);
+    }
     if (existing && compareUsage(t.usage, usageOfRow(existing)) <= 0) return 'duplicate';
     const counts = countsOf(t.usage);
     const learned = this.learner.pricesFor(learnedKeyOf(t.modelNorm, counts, t.speed, t.inferenceGeo));

@@ -323,7 +323,16 @@ CREATE VIEW v_api_requests AS
  * Forward migrations; index i brings a database from version i to i + 1. A new database runs them all
  * (v1's short names are renamed by v3), so a fresh and a migrated database have the same schema.
  */
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4];
+/**
+ * v5: request id aliases. A replay of a message under another request id (a resumed session's or /btw
+ * file) that is imported before the line of its original request holds the row; the original request
+ * id is kept here so Claude Code's OTLP api_request for it replaces that row instead of adding one.
+ */
+const V5 = `
+CREATE TABLE request_aliases (request_id TEXT PRIMARY KEY, message_id TEXT NOT NULL) WITHOUT ROWID;
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export function readSchemaVersion(db: Database): number {
@@ -364,6 +373,7 @@ export const TABLE_MEANINGS: Record<string, string> = {
   tool_calls: 'One row per tool use: the tool_decision and tool_result events joined by tool_use_id (source 1: first seen in a transcript). Prefer v_tool_calls.',
   session_details: 'Per session, from transcripts: title (only with capture.prompts), working folder, git branch, entrypoint.',
   transcript_files: 'Transcript files read: path, inode, byte position read up to (stored with the rows it produced).',
+  request_aliases: 'Request ids seen in transcripts for a message already imported under another request id (replays): OTLP api_requests of these ids replace that row.',
   learned_prices: 'Prices learned from Claude Code\'s own api_request costs, per model|speed|context|geo key (JSON state).',
   api_errors: 'api_error (kind 0) and api_retries_exhausted (kind 1) events.',
   generic_events: 'Other events (assistant_response, hooks, MCP connections, unknown names), bounded.',
