@@ -9,6 +9,8 @@ export interface TokenUse {
   /** When Claude Code splits cache writes (2.1.330+); otherwise all of cacheCreation is priced as 5 min. */
   cacheCreation5m?: number;
   cacheCreation1h?: number;
+  /** Server tool use: web searches (billed per request; 0 when absent). */
+  webSearchRequests?: number;
 }
 
 export interface Estimate {

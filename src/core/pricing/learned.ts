@@ -23,6 +23,8 @@
 //   (10,000 = $10 per 1,000 searches), so every cost is sum(count * perMTok) / 1e6.
 // - observe() takes ComponentCounts (countsOf() builds them from api_request or transcript tokens).
 
+import type { TokenUse } from './estimate';
+
 export type Component = 'input' | 'output' | 'cacheRead' | 'cacheWrite5m' | 'cacheWrite1h' | 'webSearch';
 export const COMPONENTS: readonly Component[] = ['input', 'output', 'cacheRead', 'cacheWrite5m', 'cacheWrite1h', 'webSearch'];
 
@@ -52,15 +54,7 @@ const N = COMPONENTS.length;
  * cacheCreation the 5m/1h breakdown does not cover is a 5-minute write: that is how Claude Code prices
  * it (fixtures: cost 0.0188 = (1000*5 + 40*25 + 2048*6.25)/1e6 with a 0/0 breakdown, claude-opus-4-8).
  */
-export function countsOf(t: {
-  input: number;
-  output: number;
-  cacheRead: number;
-  cacheCreation: number;
-  cacheCreation5m?: number;
-  cacheCreation1h?: number;
-  webSearchRequests?: number;
-}): ComponentCounts {
+export function countsOf(t: TokenUse): ComponentCounts {
   const w1 = t.cacheCreation1h ?? 0;
   const w5 = Math.max(t.cacheCreation5m ?? 0, t.cacheCreation - w1);
   return { input: t.input, output: t.output, cacheRead: t.cacheRead, cacheWrite5m: w5, cacheWrite1h: w1, webSearch: t.webSearchRequests ?? 0 };

@@ -18,6 +18,7 @@
 // - US-only inference (`inference_geo: us`): 1.1x (pricing page, "data residency").
 // - Web search: $10 per 1,000 requests (pricing page, "server tools"); web fetch has no extra charge.
 // See /work/shared/notes/pricing.md for the table facts.
+import type { TokenUse } from './estimate';
 import { COMPONENTS, countsOf, inputSideTokens, LONG_CONTEXT_TOKENS, type Component, type ComponentCounts, type LearnedPrice } from './learned';
 import { priceFor, type ModelPrice, type PriceOverrides } from './priceTable';
 
@@ -31,15 +32,7 @@ export interface PricedRequest {
 }
 
 /** Token fields of a request (transcriptRecords.ts TranscriptUsage fits). */
-export interface PricingUsage {
-  input: number;
-  output: number;
-  cacheRead: number;
-  cacheCreation: number;
-  cacheCreation5m?: number;
-  cacheCreation1h?: number;
-  webSearchRequests?: number;
-}
+export type PricingUsage = TokenUse;
 
 export interface PriceRequestOptions {
   /** Transcript `usage.speed` (`standard`/`normal`/`fast`). */

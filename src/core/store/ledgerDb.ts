@@ -100,11 +100,23 @@ export class LedgerDb {
   /** Applies records in one transaction. On error nothing of the batch stays. */
   apply(records: readonly NormRecord[]): ApplyResult {
     let applied = 0;
+    this.applyBatch(() => {
+      for (const r of records) if (this.applier.apply(r)) applied++;
+      return applied;
+    });
+    return { applied, duplicates: records.length - applied };
+  }
+
+  /**
+   * One applier batch in one transaction: `fn` applies and returns how many changes were new; the running
+   * totals are flushed and the data version bumped before COMMIT. On error nothing of the batch stays.
+   */
+  private applyBatch(fn: () => number): void {
     this.db.exec('BEGIN');
     try {
-      for (const r of records) if (this.applier.apply(r)) applied++;
+      const changed = fn();
       this.applier.flush(); // running totals accumulated for the batch (apply.ts), before COMMIT
-      if (applied > 0) {
+      if (changed > 0) {
         this.dataVersion++;
         this.sql.run(`INSERT OR REPLACE INTO meta (key, value) VALUES ('data_version', ?)`, [this.dataVersion]);
         this.sql.run(`INSERT OR REPLACE INTO meta (key, value) VALUES ('last_event_ms', ?)`, [this.applier.lastEventMs]);
@@ -117,7 +129,6 @@ export class LedgerDb {
       this.dataVersion = meta ? Number(meta.value) : 0;
       throw err;
     }
-    return { applied, duplicates: records.length - applied };
   }
 
   /** Where reading of a transcript file stopped (stored with the rows it produced). */
@@ -136,9 +147,8 @@ export class LedgerDb {
     position: { offset: number; skipping: boolean; lines: number },
     counts: ImportCounts,
   ): void {
-    let changed = 0;
-    this.db.exec('BEGIN');
-    try {
+    this.applyBatch(() => {
+      let changed = 0;
       for (const it of items) {
         switch (it.kind) {
           case 'request': {
@@ -180,20 +190,8 @@ export class LedgerDb {
            updated_ms = excluded.updated_ms`,
         [file.path, file.ino, position.offset, position.skipping ? 1 : 0, file.size, position.lines, Date.now()],
       );
-      this.applier.flush();
-      if (changed > 0) {
-        this.dataVersion++;
-        this.sql.run(`INSERT OR REPLACE INTO meta (key, value) VALUES ('data_version', ?)`, [this.dataVersion]);
-        this.sql.run(`INSERT OR REPLACE INTO meta (key, value) VALUES ('last_event_ms', ?)`, [this.applier.lastEventMs]);
-      }
-      this.db.exec('COMMIT');
-    } catch (err) {
-      this.db.exec('ROLLBACK');
-      this.applier.resetCaches();
-      const meta = this.sql.get<{ value: number }>(`SELECT value FROM meta WHERE key = 'data_version'`);
-      this.dataVersion = meta ? Number(meta.value) : 0;
-      throw err;
-    }
+      return changed;
+    });
   }
 
   /** Learned prices (the "where did this figure come from" view). */

@@ -17,6 +17,8 @@
 // - `session.title` is present only with storePromptText: titles are generated from the prompt
 //   (`ai-title`, `summary`) or typed by the user (`custom-title`), i.e. prompt-derived text.
 
+import type { TokenUse } from '../pricing/estimate';
+
 /** Why a line produced nothing. A closed union: the import summary counts lines per reason. */
 export type SkipReason =
   /** JSON.parse failed (also a truncated line that was later completed differently). */
@@ -80,17 +82,8 @@ export interface SessionFields {
   entrypoint?: string;
 }
 
-/** Token usage of one API response (one streaming snapshot of it). */
-export interface TranscriptUsage {
-  input: number;
-  output: number;
-  cacheRead: number;
-  /** `cache_creation_input_tokens`: all cache writes. */
-  cacheCreation: number;
-  /** `cache_creation.ephemeral_5m_input_tokens` when present. */
-  cacheCreation5m?: number;
-  /** `cache_creation.ephemeral_1h_input_tokens` when present. */
-  cacheCreation1h?: number;
+/** Token usage of one API response (one streaming snapshot of it): the pricing fields, all present. */
+export interface TranscriptUsage extends TokenUse {
   /** `server_tool_use.web_search_requests` (billed per request). */
   webSearchRequests: number;
   /** `server_tool_use.web_fetch_requests` (no charge beyond tokens). */
