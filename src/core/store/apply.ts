@@ -88,6 +88,9 @@ const USAGE_SPEC = {
   cols: sums(USAGE_COLUMNS),
 };
 const EFF_SPEC = { table: 'effective_usage', keys: ['bucket', 'model_id'], cols: sums(USAGE_COLUMNS) };
+/** Estimated requests by price source (schema v5); rows with Claude Code's reported cost are not in it. */
+const ESTIMATE_SPEC = { table: 'estimate_rollup', keys: ['bucket', 'model_id', 'source', 'price_source'], cols: sums(['requests']) };
+const isEstimateRow = (source: number, priceSource: number) => source !== RequestSource.Otlp || priceSource !== PriceSourceCode.reported;
 // Retract a session's metric usage from effective_usage when its first api_request arrives.
 const RETRACT_SQL = `INSERT INTO effective_usage (bucket, model_id, ${USAGE_COLUMNS.join(', ')})
   SELECT * FROM (SELECT bucket, model_id, ${USAGE_COLUMNS.map((c) => `-sum(${c})`).join(', ')}
@@ -127,10 +130,11 @@ interface StoredRequest {
   cache_creation_5m_tokens: number | null;
   cache_creation_1h_tokens: number | null;
   web_search_requests: number;
+  price_source: number;
 }
 const STORED_REQUEST_COLUMNS = `id, session_id, time_ms, model_id, repo_id, user_id, query_source_id, source, message_id, cost_usd, estimated,
   unpriced, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cache_creation_5m_tokens, cache_creation_1h_tokens,
-  web_search_requests`;
+  web_search_requests, price_source`;
 
 /** Everything a new api_requests row holds (both sources). */
 interface RequestRow {
@@ -198,6 +202,7 @@ export class Applier {
   private readonly activity: BatchRows;
   private readonly usageRows: BatchRows;
   private readonly effRows: BatchRows;
+  private readonly estimateRows: BatchRows;
   /** Column positions of the hot tables, looked up by name once. */
   private readonly sessionCol: {
     touch: readonly number[];
@@ -221,6 +226,7 @@ export class Applier {
     this.activity = new BatchRows(sql, ACTIVITY_SPEC);
     this.usageRows = new BatchRows(sql, USAGE_SPEC);
     this.effRows = new BatchRows(sql, EFF_SPEC);
+    this.estimateRows = new BatchRows(sql, ESTIMATE_SPEC);
     this.learner = this.loadLearner();
     const col = (n: string) => this.sessions.col(n);
     this.sessionCol = {
@@ -252,6 +258,7 @@ export class Applier {
     this.activity.flush();
     this.usageRows.flush();
     this.effRows.flush();
+    this.estimateRows.flush();
     this.sessionModels.clear();
   }
 
@@ -263,6 +270,7 @@ export class Applier {
     this.activity.discard();
     this.usageRows.discard();
     this.effRows.discard();
+    this.estimateRows.discard();
     this.sessionModels.clear();
   }
 
@@ -462,6 +470,7 @@ export class Applier {
       input_tokens_events: f.input, output_tokens_events: f.output, cache_read_tokens_events: f.cacheRead, cache_creation_tokens_events: f.cacheCreation,
       transcript_requests: f.source === RequestSource.Transcript ? 1 : 0,
     });
+    if (isEstimateRow(f.source, f.priceSource)) this.estimateRows.upsert([bucketOf(f.timeMs), f.modelId, f.source, f.priceSource], [1]);
     this.sessionModel(f.sid, f.modelId);
     return true;
   }
@@ -485,6 +494,7 @@ export class Applier {
       input_tokens_events: -old.input_tokens, output_tokens_events: -old.output_tokens, cache_read_tokens_events: -old.cache_read_tokens,
       cache_creation_tokens_events: -old.cache_creation_tokens, transcript_requests: old.source === RequestSource.Transcript ? -1 : 0,
     });
+    if (isEstimateRow(old.source, old.price_source)) this.estimateRows.upsert([bucketOf(old.time_ms), old.model_id, old.source, old.price_source], [-1]);
     this.sql.run('DELETE FROM api_requests WHERE id = ?', [old.id]);
   }
 
