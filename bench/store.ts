@@ -159,6 +159,7 @@ async function runSize(log: Log, target: number): Promise<void> {
     toolStats: { range: { key: '30d' } },
     apiErrors: { range: { key: '30d' } },
     burnRate: { dailyBudgetUsd: 10, monthlyBudgetUsd: 100 },
+    prices: {},
   };
   for (const [name, params] of Object.entries(queries) as [QueryName, never][]) {
     const xs: number[] = [];

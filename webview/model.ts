@@ -16,7 +16,7 @@ import type {
 } from '../src/protocol/dto';
 import { SESSION_SORTS } from '../src/protocol/dto';
 import type { DashboardFileDto, OverviewDto, SortDirection } from '../src/protocol/messages';
-import { formatCount, formatMs, formatPercent, formatUsd } from '../src/core/format/numbers';
+import { formatCount, formatEstimatesNote, formatMs, formatPercent, formatPriceSources, formatUsd } from '../src/core/format/numbers';
 import { formatBucket, formatClock, formatDateTime, shortId, shortModel, toolLabel } from './format';
 
 /** One chart series; `colorIndex` picks a theme colour (charts.ts maps it to --vscode-charts-*). */
@@ -458,6 +458,25 @@ export function timeSplit(p: TimelinePromptDto): { label: string; ms: number | n
     { label: 'Tool execution', ms: p.toolExecutionMs, text: formatMs(p.toolExecutionMs) },
     { label: 'Model', ms: p.modelMs, text: formatMs(p.modelMs) },
   ];
+}
+
+/**
+ * The badge of a session whose cost is (partly) estimated from Claude Code's transcript, with the
+ * tooltip naming the price sources; null for sessions Claude Code reported over telemetry.
+ */
+export function sessionSourceBadge(r: SessionRowDto): { text: string; tooltip: string } | null {
+  if (r.source === 'otlp') return null;
+  const prices = formatPriceSources(r.estimatesByPriceSource) || 'none held';
+  if (r.source === 'transcript') return { text: 'transcript', tooltip: `Cost estimated from the transcript; prices: ${prices}` };
+  return {
+    text: 'partly transcript',
+    tooltip: `Cost of ${formatCount(r.transcriptRequests)} of ${formatCount(r.requests)} requests estimated from the transcript; prices: ${prices}`,
+  };
+}
+
+/** The overview's note on estimated requests, null when every request carries Claude Code's own cost. */
+export function estimatesNote(s: SummaryDto): string | null {
+  return formatEstimatesNote(s.requests, s.estimates);
 }
 
 export function sessionTitle(r: SessionRowDto): string {

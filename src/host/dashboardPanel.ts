@@ -185,6 +185,8 @@ export function registerDashboard(context: vscode.ExtensionContext, deps: Dashbo
       vscode.window.createTerminal({ name: 'Claude Code' }).show();
     } else if (action === 'setupEverywhere') {
       await vscode.commands.executeCommand('claudeLedger.setupEverywhere');
+    } else if (action === 'showPrices') {
+      await vscode.commands.executeCommand('claudeLedger.showPrices');
     }
   }
 

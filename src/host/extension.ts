@@ -18,6 +18,7 @@ import { connectClaudeCode, registerMcp } from './mcpProvider';
 import { configImpact, readConfig, updatePort } from './config';
 import { exportCsvCommand } from './exportCsv';
 import { maybeOfferCoverageHint, runHistoryImport } from './historyImport';
+import { showPricesCommand } from './pricesView';
 import { Leadership } from '../server/leadership/leadership';
 import { classifyLeadFailure, leaderStarter } from '../server/leadership/leaderServices';
 import { StatusBar } from './statusBar';
@@ -200,6 +201,7 @@ export function activate(context: vscode.ExtensionContext): void {
       }
       await runHistoryImport(history, tagged(log, 'transcripts'), { userAsked: true });
     }),
+    command('claudeLedger.showPrices', () => showPricesCommand({ api: { query: (m, p) => requireLeadership().query(m, p) }, log: tagged(log, 'prices') })),
     command('claudeLedger.setupEverywhere', () => setupEverywhere(setupDeps)),
     command('claudeLedger.removeSetup', () => removeSetup(setupDeps)),
     command('claudeLedger.copyShellSetup', () => copyShellSetup(setupDeps)),

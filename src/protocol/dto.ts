@@ -47,6 +47,23 @@ export interface SummaryGroupDto {
   tokens: TokenCounts;
 }
 
+/**
+ * Where the cost of an estimated request came from (api_requests.price_source without `reported`):
+ * learned = prices derived from Claude Code's own costs for that model, override = the user's
+ * claudeLedger pricing overrides, table = the bundled price table, none = unpriced (not counted as $0).
+ */
+export const ESTIMATE_PRICE_SOURCES = ['learned', 'override', 'table', 'none'] as const;
+export type EstimatePriceSource = (typeof ESTIMATE_PRICE_SOURCES)[number];
+export type PriceSourceCounts = Record<EstimatePriceSource, number>;
+
+/** Estimated requests of a range: those imported from transcripts, and every estimate by price source. */
+export interface EstimatesDto {
+  /** Requests known only from Claude Code's transcripts (cost estimated). */
+  transcriptRequests: number;
+  /** Every estimated request (from transcripts, or OTLP requests that carried no cost) by price source. */
+  byPriceSource: PriceSourceCounts;
+}
+
 /** MCP `usage_summary` output, also the dashboard overview's numbers. */
 export interface SummaryDto {
   range: ResolvedRange;
@@ -69,6 +86,8 @@ export interface SummaryDto {
   rejects: number;
   /** Models seen with no price and no reported cost (flagged, never priced at $0 silently). */
   unpricedModels: string[];
+  /** Which requests of the range are estimates, and their price sources. */
+  estimates: EstimatesDto;
 }
 
 export interface CostSeriesPointDto {
@@ -119,6 +138,16 @@ export interface SessionRowDto {
   accepts: number;
   rejects: number;
   tokens: TokenCounts;
+  /** Where its requests came from: Claude Code's telemetry, its transcripts, or both. */
+  source: 'otlp' | 'transcript' | 'both';
+  /** Requests known only from the transcript (their cost is estimated). */
+  transcriptRequests: number;
+  /** Estimated requests of the session by price source (raw request rows still held, see retention). */
+  estimatesByPriceSource: PriceSourceCounts;
+  /** Session title from the transcript (only with prompt capture), null when none. */
+  title: string | null;
+  /** Git branch from the transcript, null when unknown. */
+  branch: string | null;
 }
 
 export interface SessionsDto {
@@ -306,6 +335,39 @@ export interface StatusSnapshotDto {
   dataVersion: number;
 }
 
+/** Price components, per million units (tokens; webSearch: requests). */
+export const PRICE_COMPONENTS = ['input', 'output', 'cacheRead', 'cacheWrite5m', 'cacheWrite1h', 'webSearch'] as const;
+export type PriceComponent = (typeof PRICE_COMPONENTS)[number];
+export type PerMillion = Partial<Record<PriceComponent, number>>;
+
+/** Prices Claude Code itself used for one model (speed, context tier, inference geo), learned from its costs. */
+export interface LearnedPriceDto {
+  model: string;
+  /** `normal` or `fast`. */
+  speed: string;
+  /** More than 200k input-side tokens (priced apart by Anthropic for some models). */
+  longContext: boolean;
+  /** Inference geo (`us`...), null for none. */
+  geo: string | null;
+  /** USD per million tokens (webSearch: per million requests), determined components only. */
+  perMTok: PerMillion;
+  /** api_request observations since these prices were (re)learned. */
+  observations: number;
+  determined: PriceComponent[];
+  /** Times the observed prices changed (the learner restarted the key). */
+  restarts: number;
+}
+
+/** `prices` query (command "Show Prices Used", MCP `pricing`): where every estimate's price came from. */
+export interface PricesDto {
+  learned: LearnedPriceDto[];
+  table: { date: string; families: ({ family: string } & Required<Omit<PerMillion, 'webSearch'>>)[] };
+  /** The user's overrides (model id prefix -> prices), checked before the table. */
+  overrides: ({ prefix: string } & Required<Omit<PerMillion, 'webSearch'>>)[];
+  /** Per model, the store's estimated requests by the price source they used (all time). */
+  estimatesByModel: { model: string; estimates: PriceSourceCounts }[];
+}
+
 /** Names of the store's named queries, their params and results. */
 export interface QueryMethods {
   summary: { params: { range: RangeSpec; groupBy?: GroupBy }; result: SummaryDto };
@@ -321,6 +383,7 @@ export interface QueryMethods {
   apiErrors: { params: { range: RangeSpec }; result: ApiErrorsDto };
   burnRate: { params: { dailyBudgetUsd?: number | null; monthlyBudgetUsd?: number | null }; result: BurnRateDto };
   status: { params: Record<string, never>; result: StatusSnapshotDto };
+  prices: { params: { model?: string }; result: PricesDto };
 }
 export type QueryName = keyof QueryMethods;
 
@@ -339,6 +402,7 @@ export const QUERY_NAMES = {
   apiErrors: true,
   burnRate: true,
   status: true,
+  prices: true,
 } as const satisfies Record<QueryName, true>;
 
 export function isQueryName(name: unknown): name is QueryName {

@@ -71,7 +71,7 @@ export const REQUEST_METHODS: readonly RequestMethod[] = [
 ];
 
 /** Commands the empty state may ask the host to run (a closed set: the webview cannot run arbitrary commands). */
-export type DashboardAction = 'openReportingTerminal' | 'setupEverywhere';
+export type DashboardAction = 'openReportingTerminal' | 'setupEverywhere' | 'showPrices';
 
 export type WebviewToHost =
   | { readonly type: 'ready' }

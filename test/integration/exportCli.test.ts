@@ -73,6 +73,26 @@ test('CLI export: store opened directly, then through a running leader', async (
   const time = header.indexOf('time');
   for (const r of rows) assert.match(r[time]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d:\d\d$/, 'ISO-8601 with offset');
 
+  // Every request says where it came from: all OTLP so far, Claude Code's own cost.
+  const [source, priceSource, requestId] = ['source', 'price_source', 'request_id'].map((c) => header.indexOf(c));
+  assert.ok(source >= 0 && priceSource >= 0 && requestId >= 0, header.join(','));
+  for (const r of rows) assert.deepEqual([r[source], r[priceSource], r[requestId]!.startsWith('req_')], ['otlp', 'reported', true]);
+  // Another run known only from its transcript: one more row, source transcript, priced from what the
+  // OTLP costs taught (learned) or the bundled table, with its request id.
+  const imp = spawnSync(process.execPath, [cli, 'import', '--data', join(dir, 'data'), '--from', join(root, 'test/fixtures/claude-code-otlp/a-plain-text/transcripts')], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(imp.status, 0, imp.stderr);
+  const [header2, ...rows2] = exportCsv(['--dataset', 'requests', '--range', 'all']).rows as [string[], ...string[][]];
+  assert.deepEqual(header2, header);
+  assert.equal(rows2.length, truth.api_requests.count + 1);
+  const fromTranscript = rows2.filter((r) => r[source] === 'transcript');
+  assert.equal(fromTranscript.length, 1);
+  assert.ok(['learned', 'table'].includes(fromTranscript[0]![priceSource]!), fromTranscript[0]![priceSource]);
+  assert.match(fromTranscript[0]![requestId]!, /^req_/);
+  assert.equal(fromTranscript[0]![header.indexOf('estimated')], '1');
+
   for (const dataset of ['sessions', 'daily', 'files', 'tools']) {
     const r = exportCsv(['--dataset', dataset, '--range', 'all']);
     assert.ok(r.rows.length >= 2, `${dataset}: header + rows`);

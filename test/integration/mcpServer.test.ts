@@ -37,6 +37,7 @@ const EXPECTED_TOOLS = [
   'describe_schema',
   'files_edited',
   'list_sessions',
+  'pricing',
   'query_sql',
   'session_timeline',
   'tool_stats',
@@ -164,6 +165,22 @@ describe('tools on fixture data match the store', () => {
     const truth = await store.query('sessions', { range: { key: 'all' }, limit: 50, sort: 'cost' });
     assert.ok(truth.sessions.length >= 5, `fixture sessions: ${truth.sessions.length}`);
     assert.deepEqual(r.structuredContent, json(truth));
+  });
+
+  test('pricing: the prices query, learned prices of the fixtures, a short table as text', async () => {
+    const r = await call('pricing');
+    assert.equal(r.isError, undefined, text(r));
+    const truth = await store.query('prices', {});
+    assert.deepEqual(r.structuredContent, json(truth));
+    const opus = truth.learned.find((l) => l.model === 'claude-opus-4-8' && l.speed === 'normal' && !l.longContext);
+    assert.ok(opus, JSON.stringify(truth.learned));
+    assert.deepEqual([opus.perMTok.input, opus.perMTok.output], [5, 25]);
+    assert.match(text(r), /claude-opus-4-8 \[standard\]: \$5 \/ \$25 /);
+    assert.match(text(r), /Bundled table \(\d{4}-\d{2}-\d{2}\)/);
+    const filtered = await call('pricing', { model: 'opus-4-8' });
+    const f = filtered.structuredContent as { learned: { model: string }[]; table: { families: { family: string }[] } };
+    assert.ok(f.learned.length > 0 && f.learned.every((l) => l.model.includes('opus-4-8')));
+    assert.deepEqual(f.table.families.map((x) => x.family), ['Opus 4.5+ / 5']);
   });
 
   test('session_timeline hides commands when command capture is off', async () => {

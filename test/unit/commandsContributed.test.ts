@@ -32,6 +32,7 @@ test('the fixed command ids, titles and category of the surface contract', () =>
     'claudeLedger.openDashboard': 'Open Dashboard',
     'claudeLedger.exportCsv': 'Export Usage CSV…',
     'claudeLedger.importHistory': 'Import Claude Code History',
+    'claudeLedger.showPrices': 'Show Prices Used',
     'claudeLedger.setupEverywhere': 'Set Up Claude Code Everywhere',
     'claudeLedger.removeSetup': 'Remove Claude Code Setup',
     'claudeLedger.copyShellSetup': 'Copy Shell Setup',

@@ -90,7 +90,7 @@ test('the same text in the status bar, MCP and the dashboard', async () => {
   const bar = statusView({ state: { kind: 'listening', port: 1 }, snapshot, show: 'today', budgets: { dailyUsd: 0, monthlyUsd: 0 }, now: new Date() });
   assert.equal(bar.text, '$(pulse) $0.005');
   const listSessions = TOOLS.find((t) => t.name === 'list_sessions')!;
-  const session = { sessionId: 's1', start: '2026-11-21T10:00:00.000+01:00', costUsd: 0.005, requests: 1, prompts: 1, repo: null };
+  const session = { sessionId: 's1', start: '2026-11-21T10:00:00.000+01:00', costUsd: 0.005, requests: 1, prompts: 1, repo: null, title: null, source: 'otlp' };
   const store = { query: async () => ({ range: { from: 'a', to: 'b' }, total: 1, sessions: [session] }) };
   const out = await listSessions.run({}, { store } as never);
   assert.match(out.text, /total shown \$0\.005\):\ns1 2026-11-21T10:00:00\.000\+01:00 \$0\.005 1 req/);

@@ -38,6 +38,7 @@ function calls(sessionIds: string[]): { [M in QueryName]: QueryMethods[M]['param
     apiErrors: [{ range: ALL }],
     burnRate: [{ dailyBudgetUsd: 1, monthlyBudgetUsd: 10 }],
     status: [{}],
+    prices: [{}, { model: 'opus' }],
   };
 }
 

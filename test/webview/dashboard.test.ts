@@ -245,6 +245,41 @@ test('sessions: sorting, filtering by repository and model, timeline with waterf
   assert.equal(await page.locator('.item.st-rejected').count(), 1);
 });
 
+test('estimates: the overview says which requests are estimated; transcript sessions carry a badge, title and a timeline note', async () => {
+  await open('theme=dark');
+  assert.equal(
+    await text('[data-testid=estimates-note] span'),
+    '7 of 363 requests are estimated from transcripts (prices: 6 learned from Claude Code, 1 bundled table).',
+  );
+  await page.click('[data-testid=show-prices]');
+  assert.deepEqual((await posted()).at(-1), { type: 'action', action: 'showPrices' });
+  await page.screenshot({ path: join(ARTIFACTS, 'overview-estimates-dark.png') });
+  // Today's summary has no estimate: no note.
+  await page.click('[data-testid=range]');
+  await page.locator('[data-testid=range] li', { hasText: 'Today' }).click();
+  await page.waitForFunction(() => !document.querySelector('[data-testid=estimates-note]') && !!document.querySelector('[data-testid=tile-spend-today]'));
+
+  await open('theme=dark');
+  await tab('Sessions');
+  const table = '[data-testid=sessions-table]';
+  await page.waitForSelector(table);
+  const badges = page.locator(`${table} [data-testid=source-badge]`);
+  assert.deepEqual(await badges.allInnerTexts(), ['transcript', 'partly transcript']);
+  assert.equal(await badges.nth(0).getAttribute('title'), 'Cost estimated from the transcript; prices: 3 learned from Claude Code, 1 bundled table');
+  assert.equal(await badges.nth(1).getAttribute('title'), 'Cost of 3 of 9 requests estimated from the transcript; prices: 3 learned from Claude Code');
+  const row = page.locator(`${table} tbody tr`, { has: page.locator('[data-testid=session-title]') });
+  assert.equal(await row.count(), 1);
+  assert.match(await row.locator('td[data-col=repo]').innerText(), /^acme-web · fix\/login-redirect\s+Fix the login redirect loop$/);
+  assert.match(await row.locator('td[data-col=cost]').innerText(), /^transcript \$0\.124 \*$/);
+  assert.match((await row.getAttribute('aria-label')) ?? '', /^Fix the login redirect loop, acme-web · .* Cost estimated from the transcript; prices: 3 learned from Claude Code, 1 bundled table$/);
+  await page.screenshot({ path: join(ARTIFACTS, 'sessions-transcript-dark.png'), fullPage: true });
+  await row.click();
+  await page.waitForSelector('[data-testid=timeline]');
+  assert.equal(await text('[data-testid=timeline] h2'), 'Fix the login redirect loop');
+  assert.equal(await text('[data-testid=timeline-source]'), 'transcript Cost estimated from the transcript; prices: 3 learned from Claude Code, 1 bundled table.');
+  await page.screenshot({ path: join(ARTIFACTS, 'timeline-transcript-dark.png') });
+});
+
 test('files edited: workspace-relative paths, missing files marked, click posts openFile', async () => {
   await open('theme=light');
   await tab('Files edited');

@@ -1,8 +1,8 @@
 // Overview: spend tiles and the four charts, each with its table alternative.
 import { drawChart, type ChartKind, type ValueKind } from '../charts';
 import { append, h, simpleTable } from '../dom';
-import { costByRepoChart, costPerBucketChart, modelMixChart, overviewTiles, tokensPerBucketChart, type ChartModel } from '../model';
-import { request } from '../host';
+import { costByRepoChart, costPerBucketChart, estimatesNote, modelMixChart, overviewTiles, tokensPerBucketChart, type ChartModel } from '../model';
+import { request, runAction } from '../host';
 import type { ViewContext } from './context';
 
 function chartFigure(ctx: ViewContext, id: string, kind: ChartKind, model: ChartModel, value: ValueKind): HTMLElement {
@@ -23,6 +23,7 @@ export async function renderOverview(root: HTMLElement, ctx: ViewContext): Promi
   if (!ctx.isCurrent()) return;
   const tiles = overviewTiles(o);
   const cs = o.costSeries;
+  const note = estimatesNote(o.summary);
   append(root, [
     h('h2', { class: 'visually-hidden' }, 'Overview'),
     h(
@@ -34,6 +35,15 @@ export async function renderOverview(root: HTMLElement, ctx: ViewContext): Promi
     ),
     o.summary.unpricedModels.length
       ? h('p', { class: 'warn', role: 'note' }, `No price known for ${o.summary.unpricedModels.join(', ')}: their cost is not included.`)
+      : null,
+    note
+      ? h(
+          'p',
+          { class: 'estimates-note', role: 'note', 'data-testid': 'estimates-note' },
+          h('span', null, note),
+          ' ',
+          h('button', { class: 'link', type: 'button', 'data-testid': 'show-prices', onclick: () => runAction('showPrices') }, 'Show prices used'),
+        )
       : null,
     h(
       'section',

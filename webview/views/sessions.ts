@@ -4,7 +4,7 @@ import type { SessionRowDto } from '../../src/protocol/dto';
 import { h } from '../dom';
 import { formatUsd } from '../../src/core/format/numbers';
 import { shortModel } from '../format';
-import { SESSION_COLUMNS, serverSortFor, sessionTitle } from '../model';
+import { SESSION_COLUMNS, serverSortFor, sessionSourceBadge, sessionTitle } from '../model';
 import { request } from '../host';
 import type { ViewContext } from './context';
 import { sortableTable } from './sortable';
@@ -30,6 +30,30 @@ function filterSelect(label: string, testId: string, current: string | null, opt
     onChange(v === ALL ? null : v);
   });
   return h('label', { class: 'filter' }, h('span', { class: 'filter-label' }, label), sel);
+}
+
+/** A small badge for a session estimated from its transcript; the tooltip names the price sources. */
+export function sourceBadge(r: SessionRowDto): HTMLElement | null {
+  const b = sessionSourceBadge(r);
+  return b ? h('span', { class: 'src-badge', title: b.tooltip, 'data-testid': 'source-badge' }, b.text) : null;
+}
+
+/** Repository with the session's title (from the transcript) under it; cost with the source badge. */
+function sessionCell(c: (typeof SESSION_COLUMNS)[number], r: SessionRowDto): Node | null {
+  if (c.key === 'repo' && (r.title || r.branch)) {
+    return h(
+      'span',
+      { class: 'session-repo' },
+      c.text(r),
+      r.branch ? h('span', { class: 'muted' }, ` · ${r.branch}`) : null,
+      r.title ? h('span', { class: 'session-title', title: r.title, 'data-testid': 'session-title' }, r.title) : null,
+    );
+  }
+  if (c.key === 'cost') {
+    const badge = sourceBadge(r);
+    return badge ? h('span', { class: 'cost-cell' }, badge, ' ', c.text(r)) : null;
+  }
+  return null;
 }
 
 export async function renderSessions(root: HTMLElement, ctx: ViewContext, openSession: (id: string) => void): Promise<void> {
@@ -69,7 +93,8 @@ export async function renderSessions(root: HTMLElement, ctx: ViewContext, openSe
       sortDir: st.sortDir,
       onSort: (k, d) => set({ sortKey: k, sortDir: d }),
       onActivate: (r) => openSession(r.sessionId),
-      rowLabel: (r) => `${sessionTitle(r)}, ${formatUsd(r.costUsd)}`,
+      cell: sessionCell,
+      rowLabel: (r) => `${r.title ? `${r.title}, ` : ''}${sessionTitle(r)}, ${formatUsd(r.costUsd)}${r.source === 'otlp' ? '' : `, ${sessionSourceBadge(r)!.tooltip}`}`,
     }),
   );
 }

@@ -4,7 +4,7 @@ import type { TimelinePromptDto } from '../../src/protocol/dto';
 import { h } from '../dom';
 import { formatCount, formatMs, formatUsd } from '../../src/core/format/numbers';
 import { formatClock, shortModel } from '../format';
-import { sessionTitle, timeSplit, timelineItems, waterfallBars } from '../model';
+import { sessionSourceBadge, sessionTitle, timeSplit, timelineItems, waterfallBars } from '../model';
 import { openFile, request } from '../host';
 import type { ViewContext } from './context';
 
@@ -86,17 +86,22 @@ export async function renderTimeline(root: HTMLElement, ctx: ViewContext, sessio
     return;
   }
   const s = t.session;
+  const badge = sessionSourceBadge(s);
   root.append(
     h(
       'div',
       { class: 'timeline-head', 'data-testid': 'timeline' },
       backBtn,
-      h('h2', null, sessionTitle(s)),
+      h('h2', null, s.title ?? sessionTitle(s)),
+      s.title || s.branch ? h('p', { class: 'muted' }, [s.title ? sessionTitle(s) : null, s.branch ? `branch ${s.branch}` : null].filter(Boolean).join(' · ')) : null,
       h(
         'p',
         { class: 'muted' },
         `${formatUsd(s.costUsd)} · ${plural(s.requests, 'request')} · ${plural(s.prompts, 'prompt')} · ${formatMs(s.durationMs)} · ${s.models.map(shortModel).join(', ')} · +${s.linesAdded} −${s.linesRemoved} lines · ${s.accepts} accepted / ${s.rejects} rejected`,
       ),
+      badge
+        ? h('p', { class: 'estimates-note', role: 'note', 'data-testid': 'timeline-source' }, h('span', { class: 'src-badge' }, badge.text), ` ${badge.tooltip}.`)
+        : null,
     ),
     ...t.prompts.map(promptSection),
   );

@@ -82,3 +82,44 @@ export function formatMs(ms: number | null | undefined): string {
   const m = Math.floor(whole / 60);
   return `${Math.floor(m / 60)} h ${m % 60} m`;
 }
+
+/** Estimated requests by price source (the shape of PriceSourceCounts in src/protocol/dto.ts; no import here). */
+export interface PriceSourceCountsLike {
+  learned: number;
+  override: number;
+  table: number;
+  none: number;
+}
+
+const PRICE_SOURCE_WORDS: readonly [keyof PriceSourceCountsLike, string][] = [
+  ['learned', 'learned from Claude Code'],
+  ['override', 'your price override'],
+  ['table', 'bundled table'],
+  ['none', 'unpriced'],
+];
+
+/** "10 learned from Claude Code, 2 bundled table"; '' when there is no estimate. */
+export function formatPriceSources(c: PriceSourceCountsLike): string {
+  return PRICE_SOURCE_WORDS.filter(([k]) => c[k] > 0)
+    .map(([k, w]) => `${formatCount(c[k])} ${w}`)
+    .join(', ');
+}
+
+/**
+ * The one-line note on estimates (dashboard overview, MCP usage_summary's pricingNote), or null when
+ * every request of the range carries Claude Code's own cost. `estimates` counts transcript requests and
+ * every estimate by price source (OTLP requests without a cost are estimates too).
+ */
+export function formatEstimatesNote(requests: number, e: { transcriptRequests: number; byPriceSource: PriceSourceCountsLike }): string | null {
+  const p = e.byPriceSource;
+  const estimated = p.learned + p.override + p.table + p.none;
+  if (e.transcriptRequests === 0 && estimated === 0) return null;
+  const prices = formatPriceSources(p);
+  const other = estimated - e.transcriptRequests;
+  const head =
+    e.transcriptRequests > 0
+      ? `${formatCount(e.transcriptRequests)} of ${formatCount(requests)} requests ${e.transcriptRequests === 1 ? 'is' : 'are'} estimated from transcripts` +
+        (other > 0 ? `, ${formatCount(other)} more had no cost from Claude Code` : '')
+      : `${formatCount(estimated)} of ${formatCount(requests)} requests had no cost from Claude Code and ${estimated === 1 ? 'is' : 'are'} estimated`;
+  return `${head}${prices ? ` (prices: ${prices})` : ''}.`;
+}

@@ -23,10 +23,12 @@
 //   (10,000 = $10 per 1,000 searches), so every cost is sum(count * perMTok) / 1e6.
 // - observe() takes ComponentCounts (countsOf() builds them from api_request or transcript tokens).
 
+import { PRICE_COMPONENTS, type PriceComponent } from '../../protocol/dto';
 import type { TokenUse } from './estimate';
 
-export type Component = 'input' | 'output' | 'cacheRead' | 'cacheWrite5m' | 'cacheWrite1h' | 'webSearch';
-export const COMPONENTS: readonly Component[] = ['input', 'output', 'cacheRead', 'cacheWrite5m', 'cacheWrite1h', 'webSearch'];
+/** The components (declared once in the protocol: the `prices` query and MCP `pricing` name them too). */
+export type Component = PriceComponent;
+export const COMPONENTS: readonly Component[] = PRICE_COMPONENTS;
 
 /** Tokens per component (webSearch: requests). */
 export type ComponentCounts = Record<Component, number>;

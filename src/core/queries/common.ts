@@ -1,9 +1,10 @@
 // Shared pieces of the named queries: the query context, token/cost helpers, and the SQL fragment
 // that picks, per session, api_request events (from_metrics 0) or, for sessions without any, metrics (1).
-import type { CostSource, TokenCounts } from '../../protocol/dto';
+import { ESTIMATE_PRICE_SOURCES, type CostSource, type PriceSourceCounts, type TokenCounts } from '../../protocol/dto';
 import { cacheSavingsUsd } from '../pricing/estimate';
+import type { LearnedPrice } from '../pricing/learned';
 import type { PriceOverrides } from '../pricing/priceTable';
-import { USAGE_COLUMNS, type UsageSums } from '../store/columns';
+import { PriceSourceCode, USAGE_COLUMNS, type UsageSums } from '../store/columns';
 import type { StatementCache } from '../store/statementCache';
 import { bucketBounds, resolveRange, type Bounds } from '../time/range';
 import type { RangeSpec } from '../../protocol/dto';
@@ -14,6 +15,18 @@ export interface QueryContext {
   dataVersion: number;
   lastEventMs: number;
   priceOverrides?: PriceOverrides;
+  /**
+   * Read-only view of the store's price learner (LedgerDb.learnedPrices): the `prices` query lists it.
+   * Optional so contexts built without a store (tests of other queries) need not fake one; absent = none learned.
+   */
+  learnedPrices?: () => readonly LearnedEntry[];
+}
+
+/** One learned key as PriceLearner.entries() reports it. */
+export interface LearnedEntry {
+  key: string;
+  price: LearnedPrice;
+  conflicts: number;
 }
 
 /** usage_rollup rows that count: events, or metrics of sessions that have no api_request events. */
@@ -73,4 +86,12 @@ export function rate(accepts: number, rejects: number): number | null {
 /** Model key for display: rows without a model (some metrics) show as 'unknown'. */
 export function modelName(name: string | null | undefined): string {
   return name || 'unknown';
+}
+
+export const zeroPriceSources = (): PriceSourceCounts => ({ learned: 0, override: 0, table: 0, none: 0 });
+
+/** Adds a count of api_requests.price_source `code` (0 = reported, not an estimate: ignored). */
+export function addPriceSource(c: PriceSourceCounts, code: number, n: number): void {
+  const name = ESTIMATE_PRICE_SOURCES.find((k) => PriceSourceCode[k] === code);
+  if (name) c[name] += n;
 }

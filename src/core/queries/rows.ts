@@ -1,6 +1,7 @@
 // Row datasets for streaming CSV export, paged by keyset (id > cursor) so a 1M-row export never uses
 // OFFSET. Aggregated datasets (daily, files, tools) are small and come in one page per call.
 import { EXPORT_DATASETS, type ExportDataset, type RangeSpec } from '../../protocol/dto';
+import { PriceSourceCode, RequestSource, type PriceSourceName } from '../store/columns';
 import { toLocalDate, toLocalIso } from '../time/range';
 import { rangeBuckets, usageSums, type QueryContext, type UsageSums } from './common';
 import { SESSION_COLUMNS, SESSION_FROM, sessionRowDto, type SessionDbRow } from './sessionRow';
@@ -9,6 +10,11 @@ import { filesEditedQuery, FILES_LIMITS } from './filesEdited';
 
 /** The datasets are EXPORT_DATASETS (src/protocol/dto.ts); the switch below is exhaustive over them. */
 export type RowsDataset = ExportDataset;
+
+/** api_requests.price_source code -> its CSV name (reported | learned | override | table | none). */
+const PRICE_SOURCE_NAMES: Record<number, PriceSourceName> = Object.fromEntries(
+  Object.entries(PriceSourceCode).map(([name, code]) => [code, name as PriceSourceName]),
+);
 export type CsvRow = Record<string, string | number | null>;
 
 export interface RowsPage {
@@ -28,10 +34,10 @@ export function rowsPage(ctx: QueryContext, dataset: RowsDataset, range: RangeSp
       const rows = ctx.sql.all<{
         id: number; time_ms: number; sid: string; dedup_key: string; model: string; qs: string | null; cost_usd: number; estimated: number;
         input_tokens: number; output_tokens: number; cache_read_tokens: number; cache_creation_tokens: number; duration_ms: number | null;
-        ttft_ms: number | null;
+        ttft_ms: number | null; source: number; price_source: number;
       }>(
         `SELECT r.id, r.time_ms, sd.value AS sid, r.dedup_key, md.value AS model, qd.value AS qs, r.cost_usd, r.estimated, r.input_tokens,
-           r.output_tokens, r.cache_read_tokens, r.cache_creation_tokens, r.duration_ms, r.ttft_ms
+           r.output_tokens, r.cache_read_tokens, r.cache_creation_tokens, r.duration_ms, r.ttft_ms, r.source, r.price_source
          FROM api_requests r JOIN dict sd ON sd.id = r.session_id JOIN dict md ON md.id = r.model_id LEFT JOIN dict qd ON qd.id = r.query_source_id
          WHERE r.id > ? AND r.time_ms >= ? AND r.time_ms < ? ORDER BY r.id LIMIT ?`,
         [cursor, r.fromMs, r.toMs, pageSize],
@@ -41,6 +47,7 @@ export function rowsPage(ctx: QueryContext, dataset: RowsDataset, range: RangeSp
           time: toLocalIso(x.time_ms), session_id: x.sid, request_id: x.dedup_key.startsWith('#') ? null : x.dedup_key, model: x.model,
           query_source: x.qs, cost_usd: x.cost_usd, estimated: x.estimated, input_tokens: x.input_tokens, output_tokens: x.output_tokens,
           cache_read_tokens: x.cache_read_tokens, cache_creation_tokens: x.cache_creation_tokens, duration_ms: x.duration_ms, ttft_ms: x.ttft_ms,
+          source: x.source === RequestSource.Transcript ? 'transcript' : 'otlp', price_source: PRICE_SOURCE_NAMES[x.price_source] ?? 'none',
         })),
         cursor: rows.length === pageSize ? rows[rows.length - 1].id : undefined,
       };

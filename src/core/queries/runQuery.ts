@@ -6,6 +6,7 @@ import { burnRateQuery } from './burnRate';
 import type { QueryContext } from './common';
 import { costSeriesQuery } from './costSeries';
 import { filesEditedQuery } from './filesEdited';
+import { pricesQuery } from './prices';
 import { sessionsQuery } from './sessions';
 import { sessionTimelineQuery } from './sessionTimeline';
 import { statusQuery } from './status';
@@ -25,6 +26,7 @@ export const QUERY_HANDLERS: Handlers = {
   apiErrors: apiErrorsQuery,
   burnRate: burnRateQuery,
   status: statusQuery,
+  prices: pricesQuery,
 };
 
 export class UnknownQueryError extends Error {

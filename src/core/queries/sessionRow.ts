@@ -1,6 +1,7 @@
 // One session row (sessions list, timeline header, CSV). Per session: events when it has any
 // api_request, else its metrics; lines from the lines_of_code metric when the session sent it.
-import type { CostSource, SessionRowDto } from '../../protocol/dto';
+import type { CostSource, PriceSourceCounts, SessionRowDto } from '../../protocol/dto';
+import { addPriceSource, zeroPriceSources } from './common';
 import { Origin, SESSION_USAGE_COLUMNS, sessionUsageColumn, type SessionUsageColumn } from '../store/columns';
 import { toLocalIso } from '../time/range';
 
@@ -12,8 +13,13 @@ const SESSION_TOTALS: readonly SessionUsageColumn[] = [Origin.Events, Origin.Met
 export const SESSION_COLUMNS = `s.id, d.value AS sid, s.first_ms, s.last_ms, r.value AS repo, s.api_request_events, s.estimated_requests,
   ${SESSION_TOTALS.map((c) => `s.${c}`).join(', ')}, s.prompts, s.accepts, s.rejects,
   s.lines_added_events, s.lines_removed_events, s.lines_added_metrics, s.lines_removed_metrics, s.has_lines_metric,
-  (SELECT group_concat(md.value, char(31)) FROM session_models sm JOIN dict md ON md.id = sm.model_id WHERE sm.session_id = s.id) AS models`;
-export const SESSION_FROM = `sessions s JOIN dict d ON d.id = s.id LEFT JOIN dict r ON r.id = s.repo_id`;
+  (SELECT group_concat(md.value, char(31)) FROM session_models sm JOIN dict md ON md.id = sm.model_id WHERE sm.session_id = s.id) AS models,
+  s.transcript_requests, sd.title, sd.git_branch,
+  CASE WHEN s.estimated_requests > 0 THEN (SELECT group_concat(ps.price_source || ':' || ps.n) FROM (SELECT price_source, count(*) AS n
+    FROM api_requests ar WHERE ar.session_id = s.id AND ar.price_source <> 0 GROUP BY price_source) ps) END AS price_sources`;
+// The price-source counts read the session's raw request rows (the (session_id, dedup_key) index), only
+// for sessions that have estimates; rows pruned by retention are no longer counted there.
+export const SESSION_FROM = `sessions s JOIN dict d ON d.id = s.id LEFT JOIN dict r ON r.id = s.repo_id LEFT JOIN session_details sd ON sd.session_id = s.id`;
 /** Effective cost expression (for sorting). */
 export const SESSION_COST = `(CASE WHEN s.api_request_events > 0 THEN s.cost_usd_events ELSE s.cost_usd_metrics END)`;
 
@@ -34,6 +40,11 @@ export type SessionDbRow = Record<SessionUsageColumn, number> & {
   lines_removed_metrics: number;
   has_lines_metric: number;
   models: string | null;
+  transcript_requests: number;
+  title: string | null;
+  git_branch: string | null;
+  /** `<price_source>:<count>` pairs joined by commas, null without estimates. */
+  price_sources: string | null;
 };
 
 export function sessionRowDto(s: SessionDbRow): SessionRowDto {
@@ -64,5 +75,19 @@ export function sessionRowDto(s: SessionDbRow): SessionRowDto {
       cacheRead: total('cache_read_tokens'),
       cacheCreation: total('cache_creation_tokens'),
     },
+    source: s.transcript_requests === 0 ? 'otlp' : s.transcript_requests >= s.api_request_events ? 'transcript' : 'both',
+    transcriptRequests: s.transcript_requests,
+    estimatesByPriceSource: priceSourcesOf(s.price_sources),
+    title: s.title,
+    branch: s.git_branch,
   };
+}
+
+function priceSourcesOf(pairs: string | null): PriceSourceCounts {
+  const c = zeroPriceSources();
+  for (const p of pairs ? pairs.split(',') : []) {
+    const [code, n] = p.split(':');
+    addPriceSource(c, Number(code), Number(n));
+  }
+  return c;
 }

@@ -1,10 +1,11 @@
 // summary(range, groupBy): totals, by model, optional groups. Reads rollups only.
-import type { GroupBy, ModelUsageDto, QueryMethods, SummaryDto, SummaryGroupDto } from '../../protocol/dto';
+import type { EstimatesDto, GroupBy, ModelUsageDto, QueryMethods, SummaryDto, SummaryGroupDto } from '../../protocol/dto';
 import { toLocalDate } from '../time/range';
 import {
-  EFFECTIVE_FROM, EFFECTIVE_WHERE, USAGE_SUMS, usageSums, addTokens, cacheHitRate, costSourceOf, modelName, rangeBuckets, savingsOf, tokensOf, ZERO_TOKENS,
-  type QueryContext, type UsageSums,
+  EFFECTIVE_FROM, EFFECTIVE_WHERE, USAGE_SUMS, usageSums, addPriceSource, addTokens, cacheHitRate, costSourceOf, modelName, rangeBuckets, savingsOf,
+  tokensOf, zeroPriceSources, ZERO_TOKENS, type QueryContext, type UsageSums,
 } from './common';
+import { RequestSource } from '../store/columns';
 
 const GROUP_COLUMN: Record<Exclude<GroupBy, 'model' | 'day'>, string> = {
   session: 'u.session_id',
@@ -65,9 +66,27 @@ export function summaryQuery(ctx: QueryContext, p: QueryMethods['summary']['para
     accepts: act.accepts,
     rejects: act.rejects,
     unpricedModels,
+    estimates: estimates(ctx, r.b0, r.b1),
   };
   if (p.groupBy) dto.groups = groups(ctx, p.groupBy, r.b0, r.b1, byModel);
   return dto;
+}
+
+/**
+ * Estimates of the range, from estimate_rollup (schema v5): exact per 15-minute bucket like every other
+ * total here, and unaffected by the pruning of raw api_requests rows (which have no time index either).
+ */
+function estimates(ctx: QueryContext, b0: number, b1: number): EstimatesDto {
+  const rows = ctx.sql.all<{ source: number; price_source: number; n: number }>(
+    `SELECT source, price_source, sum(requests) AS n FROM estimate_rollup WHERE bucket >= ? AND bucket < ? GROUP BY source, price_source`,
+    [b0, b1],
+  );
+  const out: EstimatesDto = { transcriptRequests: 0, byPriceSource: zeroPriceSources() };
+  for (const row of rows) {
+    if (row.source === RequestSource.Transcript) out.transcriptRequests += row.n;
+    addPriceSource(out.byPriceSource, row.price_source, row.n);
+  }
+  return out;
 }
 
 function groups(ctx: QueryContext, by: GroupBy, b0: number, b1: number, byModel: ModelUsageDto[]): SummaryGroupDto[] {

@@ -88,6 +88,9 @@ const USAGE_SPEC = {
   cols: sums(USAGE_COLUMNS),
 };
 const EFF_SPEC = { table: 'effective_usage', keys: ['bucket', 'model_id'], cols: sums(USAGE_COLUMNS) };
+/** Estimated requests by price source (schema v5); rows with Claude Code's reported cost are not in it. */
+const ESTIMATE_SPEC = { table: 'estimate_rollup', keys: ['bucket', 'model_id', 'source', 'price_source'], cols: sums(['requests']) };
+const isEstimateRow = (source: number, priceSource: number) => source !== RequestSource.Otlp || priceSource !== PriceSourceCode.reported;
 // Retract a session's metric usage from effective_usage when its first api_request arrives.
 const RETRACT_SQL = `INSERT INTO effective_usage (bucket, model_id, ${USAGE_COLUMNS.join(', ')})
   SELECT * FROM (SELECT bucket, model_id, ${USAGE_COLUMNS.map((c) => `-sum(${c})`).join(', ')}
@@ -127,10 +130,11 @@ interface StoredRequest {
   cache_creation_5m_tokens: number | null;
   cache_creation_1h_tokens: number | null;
   web_search_requests: number;
+  price_source: number;
 }
 const STORED_REQUEST_COLUMNS = `id, session_id, time_ms, model_id, repo_id, user_id, query_source_id, source, message_id, cost_usd, estimated,
   unpriced, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cache_creation_5m_tokens, cache_creation_1h_tokens,
-  web_search_requests`;
+  web_search_requests, price_source`;
 
 /** Everything a new api_requests row holds (both sources). */
 interface RequestRow {
@@ -198,6 +202,7 @@ export class Applier {
   private readonly activity: BatchRows;
   private readonly usageRows: BatchRows;
   private readonly effRows: BatchRows;
+  private readonly estimateRows: BatchRows;
   /** Column positions of the hot tables, looked up by name once. */
   private readonly sessionCol: {
     touch: readonly number[];
@@ -223,6 +228,7 @@ export class Applier {
     this.activity = new BatchRows(sql, ACTIVITY_SPEC);
     this.usageRows = new BatchRows(sql, USAGE_SPEC);
     this.effRows = new BatchRows(sql, EFF_SPEC);
+    this.estimateRows = new BatchRows(sql, ESTIMATE_SPEC);
     this.learner = this.loadLearner();
     const col = (n: string) => this.sessions.col(n);
     this.sessionCol = {
@@ -256,6 +262,7 @@ export class Applier {
     this.activity.flush();
     this.usageRows.flush();
     this.effRows.flush();
+    this.estimateRows.flush();
     this.sessionModels.clear();
   }
 
@@ -267,6 +274,7 @@ export class Applier {
     this.activity.discard();
     this.usageRows.discard();
     this.effRows.discard();
+    this.estimateRows.discard();
     this.sessionModels.clear();
   }
 
@@ -476,6 +484,7 @@ export class Applier {
       input_tokens_events: f.input, output_tokens_events: f.output, cache_read_tokens_events: f.cacheRead, cache_creation_tokens_events: f.cacheCreation,
       transcript_requests: f.source === RequestSource.Transcript ? 1 : 0,
     });
+    if (isEstimateRow(f.source, f.priceSource)) this.estimateRows.upsert([bucketOf(f.timeMs), f.modelId, f.source, f.priceSource], [1]);
     this.sessionModel(f.sid, f.modelId);
     return true;
   }
@@ -499,6 +508,7 @@ export class Applier {
       input_tokens_events: -old.input_tokens, output_tokens_events: -old.output_tokens, cache_read_tokens_events: -old.cache_read_tokens,
       cache_creation_tokens_events: -old.cache_creation_tokens, transcript_requests: old.source === RequestSource.Transcript ? -1 : 0,
     });
+    if (isEstimateRow(old.source, old.price_source)) this.estimateRows.upsert([bucketOf(old.time_ms), old.model_id, old.source, old.price_source], [-1]);
     this.sql.run('DELETE FROM api_requests WHERE id = ?', [old.id]);
   }
 
@@ -556,8 +566,8 @@ export class Applier {
    */
   private repriceTranscriptRequests(modelNorm: string): void {
     const modelId = this.intern(modelNorm);
-    const rows = this.sql.all<StoredRequest & { price_source: number; speed: string | null; inference_geo: string | null }>(
-      `SELECT ${STORED_REQUEST_COLUMNS}, price_source, speed, inference_geo FROM api_requests WHERE model_id = ? AND source = ?`,
+    const rows = this.sql.all<StoredRequest & { speed: string | null; inference_geo: string | null }>(
+      `SELECT ${STORED_REQUEST_COLUMNS}, speed, inference_geo FROM api_requests WHERE model_id = ? AND source = ?`,
       [modelId, RequestSource.Transcript],
     );
     for (const row of rows) {
@@ -573,6 +583,11 @@ export class Applier {
       const delta: Usage = { ...ZERO_USAGE, cost_usd: cost - row.cost_usd, estimated_cost_usd: cost - row.cost_usd, unpriced_requests: unpriced - row.unpriced };
       this.usageByIds(bucketOf(row.time_ms), row.session_id, row.model_id, row.repo_id, row.user_id, row.query_source_id, Origin.Events, delta, true);
       this.bumpSession(row.session_id, { cost_usd_events: cost - row.cost_usd, unpriced_requests: unpriced - row.unpriced });
+      if (priceSource !== row.price_source) {
+        const bucket = bucketOf(row.time_ms);
+        if (isEstimateRow(row.source, row.price_source)) this.estimateRows.upsert([bucket, row.model_id, row.source, row.price_source], [-1]);
+        if (isEstimateRow(row.source, priceSource)) this.estimateRows.upsert([bucket, row.model_id, row.source, priceSource], [1]);
+      }
       this.sql.run('UPDATE api_requests SET cost_usd = ?, unpriced = ?, price_source = ? WHERE id = ?', [cost, unpriced, priceSource, row.id]);
     }
   }

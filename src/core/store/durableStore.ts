@@ -349,7 +349,8 @@ export class DurableStore {
   }
 
   private ctx(): QueryContext {
-    return { sql: this.db.sql, nowMs: this.now(), dataVersion: this.db.dataVersion, lastEventMs: this.db.lastEventMs, priceOverrides: this.opts.priceOverrides };
+    return { sql: this.db.sql, nowMs: this.now(), dataVersion: this.db.dataVersion, lastEventMs: this.db.lastEventMs, priceOverrides: this.opts.priceOverrides,
+      learnedPrices: () => this.db.learnedPrices() };
   }
 
   exportReplica(): Uint8Array {

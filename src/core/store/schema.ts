@@ -320,10 +320,6 @@ CREATE VIEW v_api_requests AS
 `;
 
 /**
- * Forward migrations; index i brings a database from version i to i + 1. A new database runs them all
- * (v1's short names are renamed by v3), so a fresh and a migrated database have the same schema.
- */
-/**
  * v5: request id aliases. A replay of a message under another request id (a resumed session's or /btw
  * file) that is imported before the line of its original request holds the row; the original request
  * id is kept here so Claude Code's OTLP api_request for it replaces that row instead of adding one.
@@ -332,7 +328,34 @@ const V5 = `
 CREATE TABLE request_aliases (request_id TEXT PRIMARY KEY, message_id TEXT NOT NULL) WITHOUT ROWID;
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5];
+/**
+ * v6: estimate_rollup, so the overview, MCP usage_summary and the `prices` query can say which figures are
+ * estimates and which price source each used, per range and model, without scanning api_requests (it has
+ * no time index, and its raw rows are pruned after rawDays while the totals they are compared with come
+ * from rollups: counting the raw rows would undercount older ranges). Only estimates are rolled up (OTLP
+ * rows with Claude Code's reported cost are not), so the table stays small for OTLP users. Maintained by
+ * apply.ts with every api_requests insert and retraction; backfilled from the raw rows still held.
+ */
+const V6 = `
+-- Rows estimated before v4 kept price_source 0 (reported): they were priced by the table, or unpriced.
+UPDATE api_requests SET price_source = CASE WHEN unpriced = 1 THEN 4 ELSE 3 END WHERE source = 0 AND estimated = 1 AND price_source = 0;
+CREATE TABLE estimate_rollup (
+  bucket INTEGER NOT NULL, model_id INTEGER NOT NULL, source INTEGER NOT NULL, price_source INTEGER NOT NULL,
+  requests INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (bucket, model_id, source, price_source)
+) WITHOUT ROWID;
+INSERT INTO estimate_rollup (bucket, model_id, source, price_source, requests)
+  SELECT * FROM (
+    SELECT CAST(time_ms / 900000 AS INTEGER) AS b, model_id, source, price_source, count(*)
+    FROM api_requests WHERE source <> 0 OR price_source <> 0 GROUP BY b, model_id, source, price_source
+  ) WHERE true;
+`;
+
+/**
+ * Forward migrations; index i brings a database from version i to i + 1. A new database runs them all
+ * (v1's short names are renamed by v3), so a fresh and a migrated database have the same schema.
+ */
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export function readSchemaVersion(db: Database): number {
@@ -389,6 +412,7 @@ export const TABLE_MEANINGS: Record<string, string> = {
   tool_hist: 'Tool duration histogram by bucket x tool x duration_bucket (upper bound 2^(duration_bucket/4) ms).',
   decision_rollup: 'Rollup of tool_decision events by bucket x tool x language x decision source: accepts and rejects.',
   edit_decision_rollup: 'Edit-tool accepts/rejects by bucket x session x tool x language x decision source x from_metrics (1 = the code_edit_tool.decision metric, 0 = tool_decision events with the language of their file). Count from_metrics = sessions.has_edit_decision_metric only.',
+  estimate_rollup: 'Estimated requests (no cost reported by Claude Code) by bucket x model x source (0 OTLP, 1 transcript) x price_source (1 learned, 2 override, 3 table, 4 none); requests with a reported cost are not in it.',
   error_rollup: 'Rollup by bucket x kind (0 api_error, 1 retries exhausted, 2 refusal) x HTTP status (-1 = none).',
   audit: 'MCP tool calls: time, tool, argument summary, rows returned, duration.',
   v_api_requests: 'Readable API requests: session_id, request_id, time_ms, model, cost_usd, tokens, query_source, source (otlp/transcript), price_source.',

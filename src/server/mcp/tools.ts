@@ -11,6 +11,7 @@ import type {
   ApiErrorsDto,
   BurnRateDto,
   FilesEditedDto,
+  PricesDto,
   RangeKey,
   RangeSpec,
   SessionSort,
@@ -19,8 +20,11 @@ import type {
   SummaryDto,
   ToolStatsDto,
 } from '../../protocol/dto';
-import { RANGE_KEYS, SESSION_SORTS } from '../../protocol/dto';
-import { formatCount as count, formatMs, formatPercent as pct, formatUsd as usd } from '../../core/format/numbers';
+import { PRICE_COMPONENTS, RANGE_KEYS, SESSION_SORTS } from '../../protocol/dto';
+import {
+  formatCount as count, formatEstimatesNote, formatMs, formatPercent as pct, formatPriceSources, formatUsd as usd,
+} from '../../core/format/numbers';
+import { pricesText } from '../../core/pricing/pricesReport';
 import type { McpRuntimeOptions, McpStore } from './mcpTypes';
 import { checkReadOnlySql } from './sqlGuard';
 import { SqlToolError, type ReplicaQueryRunner } from './replicaQueryRunner';
@@ -85,6 +89,9 @@ const tokens = z.object({ input: z.number(), output: z.number(), cacheRead: z.nu
 const costSource = z.enum(['reported', 'estimated', 'mixed', 'none']);
 const rate = z.object({ accepts: z.number(), rejects: z.number(), rate: z.number().nullable() });
 const rateRow = rate.extend({ key: z.string() });
+const priceSourceCounts = z.object({ learned: z.number(), override: z.number(), table: z.number(), none: z.number() });
+const perMillion = z.object(Object.fromEntries(PRICE_COMPONENTS.map((c) => [c, z.number().optional()])) as Record<(typeof PRICE_COMPONENTS)[number], z.ZodOptional<z.ZodNumber>>);
+const tokenPrices = { input: z.number(), output: z.number(), cacheRead: z.number(), cacheWrite5m: z.number(), cacheWrite1h: z.number() };
 
 const sessionRow = z.object({
   sessionId: z.string(),
@@ -102,6 +109,11 @@ const sessionRow = z.object({
   accepts: z.number(),
   rejects: z.number(),
   tokens,
+  source: z.enum(['otlp', 'transcript', 'both']),
+  transcriptRequests: z.number(),
+  estimatesByPriceSource: priceSourceCounts,
+  title: z.string().nullable(),
+  branch: z.string().nullable(),
 });
 
 const errorRow = z.object({
@@ -163,11 +175,14 @@ const usageSummary: ToolDef = {
     accepts: z.number(),
     rejects: z.number(),
     unpricedModels: z.array(z.string()),
+    estimates: z.object({ transcriptRequests: z.number(), byPriceSource: priceSourceCounts }),
     /** Claude Code forwards structuredContent, not our text, to its model: the pricing context rides here too. */
     pricingNote: z.string(),
   },
   async run(args, { store }) {
     const s: SummaryDto = await store.query('summary', { range: rangeSpec(args, 'today') });
+    const estimates = formatEstimatesNote(s.requests, s.estimates);
+    const pricingNote = estimates ? `${estimates} The pricing tool lists the prices used. ${PRICING_NOTE}` : PRICING_NOTE;
     const models = s.byModel.map((m) => `${m.model} ${usd(m.costUsd)} (${m.requests} req)`).join(', ');
     const text =
       `Claude Code usage ${rangeText(s.range)}: ${usd(s.costUsd)} USD (${costSourceText(s.costSource)}), ` +
@@ -176,8 +191,8 @@ const usageSummary: ToolDef = {
       `${count(s.tokens.cacheCreation)} cache creation; cache hit rate ${pct(s.cacheHitRate)}, saving about ${usd(s.cacheSavingsUsd)} versus uncached input. ` +
       (models ? `By model: ${models}. ` : '') +
       (s.unpricedModels.length ? `Unpriced models (cost unknown, not counted as $0): ${s.unpricedModels.join(', ')}. ` : '') +
-      PRICING_NOTE;
-    return { structured: { ...s, pricingNote: PRICING_NOTE }, text, rows: 1 };
+      pricingNote;
+    return { structured: { ...s, pricingNote }, text, rows: 1 };
   },
 };
 
@@ -200,7 +215,12 @@ const listSessions: ToolDef = {
     });
     const lines = r.sessions
       .slice(0, 10)
-      .map((s) => `${s.sessionId} ${s.start} ${usd(s.costUsd)} ${s.requests} req ${s.prompts} prompts${s.repo ? ` repo ${s.repo}` : ''}`);
+      .map(
+        (s) =>
+          `${s.sessionId} ${s.start} ${usd(s.costUsd)} ${s.requests} req ${s.prompts} prompts${s.repo ? ` repo ${s.repo}` : ''}` +
+          (s.title ? ` "${s.title}"` : '') +
+          (s.source === 'otlp' ? '' : ` (${s.source === 'transcript' ? '' : `${s.transcriptRequests} req `}estimated from the transcript; prices: ${formatPriceSources(s.estimatesByPriceSource) || 'none'})`),
+      );
     const text =
       `${r.sessions.length} of ${r.total} sessions ${rangeText(r.range)} (cost in USD, ` +
       `total shown ${usd(r.sessions.reduce((a, s) => a + s.costUsd, 0))}):\n${lines.join('\n')}` +
@@ -494,6 +514,35 @@ const querySql: ToolDef = {
   },
 };
 
+const pricing: ToolDef = {
+  name: 'pricing',
+  title: 'Prices used for estimates',
+  description:
+    "Where estimated costs come from: prices learned from Claude Code's own reported costs (per model, speed, context tier, geo; USD per million tokens, web search per million requests), the bundled list-price table with its date, the user's overrides, and per model how many estimated requests used each price source (learned / override / table / none = unpriced).",
+  inputSchema: { model: z.string().min(1).max(200).optional().describe('only models whose id contains this text, e.g. opus-4-8') },
+  outputSchema: {
+    learned: z.array(
+      z.object({
+        model: z.string(),
+        speed: z.string(),
+        longContext: z.boolean(),
+        geo: z.string().nullable(),
+        perMTok: perMillion,
+        observations: z.number(),
+        determined: z.array(z.enum(PRICE_COMPONENTS)),
+        restarts: z.number(),
+      }),
+    ),
+    table: z.object({ date: z.string(), families: z.array(z.object({ family: z.string(), ...tokenPrices })) }),
+    overrides: z.array(z.object({ prefix: z.string(), ...tokenPrices })),
+    estimatesByModel: z.array(z.object({ model: z.string(), estimates: priceSourceCounts })),
+  },
+  async run(args, { store }) {
+    const r: PricesDto = await store.query('prices', args.model !== undefined ? { model: String(args.model) } : {});
+    return { structured: { ...r }, text: pricesText(r), rows: r.learned.length + r.table.families.length + r.overrides.length + r.estimatesByModel.length };
+  },
+};
+
 export const TOOLS: readonly ToolDef[] = [
   usageSummary,
   listSessions,
@@ -505,4 +554,5 @@ export const TOOLS: readonly ToolDef[] = [
   burnRate,
   describeSchema,
   querySql,
+  pricing,
 ];
