@@ -12,12 +12,20 @@ Usage:
   node dist/cli.js import --data DIR [--from DIR ...] [--json] [--capture-prompts]
                           (--from: a folder of project folders like ~/.claude/projects;
                            default: $CLAUDE_CONFIG_DIR/projects and ~/.claude/projects)
+  node dist/cli.js statusline [--data DIR] [--port P]
+                          (Claude Code's statusLine command: status line JSON on stdin, one line out)
   node dist/cli.js export --data DIR --dataset ${EXPORT_DATASETS.join('|')}
                           --range ${RANGE_KEYS.join('|')} --out FILE
 `;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'statusline') {
+    // Its own bundle next to this one (dist/statusline.js): it reads process.argv, prints one line and
+    // exits 0 whatever happens. Required at run time so this bundle does not carry it twice.
+    require(require('node:path').join(__dirname, 'statusline.js'));
+    return new Promise<number>(() => {});
+  }
   switch (command) {
     case 'serve':
       return runServeCommand(rest);
