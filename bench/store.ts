@@ -159,6 +159,8 @@ async function runSize(log: Log, target: number): Promise<void> {
     toolStats: { range: { key: '30d' } },
     apiErrors: { range: { key: '30d' } },
     burnRate: { dailyBudgetUsd: 10, monthlyBudgetUsd: 100 },
+    planLimits: {},
+    activityBlocks: { range: { key: '7d' } },
   };
   for (const [name, params] of Object.entries(queries) as [QueryName, never][]) {
     const xs: number[] = [];

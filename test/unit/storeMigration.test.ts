@@ -38,6 +38,8 @@ function calls(sessionIds: string[]): { [M in QueryName]: QueryMethods[M]['param
     apiErrors: [{ range: ALL }],
     burnRate: [{ dailyBudgetUsd: 1, monthlyBudgetUsd: 10 }],
     status: [{}],
+    planLimits: [{}],
+    activityBlocks: [{ range: ALL }, { range: { key: '7d' as const } }],
   };
 }
 
