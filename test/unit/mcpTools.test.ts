@@ -10,7 +10,7 @@ import { MCP_TOOLS_VERSION } from '../../src/server/mcp/mcpTypes';
 import { formatCount as count, formatUsd as usd } from '../../src/core/format/numbers';
 import { TOOLS } from '../../src/server/mcp/tools';
 
-const PINNED = { version: '1', hash: '76d9e5c90ec176ad' };
+const PINNED = { version: '2', hash: '969a1daa996fcf3f' };
 
 function toolSetHash(): string {
   const desc = TOOLS.map((t) => ({
@@ -42,7 +42,7 @@ test('the public output fields of issue 6 are in the schemas', () => {
   for (const f of ['overall', 'byTool', 'byLanguage', 'bySource']) assert.ok(out('acceptance_rates').includes(f), f);
   assert.deepEqual(out('tool_stats'), ['range', 'tools']);
   assert.deepEqual(out('query_sql'), ['columns', 'rows', 'truncated']);
-  for (const t of TOOLS.filter((x) => !['session_timeline', 'burn_rate', 'describe_schema', 'query_sql'].includes(x.name))) {
+  for (const t of TOOLS.filter((x) => !['session_timeline', 'burn_rate', 'describe_schema', 'query_sql', 'plan_limits'].includes(x.name))) {
     assert.deepEqual(Object.keys(t.inputSchema).slice(0, 3), ['range', 'from', 'to'], t.name);
   }
 });

@@ -24,6 +24,7 @@ import { formatCount as count, formatMs, formatPercent as pct, formatUsd as usd 
 import type { McpRuntimeOptions, McpStore } from './mcpTypes';
 import { checkReadOnlySql } from './sqlGuard';
 import { SqlToolError, type ReplicaQueryRunner } from './replicaQueryRunner';
+import { planLimits } from './limitsTool';
 
 export interface ToolContext {
   store: McpStore;
@@ -505,4 +506,5 @@ export const TOOLS: readonly ToolDef[] = [
   burnRate,
   describeSchema,
   querySql,
+  planLimits,
 ];
