@@ -1,8 +1,7 @@
 // Headless entry: `node dist/cli.js serve|import|export ...`.
 // Each subcommand lives in its own module under src/server; this file only dispatches.
-import { runServeCommand } from './server/serveCommand';
-import { runExportCommand } from './server/exportCommand';
-import { runImportCommand } from './server/importCommand';
+// The subcommands are imported when run, so `cli.js statusline` (after every Claude Code message)
+// does not initialise the store, server and worker client modules it never uses.
 import { EXPORT_DATASETS, RANGE_KEYS } from './protocol/dto';
 
 const USAGE = `Claude Code Ledger (headless)
@@ -28,11 +27,11 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'serve':
-      return runServeCommand(rest);
+      return (await import('./server/serveCommand')).runServeCommand(rest);
     case 'import':
-      return runImportCommand(rest);
+      return (await import('./server/importCommand')).runImportCommand(rest);
     case 'export':
-      return runExportCommand(rest);
+      return (await import('./server/exportCommand')).runExportCommand(rest);
     case undefined:
     case '-h':
     case '--help':
