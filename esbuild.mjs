@@ -23,6 +23,8 @@ const node = {
 const targets = [
   { name: 'host', ...node, entryPoints: ['src/host/extension.ts'], outfile: 'dist/extension.js' },
   { name: 'cli', ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' },
+  // The status line command alone (Claude Code runs it after every message): loads almost nothing.
+  { name: 'statusline', ...node, entryPoints: ['src/server/statusline/main.ts'], outfile: 'dist/statusline.js' },
   { name: 'db-worker', ...node, entryPoints: ['src/server/dbWorker.ts'], outfile: 'dist/dbWorker.js' },
   { name: 'sql-worker', ...node, entryPoints: ['src/server/mcp/sqlWorker.ts'], outfile: 'dist/sqlWorker.js' },
   { name: 'mcp', ...node, entryPoints: ['src/server/mcp/mcpHandler.ts'], outfile: 'dist/mcp.js' },

@@ -13,6 +13,10 @@ async function main(): Promise<void> {
     });
     if (store) await store.runStoreBench(print);
   }
+  if (only.length === 0 || only.includes('statusline')) {
+    const { runStatuslineBench } = await import('./statusline');
+    await runStatuslineBench(print);
+  }
   if (only.length === 0 || only.includes('transcripts')) {
     const { runTranscriptBench } = await import('./transcripts');
     await runTranscriptBench(print);

@@ -160,6 +160,8 @@ async function runSize(log: Log, target: number): Promise<void> {
     apiErrors: { range: { key: '30d' } },
     burnRate: { dailyBudgetUsd: 10, monthlyBudgetUsd: 100 },
     prices: {},
+    planLimits: {},
+    activityBlocks: { range: { key: '7d' } },
   };
   for (const [name, params] of Object.entries(queries) as [QueryName, never][]) {
     const xs: number[] = [];

@@ -1,8 +1,7 @@
 // Headless entry: `node dist/cli.js serve|import|export ...`.
 // Each subcommand lives in its own module under src/server; this file only dispatches.
-import { runServeCommand } from './server/serveCommand';
-import { runExportCommand } from './server/exportCommand';
-import { runImportCommand } from './server/importCommand';
+// The subcommands are imported when run, so `cli.js statusline` (after every Claude Code message)
+// does not initialise the store, server and worker client modules it never uses.
 import { EXPORT_DATASETS, RANGE_KEYS } from './protocol/dto';
 
 const USAGE = `Claude Code Ledger (headless)
@@ -12,19 +11,27 @@ Usage:
   node dist/cli.js import --data DIR [--from DIR ...] [--json] [--capture-prompts]
                           (--from: a folder of project folders like ~/.claude/projects;
                            default: $CLAUDE_CONFIG_DIR/projects and ~/.claude/projects)
+  node dist/cli.js statusline [--data DIR] [--port P]
+                          (Claude Code's statusLine command: status line JSON on stdin, one line out)
   node dist/cli.js export --data DIR --dataset ${EXPORT_DATASETS.join('|')}
                           --range ${RANGE_KEYS.join('|')} --out FILE
 `;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'statusline') {
+    // Its own bundle next to this one (dist/statusline.js): it reads process.argv, prints one line and
+    // exits 0 whatever happens. Required at run time so this bundle does not carry it twice.
+    require(require('node:path').join(__dirname, 'statusline.js'));
+    return new Promise<number>(() => {});
+  }
   switch (command) {
     case 'serve':
-      return runServeCommand(rest);
+      return (await import('./server/serveCommand')).runServeCommand(rest);
     case 'import':
-      return runImportCommand(rest);
+      return (await import('./server/importCommand')).runImportCommand(rest);
     case 'export':
-      return runExportCommand(rest);
+      return (await import('./server/exportCommand')).runExportCommand(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -21,6 +21,10 @@ if compgen -G "test/webview/*.test.ts" >/dev/null; then
   echo "== browser prerequisites (Debian chromium)"
   bash test/support/installBrowserDeps.sh
 fi
+if [ -f test/integration/statusline.test.ts ]; then
+  echo "== pseudo-terminal prerequisite (tmux, for real Claude Code's interactive status line)"
+  bash test/support/installTmux.sh
+fi
 if compgen -G "test/e2e/*.test.ts" >/dev/null; then
   echo "== VS Code prerequisites (code-server 4.139.1, Node 24 for it only)"
   bash test/e2e/install.sh

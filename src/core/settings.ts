@@ -3,7 +3,7 @@
 // reaches the services: it falls back to the default and says so in the log, naming the key.
 import type { Logger } from './log';
 
-export type StatusBarShow = 'today' | 'month' | 'session';
+export type StatusBarShow = 'today' | 'month' | 'session' | 'limits';
 
 export interface PriceOverride {
   input: number;
@@ -31,6 +31,8 @@ export interface LedgerSettings {
   transcriptsEnabled: boolean;
   /** Folders of project folders to import; empty = the defaults ($CLAUDE_CONFIG_DIR/projects, ~/.claude/projects). */
   transcriptsPaths: string[];
+  /** Notify at 80 % / 95 % of a plan window (once per window and threshold). */
+  limitsNotifications: boolean;
 }
 
 type Spec =
@@ -51,7 +53,7 @@ export const SETTING_SPECS: Record<string, { field: keyof LedgerSettings; spec: 
   'capture.toolDetails': { field: 'captureToolDetails', spec: { kind: 'bool', default: true } },
   'capture.prompts': { field: 'capturePrompts', spec: { kind: 'bool', default: false } },
   'capture.commands': { field: 'captureCommands', spec: { kind: 'bool', default: true } },
-  'statusBar.show': { field: 'statusBarShow', spec: { kind: 'enum', default: 'today', values: ['today', 'month', 'session'] } },
+  'statusBar.show': { field: 'statusBarShow', spec: { kind: 'enum', default: 'today', values: ['today', 'month', 'session', 'limits'] } },
   // Budgets: 0 = no budget; the upper bound only catches typos (an extra few zeros).
   'budget.dailyUsd': { field: 'budgetDailyUsd', spec: { kind: 'number', default: 0, min: 0, max: 1_000_000 } },
   'budget.monthlyUsd': { field: 'budgetMonthlyUsd', spec: { kind: 'number', default: 0, min: 0, max: 10_000_000 } },
@@ -64,6 +66,7 @@ export const SETTING_SPECS: Record<string, { field: keyof LedgerSettings; spec: 
   'transcripts.enabled': { field: 'transcriptsEnabled', spec: { kind: 'bool', default: true } },
   // A few roots at most; the bound only catches a pasted list by mistake.
   'transcripts.paths': { field: 'transcriptsPaths', spec: { kind: 'paths', maxItems: 32 } },
+  'limits.notifications': { field: 'limitsNotifications', spec: { kind: 'bool', default: true } },
 };
 
 const PRICE_FIELDS: readonly (keyof PriceOverride)[] = ['input', 'output', 'cacheWrite5m', 'cacheWrite1h', 'cacheRead'];

@@ -2,6 +2,8 @@
 // shows: text, Markdown tooltip, background colour. Pure, so every state is unit-tested without VS Code.
 import type { StatusSnapshotDto, TokenCounts } from '../protocol/dto';
 import { formatCount, formatPercent, formatUsd } from './format/numbers';
+import type { RateLimitSnapshotDto } from '../protocol/limitsDto';
+import { limitsLevel, limitsText, limitsTooltipLines } from './limitsText';
 
 export type ReceiverState =
   | { kind: 'starting' }
@@ -9,7 +11,7 @@ export type ReceiverState =
   | { kind: 'follower'; port: number }
   | { kind: 'error'; message: string; port?: number };
 
-export type StatusShow = 'today' | 'month' | 'session';
+export type StatusShow = 'today' | 'month' | 'session' | 'limits';
 
 export interface Budgets {
   /** 0 = no budget. */
@@ -45,11 +47,16 @@ export interface StatusInput {
   show: StatusShow;
   budgets: Budgets;
   now: Date;
+  /** The latest plan-limit snapshot (planLimits query); undefined/null when none was reported. */
+  limits?: RateLimitSnapshotDto | null;
 }
 
 export function statusView(i: StatusInput): StatusView {
   const alerts = i.snapshot ? budgetAlerts(i.snapshot, i.budgets, i.now) : [];
-  const level: BudgetLevel = alerts.some((a) => a.percent === 100) ? 'error' : alerts.length > 0 ? 'warning' : 'ok';
+  const budgetLevel: BudgetLevel = alerts.some((a) => a.percent === 100) ? 'error' : alerts.length > 0 ? 'warning' : 'ok';
+  // In `limits` mode the plan windows colour the item too (80 % warning, 95 % error); the worse level wins.
+  const planLevel: BudgetLevel = i.show === 'limits' ? limitsLevel(i.limits, i.now) : 'ok';
+  const level: BudgetLevel = budgetLevel === 'error' || planLevel === 'error' ? 'error' : budgetLevel === 'warning' || planLevel === 'warning' ? 'warning' : 'ok';
   return {
     text: statusTextLine(i),
     tooltip: tooltipMarkdown(i),
@@ -70,6 +77,9 @@ function statusTextLine(i: StatusInput): string {
       return `$(pulse) ${formatUsd(s.monthUsd)} month`;
     case 'session':
       return `$(pulse) ${formatUsd(s.currentSession?.costUsd ?? 0)} session`;
+    case 'limits':
+      // Until the status line has reported a window, today's spend (API-key users never get windows).
+      return i.limits ? `$(dashboard) ${limitsText(i.limits, i.now)}` : `$(pulse) ${formatUsd(s.todayUsd)}`;
   }
 }
 
@@ -139,6 +149,7 @@ function tooltipMarkdown(i: StatusInput): string {
     );
     const budget = budgetLines(s, i.budgets);
     if (budget) lines.push(budget, '');
+    if (i.limits || i.show === 'limits') lines.push(...limitsTooltipLines(i.limits, i.now), '');
   }
   const settingsArg = encodeURIComponent(JSON.stringify(['claudeLedger']));
   lines.push(

@@ -24,7 +24,7 @@ export function configImpact(e: vscode.ConfigurationChangeEvent): ConfigImpact {
   return {
     restart: ['port', 'capture', 'retention', 'pricing', 'mcp', 'transcripts'].some(a),
     terminalEnv: ['port', 'terminalEnv', 'capture'].some(a),
-    statusBar: ['statusBar', 'budget'].some(a),
+    statusBar: ['statusBar', 'budget', 'limits'].some(a),
   };
 }
 

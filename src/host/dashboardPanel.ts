@@ -161,6 +161,7 @@ export function registerDashboard(context: vscode.ExtensionContext, deps: Dashbo
       return { tools, errors };
     },
     'status/get': async () => deps.api.query('status', {}),
+    'limits/get': async () => deps.api.query('planLimits', {}),
   };
 
   async function openFile(file: string): Promise<void> {

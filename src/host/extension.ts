@@ -22,6 +22,7 @@ import { showPricesCommand } from './pricesView';
 import { Leadership } from '../server/leadership/leadership';
 import { classifyLeadFailure, leaderStarter } from '../server/leadership/leaderServices';
 import { StatusBar } from './statusBar';
+import { removeStatusLineCommand, setupStatusLine, writeLauncher } from './statusLineCommands';
 import { applyTerminalEnv } from './terminalEnv';
 
 let shutdown: (() => Promise<void>) | undefined;
@@ -87,12 +88,19 @@ export function activate(context: vscode.ExtensionContext): void {
     applyTerminalEnv(context.environmentVariableCollection, { settings, port: settings.port, token, log: tagged(log, 'terminal') });
   }
 
+  // The status line launcher in the storage folder names this install and the current port.
+  const statusLineDeps = { log: tagged(log, 'statusline'), storageDir, distDir, port: () => settings.port };
+  function refreshLauncher(): void {
+    writeLauncher(statusLineDeps).catch((err: unknown) => log.warn(`status line launcher not written: ${(err as Error)?.message ?? String(err)}`));
+  }
+
   async function startServices(): Promise<void> {
     await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
     await fs.chmod(dataDir, 0o700);
     // One token per profile, shared by every window (followers authenticate to the leader with it).
     token = ensureTokenFile(tokenFile);
     refreshTerminalEnv();
+    refreshLauncher();
     const l = new Leadership({
       log,
       token,
@@ -141,6 +149,7 @@ export function activate(context: vscode.ExtensionContext): void {
       if (!impact.restart && !impact.terminalEnv && !impact.statusBar) return;
       settings = readConfig(log);
       if (impact.terminalEnv) refreshTerminalEnv();
+      if (impact.restart) refreshLauncher();
       if (impact.restart && leadership) {
         log.info('receiver settings changed; restarting the receiver');
         leadership.start(settings.port);
@@ -205,6 +214,8 @@ export function activate(context: vscode.ExtensionContext): void {
     command('claudeLedger.setupEverywhere', () => setupEverywhere(setupDeps)),
     command('claudeLedger.removeSetup', () => removeSetup(setupDeps)),
     command('claudeLedger.copyShellSetup', () => copyShellSetup(setupDeps)),
+    command('claudeLedger.setupStatusLine', () => setupStatusLine(statusLineDeps)),
+    command('claudeLedger.removeStatusLine', () => removeStatusLineCommand(statusLineDeps)),
     command('claudeLedger.connectClaudeCode', connectClaude),
     vscode.commands.registerCommand('claudeLedger.showLog', () => channel.show()),
     command('claudeLedger.restartReceiver', () => {

@@ -6,9 +6,12 @@ import type { Logger } from '../core/log';
 import type { LedgerSettings } from '../core/settings';
 import { budgetMessage, pendingAlerts, statusView, type ReceiverState } from '../core/statusText';
 import type { QueryApi, StatusSnapshotDto } from '../protocol/dto';
+import type { PlanLimitsDto } from '../protocol/limitsDto';
+import { limitAlerts, limitMessage, pendingLimitAlerts, type LimitAlert } from '../core/limitsText';
 
 export const STATUS_ITEM_ID = 'claudeLedger.status';
 const NOTIFIED_KEY = 'claudeLedger.budgetAlertsNotified';
+const LIMITS_NOTIFIED_KEY = 'claudeLedger.limitAlertsNotified';
 
 /** Coalesces bursts of changes (one ingest per signal every second) into one status query. */
 const REFRESH_DEBOUNCE_MS = 150;
@@ -26,6 +29,7 @@ export interface StatusBarDeps {
 export class StatusBar implements vscode.Disposable {
   readonly item: vscode.StatusBarItem;
   private snapshot: StatusSnapshotDto | undefined;
+  private limits: PlanLimitsDto | undefined;
   private timer: NodeJS.Timeout | undefined;
   private midnight: NodeJS.Timeout | undefined;
   private inFlight = false;
@@ -59,6 +63,7 @@ export class StatusBar implements vscode.Disposable {
       show: settings.statusBarShow,
       budgets: { dailyUsd: settings.budgetDailyUsd, monthlyUsd: settings.budgetMonthlyUsd },
       now: new Date(),
+      limits: this.limits?.latest ?? null,
     });
     this.item.text = view.text;
     const md = new vscode.MarkdownString(view.tooltip, true);
@@ -67,6 +72,10 @@ export class StatusBar implements vscode.Disposable {
     this.item.backgroundColor = view.background ? new vscode.ThemeColor(`statusBarItem.${view.background}Background`) : undefined;
     this.item.accessibilityInformation = { label: `Claude Code Ledger: ${view.text.replace(/\$\([^)]*\)\s*/g, '')}`, role: 'button' };
     if (this.deps.isLeader() && view.alerts.length > 0) this.notifyBudgets(view.alerts);
+    if (this.deps.isLeader() && settings.limitsNotifications) {
+      const la = limitAlerts(this.limits?.latest, new Date());
+      if (la.length > 0) this.notifyLimits(la);
+    }
   }
 
   private async fetch(): Promise<void> {
@@ -77,6 +86,12 @@ export class StatusBar implements vscode.Disposable {
     this.inFlight = true;
     try {
       this.snapshot = await this.deps.api.query('status', {});
+      try {
+        this.limits = await this.deps.api.query('planLimits', {});
+      } catch (err) {
+        // A leader of an older build answers 400 for an unknown query: no limits then, spend still shows.
+        this.deps.log.debug(`planLimits query failed: ${(err as Error)?.message ?? String(err)}`);
+      }
       this.render();
     } catch (err) {
       // Shown as the state line in the tooltip by the receiver state; logged so it is never silent.
@@ -104,6 +119,24 @@ export class StatusBar implements vscode.Disposable {
       void show(budgetMessage(a), 'Open Dashboard', 'Budget Settings').then((choice) => {
         if (choice === 'Open Dashboard') void vscode.commands.executeCommand('claudeLedger.openDashboard');
         if (choice === 'Budget Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'claudeLedger.budget');
+      });
+    }
+  }
+
+  /** One notification per plan window instance and threshold (ids embed the window's reset time). */
+  private notifyLimits(alerts: LimitAlert[]): void {
+    const stored = this.deps.globalState.get<string[]>(LIMITS_NOTIFIED_KEY, []);
+    const { notify, remember } = pendingLimitAlerts(alerts, new Set(stored));
+    if (notify.length === 0) return;
+    // Keep the ids of the current windows only, so the list stays small.
+    const current = new Set(alerts.map((a) => a.id.split(':').slice(0, 3).join(':')));
+    const kept = stored.filter((id) => current.has(id.split(':').slice(0, 3).join(':')));
+    void this.deps.globalState.update(LIMITS_NOTIFIED_KEY, [...new Set([...kept, ...remember])]);
+    for (const a of notify) {
+      const show = (m: string, ...items: string[]) =>
+        a.percent === 95 ? vscode.window.showErrorMessage(m, ...items) : vscode.window.showWarningMessage(m, ...items);
+      void show(limitMessage(a, new Date()), 'Open Dashboard').then((choice) => {
+        if (choice === 'Open Dashboard') void vscode.commands.executeCommand('claudeLedger.openDashboard');
       });
     }
   }

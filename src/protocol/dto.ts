@@ -1,6 +1,7 @@
 // DTOs shared by the store's named queries, the webview, MCP tools, CSV export and the status bar.
-// Types and constants only; this file imports nothing. Field names of the MCP-facing DTOs are a public
+// Types and constants only; this file imports only protocol types (limitsDto.ts). Field names of the MCP-facing DTOs are a public
 // contract (issue "MCP server"): change them only with a version bump of the MCP server definition.
+import type { ActivityBlocksDto, PlanLimitsDto } from './limitsDto';
 
 /** Named ranges; "today" and "month" are in the user's local time zone. */
 export const RANGE_KEYS = ['today', 'yesterday', '7d', '30d', 'month', 'all'] as const;
@@ -384,6 +385,9 @@ export interface QueryMethods {
   burnRate: { params: { dailyBudgetUsd?: number | null; monthlyBudgetUsd?: number | null }; result: BurnRateDto };
   status: { params: Record<string, never>; result: StatusSnapshotDto };
   prices: { params: { model?: string }; result: PricesDto };
+  /** Plan limits from the status line + the last day's 5-hour blocks (limitsDto.ts). */
+  planLimits: { params: Record<string, never>; result: PlanLimitsDto };
+  activityBlocks: { params: { range?: RangeSpec; limit?: number }; result: ActivityBlocksDto };
 }
 export type QueryName = keyof QueryMethods;
 
@@ -403,6 +407,8 @@ export const QUERY_NAMES = {
   burnRate: true,
   status: true,
   prices: true,
+  planLimits: true,
+  activityBlocks: true,
 } as const satisfies Record<QueryName, true>;
 
 export function isQueryName(name: unknown): name is QueryName {

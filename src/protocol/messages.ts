@@ -17,6 +17,7 @@ import type {
   SummaryDto,
   ResolvedRange,
 } from './dto';
+import type { PlanLimitsDto } from './limitsDto';
 
 /** A file row as the dashboard shows it: the host adds what only it can know (workspace, disk). */
 export interface DashboardFileDto extends FileEditedDto {
@@ -58,6 +59,8 @@ export interface Requests {
   'acceptance/get': { params: { range: RangeSpec }; result: AcceptanceDto };
   'tools/get': { params: { range: RangeSpec }; result: { tools: QueryMethods['toolStats']['result']; errors: ApiErrorsDto } };
   'status/get': { params: Record<string, never>; result: StatusSnapshotDto };
+  /** The overview's plan-limits tile and 5-hour blocks (planLimits query). */
+  'limits/get': { params: Record<string, never>; result: PlanLimitsDto };
 }
 export type RequestMethod = keyof Requests;
 export const REQUEST_METHODS: readonly RequestMethod[] = [
@@ -68,6 +71,7 @@ export const REQUEST_METHODS: readonly RequestMethod[] = [
   'acceptance/get',
   'tools/get',
   'status/get',
+  'limits/get',
 ];
 
 /** Commands the empty state may ask the host to run (a closed set: the webview cannot run arbitrary commands). */

@@ -61,6 +61,7 @@ const handlers: WorkerHandlers = {
     return { result: null };
   },
   importTranscriptChunk: (req) => ({ result: need('importTranscriptChunk').importTranscriptChunk(req) }),
+  statusline: (post) => ({ result: need('statusline').recordStatusline(post) }),
   clearAll: () => {
     need('clearAll').clearAll();
     return { result: null };

@@ -15,6 +15,7 @@ import { apiRoutes, ChangeFeed, type ApiStore } from './http/apiRoutes';
 import { asHttpError, checkHost, HttpError, textErrorBody, writeError, type Route } from './http/edge';
 import { mcpRoutes } from './http/mcpRoutes';
 import { otlpRoutes } from './http/otlpRoutes';
+import { statuslineRoutes, type StatuslineStore } from './http/statuslineRoutes';
 import type { IngestSink } from './ingest';
 import type { McpModule, McpRuntimeOptions, McpStore } from './mcp/mcpTypes';
 
@@ -32,6 +33,8 @@ export interface ReceiverLimits {
   bodyTimeoutMs: number;
   /** Rows per page of /api/rows (CSV export through a follower window). */
   maxRowsPerPage: number;
+  /** POST /api/statusline bodies: a status line post is a few hundred bytes. */
+  maxStatuslineBodyBytes: number;
 }
 
 export const DEFAULT_RECEIVER_LIMITS: ReceiverLimits = {
@@ -41,12 +44,13 @@ export const DEFAULT_RECEIVER_LIMITS: ReceiverLimits = {
   longPollMs: 25_000,
   bodyTimeoutMs: 30_000,
   maxRowsPerPage: 5_000,
+  maxStatuslineBodyBytes: 16 * 1024,
 };
 
 export type IngestResult = import('../core/store/ingestResult').IngestResult;
 
 /** What the server needs from the store (StoreClient satisfies it). */
-export interface LedgerStore extends IngestSink, ApiStore, McpStore {
+export interface LedgerStore extends IngestSink, ApiStore, McpStore, StatuslineStore {
   onDidChange(fn: (dataVersion: number) => void): () => void;
 }
 
@@ -130,6 +134,12 @@ export async function startLedgerServer(o: LedgerServerOptions): Promise<LedgerS
       longPollMs: limits.longPollMs,
       maxRowsPerPage: limits.maxRowsPerPage,
       version: o.version ?? '0',
+    }),
+    ...statuslineRoutes({
+      store: o.store,
+      token: o.token,
+      port: currentPort,
+      caps: { maxBytes: limits.maxStatuslineBodyBytes, maxDecompressedBytes: limits.maxStatuslineBodyBytes, timeoutMs: limits.bodyTimeoutMs, compression: false },
     }),
     ...mcp.routes,
   };

@@ -1,6 +1,7 @@
 // Main-thread proxy of the store. Everything runs in the DB worker (dbWorker.ts); this side only
 // posts messages, so the extension host's event loop never runs SQL or a snapshot.
 // Used by the receiver, the VS Code host, MCP and CSV export.
+import type { StatuslinePostDto, StatuslineReplyDto } from '../protocol/limitsDto';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { QueryApi, QueryMethods, QueryName, RangeSpec } from '../protocol/dto';
@@ -182,6 +183,11 @@ export class StoreClient implements QueryApi {
   /** One bounded step of a transcript import (TranscriptImporter drives the steps). */
   importTranscriptChunk(req: ImportChunkRequest): Promise<ImportChunkResult> {
     return this.call('importTranscriptChunk', req);
+  }
+
+  /** A status line call (POST /api/statusline): store the rate-limit snapshot, today's spend back. */
+  recordStatusline(post: StatuslinePostDto): Promise<StatuslineReplyDto> {
+    return this.call('statusline', post);
   }
 
   async clearAll(): Promise<void> {

@@ -19,6 +19,7 @@ import type { RetentionOptions, SnapshotOptions } from '../core/store/options';
 import type { RowsDataset, RowsPage } from '../core/queries/rows';
 import type { PriceOverrides } from '../core/pricing/priceTable';
 import type { ImportChunkRequest, ImportChunkResult } from '../core/transcripts/importSummary';
+import type { StatuslinePostDto, StatuslineReplyDto } from '../protocol/limitsDto';
 
 export interface WorkerOpenParams {
   dataDir: string;
@@ -58,6 +59,8 @@ export interface WorkerOps<M extends QueryName = QueryName> {
   /** One bounded step of a transcript import (read, parse, apply, store the position: one transaction). */
   importTranscriptChunk: { params: ImportChunkRequest; result: ImportChunkResult };
   clearAll: { params: Record<string, never>; result: null };
+  /** A status line call: store its rate-limit snapshot, answer today's spend (one round trip). */
+  statusline: { params: StatuslinePostDto; result: StatuslineReplyDto };
   /** Retention now; the rows deleted. */
   prune: { params: Record<string, never>; result: number };
   stats: { params: Record<string, never>; result: WorkerStats };

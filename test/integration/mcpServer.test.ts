@@ -38,6 +38,7 @@ const EXPECTED_TOOLS = [
   'files_edited',
   'list_sessions',
   'pricing',
+  'plan_limits',
   'query_sql',
   'session_timeline',
   'tool_stats',
@@ -250,6 +251,18 @@ describe('tools on fixture data match the store', () => {
     assert.ok(Math.abs(forecastTodayUsd - ft) < 1e-3 && Math.abs(forecastMonthUsd - fm) < 1e-3, JSON.stringify([got, truth]));
     assert.ok(Math.abs(lastHourUsdPerHour - lh) <= 1e-3 * Math.max(1, lh), JSON.stringify([got, truth]));
     assert.match(text(r), /No daily budget set/);
+  });
+
+  test('plan_limits: a status line snapshot and the 5-hour blocks of the stored requests', async () => {
+    const resets = Math.floor(Date.now() / 1000) + 3600;
+    await store.recordStatusline({ sessionId: 'sess-plan', model: 'Opus 4.5', fiveHour: { usedPercent: 81, resetsAtSec: resets }, sevenDay: { usedPercent: 12 } });
+    const r = await call('plan_limits');
+    const got = r.structuredContent as { latest: { fiveHour: { usedPercent: number; resetsAt: string }; sevenDay: { usedPercent: number; resetsAt: null } } | null; recentBlocks: unknown[] };
+    assert.equal(got.latest?.fiveHour.usedPercent, 81);
+    assert.equal(Date.parse(got.latest!.fiveHour.resetsAt), resets * 1000);
+    assert.deepEqual(got.latest?.sevenDay, { usedPercent: 12, resetsAt: null });
+    assert.deepEqual(got.recentBlocks, json((await store.query('planLimits', {})).recentBlocks), 'the tool returns the named query');
+    assert.match(text(r), /5-hour window: 81% used, resets/);
   });
 
   test('burn_rate reads the budgets at each call (a changed setting shows without a restart)', async () => {

@@ -89,6 +89,31 @@ export interface FakeAnthropicOptions {
   defaultModel?: string;
   /** Called for each unknown path (default: a line on stderr), so a changed CLI is noticed. */
   onUnknownPath?: (method: string, path: string) => void;
+  /**
+   * Plan-limit headers on every successful /v1/messages answer, as the real API sends them to claude.ai
+   * subscribers: `anthropic-ratelimit-unified-5h-utilization` (0..1) and `-5h-reset` (epoch seconds),
+   * the same for `7d`, plus `-status: allowed`. Claude Code 2.1.197 reads them (its function that builds
+   * `rate_limits` for the status line) only for claude.ai OAuth sessions: run it with
+   * CLAUDE_CODE_OAUTH_TOKEN instead of ANTHROPIC_API_KEY. A function is read at each answer.
+   */
+  rateLimits?: RateLimitHeaders | (() => RateLimitHeaders);
+}
+
+export interface RateLimitHeaders {
+  fiveHour?: { utilization: number; resetSec: number };
+  sevenDay?: { utilization: number; resetSec: number };
+}
+
+/** The unified rate-limit headers of the real API for `r`. */
+export function rateLimitHeaders(r: RateLimitHeaders | undefined): Record<string, string> {
+  if (!r) return {};
+  const h: Record<string, string> = { 'anthropic-ratelimit-unified-status': 'allowed' };
+  for (const [abbrev, w] of [['5h', r.fiveHour], ['7d', r.sevenDay]] as const) {
+    if (!w) continue;
+    h[`anthropic-ratelimit-unified-${abbrev}-utilization`] = String(w.utilization);
+    h[`anthropic-ratelimit-unified-${abbrev}-reset`] = String(w.resetSec);
+  }
+  return h;
 }
 
 export interface FakeAnthropic {
@@ -238,8 +263,9 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions): Promise<Fa
       requestId,
       blocks: blocks.map((b) => (b.type === 'text' ? 'text' : `tool_use:${b.name}:${b.id}`)),
     };
+    const limits = rateLimitHeaders(typeof opts.rateLimits === 'function' ? opts.rateLimits() : opts.rateLimits);
     if (!stream) {
-      res.writeHead(200, { 'content-type': 'application/json', 'request-id': requestId });
+      res.writeHead(200, { 'content-type': 'application/json', 'request-id': requestId, ...limits });
       res.end(
         JSON.stringify({
           id: messageId,
@@ -258,6 +284,7 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions): Promise<Fa
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache',
       'request-id': requestId,
+      ...limits,
     });
     sse(res, 'message_start', {
       type: 'message_start',

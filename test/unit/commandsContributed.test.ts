@@ -40,6 +40,8 @@ test('the fixed command ids, titles and category of the surface contract', () =>
     'claudeLedger.showLog': 'Show Log',
     'claudeLedger.restartReceiver': 'Restart Receiver',
     'claudeLedger.clearData': 'Clear All Data',
+    'claudeLedger.setupStatusLine': 'Set Up Status Line',
+    'claudeLedger.removeStatusLine': 'Remove Status Line',
   };
   assert.deepEqual(Object.keys(byId).sort(), Object.keys(expected).sort());
   for (const [id, title] of Object.entries(expected)) {

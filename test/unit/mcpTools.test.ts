@@ -10,7 +10,7 @@ import { MCP_TOOLS_VERSION } from '../../src/server/mcp/mcpTypes';
 import { formatCount as count, formatUsd as usd } from '../../src/core/format/numbers';
 import { TOOLS } from '../../src/server/mcp/tools';
 
-const PINNED = { version: '2', hash: '516fc86aea4e2c8a' };
+const PINNED = { version: '3', hash: '0d9cd9379436cd5e' };
 
 function toolSetHash(): string {
   const desc = TOOLS.map((t) => ({
@@ -47,7 +47,7 @@ test('the public output fields of issue 6 are in the schemas', () => {
   }
   assert.ok(out('usage_summary').includes('estimates'));
   assert.deepEqual(out('pricing'), ['learned', 'table', 'overrides', 'estimatesByModel']);
-  for (const t of TOOLS.filter((x) => !['session_timeline', 'burn_rate', 'describe_schema', 'query_sql', 'pricing'].includes(x.name))) {
+  for (const t of TOOLS.filter((x) => !['session_timeline', 'burn_rate', 'describe_schema', 'query_sql', 'pricing', 'plan_limits'].includes(x.name))) {
     assert.deepEqual(Object.keys(t.inputSchema).slice(0, 3), ['range', 'from', 'to'], t.name);
   }
 });

@@ -39,6 +39,8 @@ function calls(sessionIds: string[]): { [M in QueryName]: QueryMethods[M]['param
     burnRate: [{ dailyBudgetUsd: 1, monthlyBudgetUsd: 10 }],
     status: [{}],
     prices: [{}, { model: 'opus' }],
+    planLimits: [{}],
+    activityBlocks: [{ range: ALL }, { range: { key: '7d' as const } }],
   };
 }
 

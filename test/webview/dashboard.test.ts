@@ -156,6 +156,13 @@ test('overview renders the fixture numbers and four charts with table alternativ
   assert.equal(await text('[data-testid=tile-cache] .tile-value'), '85.9%');
   assert.equal(await text('[data-testid=tile-acceptance] .tile-value'), '85.5%');
   assert.match(await text('[data-testid=tile-burn] .tile-value'), /^\$0\.225\/h$/);
+  // Plan limits (issue 13): the windows with the snapshot's age, the warning colour at 86 %, the block in progress.
+  assert.equal(await text('[data-testid=tile-limit-5h] .tile-value'), '86%');
+  assert.match(await text('[data-testid=tile-limit-5h] .tile-detail'), /^resets \w{3} \d\d:\d\d · reported 3 min ago$/);
+  assert.equal(await page.locator('[data-testid=tile-limit-5h].tile-warning').count(), 1);
+  assert.equal(await text('[data-testid=tile-limit-7d] .tile-value'), '12%');
+  assert.equal(await text('[data-testid=tile-block-current] .tile-value'), '$3.50');
+  assert.match(await text('[data-testid=tile-block-current] .tile-detail'), /42 requests since .*projected \$18\.25/);
   for (const id of ['cost', 'tokens', 'models', 'repos']) {
     await page.waitForFunction((id) => !!document.querySelector(`#chart-${id}`)?.getAttribute('height'), id);
     assert.match((await page.locator(`#chart-${id}`).getAttribute('aria-label')) ?? '', /table below/);

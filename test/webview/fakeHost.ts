@@ -66,6 +66,21 @@ export function installFakeHost(o: FakeOptions): void {
     'acceptance/get': () => f.acceptance,
     'tools/get': () => ({ tools: f.toolStats, errors: f.apiErrors }),
     'status/get': () => (o.empty ? { ...f.status, lastEventAt: null, todayUsd: 0, sessionsToday: 0, requestsToday: 0, currentSession: null } : f.status),
+    // Plan limits relative to the page's clock (a snapshot 3 minutes old; 5h at 86 %, weekly at 12 %).
+    'limits/get': () => {
+      const now = Date.now();
+      const iso = (ms: number) => new Date(ms).toISOString();
+      if (o.empty) return { latest: null, accounts: [], currentBlock: null, recentBlocks: [] };
+      const latest = {
+        account: null, sessionId: 's1', model: 'Opus 4.5', firstSeen: iso(now - 600_000), lastSeen: iso(now - 180_000), ageMs: 180_000,
+        fiveHour: { usedPercent: 86, resetsAt: iso(now + 7_200_000) }, sevenDay: { usedPercent: 12, resetsAt: iso(now + 400_000_000) },
+      };
+      const block = {
+        start: iso(now - 3_600_000), end: iso(now + 14_400_000), firstActivity: iso(now - 3_500_000), lastActivity: iso(now - 60_000), active: true,
+        requests: 42, costUsd: 3.5, tokens: { input: 1, output: 1, cacheRead: 1, cacheCreation: 1 }, burnUsdPerHour: 3.6, projectedCostUsd: 18.25,
+      };
+      return { latest, accounts: [latest], currentBlock: block, recentBlocks: [block] };
+    },
   };
 
   const send = (m: HostToWebview) => setTimeout(() => window.dispatchEvent(new MessageEvent('message', { data: m })), 0);

@@ -4,6 +4,7 @@ import { append, h, simpleTable } from '../dom';
 import { costByRepoChart, costPerBucketChart, estimatesNote, modelMixChart, overviewTiles, tokensPerBucketChart, type ChartModel } from '../model';
 import { request, runAction } from '../host';
 import type { ViewContext } from './context';
+import { blockRows, limitTiles } from '../limitsModel';
 
 function chartFigure(ctx: ViewContext, id: string, kind: ChartKind, model: ChartModel, value: ValueKind): HTMLElement {
   const canvas = h('canvas', { id: `chart-${id}` });
@@ -18,8 +19,39 @@ function chartFigure(ctx: ViewContext, id: string, kind: ChartKind, model: Chart
   return fig;
 }
 
+/** Plan limits (status line snapshots, with their age) and the 5-hour activity blocks of the last day. */
+function limitsSection(d: Awaited<ReturnType<typeof request<'limits/get'>>>): HTMLElement {
+  return h(
+    'section',
+    { class: 'limits', 'aria-label': 'Plan limits and 5-hour blocks', 'data-testid': 'limits' },
+    h(
+      'div',
+      { class: 'tiles' },
+      ...limitTiles(d, Date.now()).map((t) =>
+        h(
+          'div',
+          { class: `tile${t.level === 'ok' ? '' : ` tile-${t.level}`}`, 'data-testid': `tile-${t.id}` },
+          h('div', { class: 'tile-label' }, t.label),
+          h('div', { class: 'tile-value' }, t.value),
+          t.detail ? h('div', { class: 'tile-detail' }, t.detail) : null,
+        ),
+      ),
+    ),
+    h(
+      'details',
+      { class: 'alt', 'data-testid': 'blocks' },
+      h('summary', null, '5-hour activity blocks (last 24 hours)'),
+      simpleTable('5-hour activity blocks', ['Start', 'End', 'Requests', 'Cost', 'Burn rate', 'Projected'], blockRows(d.recentBlocks), ['start', 'start', 'end', 'end', 'end', 'end']),
+    ),
+  );
+}
+
 export async function renderOverview(root: HTMLElement, ctx: ViewContext): Promise<void> {
-  const o = await request('overview/get', { range: { key: ctx.range } });
+  const [o, limits] = await Promise.all([
+    request('overview/get', { range: { key: ctx.range } }),
+    // An older leader window may not know the request: the overview still draws without it.
+    request('limits/get', {}).catch(() => undefined),
+  ]);
   if (!ctx.isCurrent()) return;
   const tiles = overviewTiles(o);
   const cs = o.costSeries;
@@ -33,6 +65,7 @@ export async function renderOverview(root: HTMLElement, ctx: ViewContext): Promi
         h('div', { class: 'tile', 'data-testid': `tile-${t.id}` }, h('div', { class: 'tile-label' }, t.label), h('div', { class: 'tile-value' }, t.value), t.detail ? h('div', { class: 'tile-detail' }, t.detail) : null),
       ),
     ),
+    limits ? limitsSection(limits) : null,
     o.summary.unpricedModels.length
       ? h('p', { class: 'warn', role: 'note' }, `No price known for ${o.summary.unpricedModels.join(', ')}: their cost is not included.`)
       : null,

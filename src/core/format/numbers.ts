@@ -5,13 +5,70 @@
 // Invariant: this file imports nothing and touches no DOM and no Node API. It is the one file outside
 // src/protocol the webview bundle may import (test/unit/importRules.test.ts enforces both).
 //
-// Rounding: Intl.NumberFormat('en-US') rounds half away from zero on the number's shortest decimal
-// form, so 99.995 reads "$100.00" and 1.005 "$1.01" (toFixed would give "$99.99" and "$1.00").
+// Rounding: as Intl.NumberFormat('en-US'), half away from zero on the number's shortest decimal
+// form, so 99.995 reads "$100.00" and 1.005 "$1.01" (toFixed would give "$99.99" and "$1.00"); done
+// on the decimal text without Intl (see fixed()).
 
 const EM_DASH = '—';
 
-function fixed(min: number, max: number): Intl.NumberFormat {
-  return new Intl.NumberFormat('en-US', { minimumFractionDigits: min, maximumFractionDigits: max });
+/**
+ * The number as its shortest round-trip decimal text, without exponent ("1e-7" -> "0.0000001"): the
+ * form Intl.NumberFormat rounds on.
+ */
+function plainDecimal(abs: number): string {
+  const s = String(abs);
+  const e = s.search(/e/i);
+  if (e < 0) return s;
+  const exp = Number(s.slice(e + 1));
+  const [ip, fp = ''] = s.slice(0, e).split('.');
+  const digits = ip + fp;
+  const point = ip.length + exp;
+  if (point <= 0) return `0.${'0'.repeat(-point)}${digits}`;
+  if (point >= digits.length) return digits + '0'.repeat(point - digits.length);
+  return `${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
+/**
+ * en-US grouping and min/max fraction digits, rounding half away from zero on the shortest decimal
+ * text: exactly Intl.NumberFormat('en-US', { minimumFractionDigits, maximumFractionDigits }) (a unit
+ * test compares them on many values), without Intl. Why: the first Intl.NumberFormat of a process
+ * loads ICU data, measured 80-100 ms and ~8 MB RSS, and `cli.js statusline` runs after every Claude
+ * Code message with a budget of a bare `node -e ""` x 1.5.
+ */
+function fixed(min: number, max: number): { format(n: number): string } {
+  return {
+    format(n: number): string {
+      if (!Number.isFinite(n)) return String(n);
+      const neg = n < 0;
+      let [ip, fp = ''] = plainDecimal(Math.abs(n)).split('.');
+      if (fp.length > max) {
+        const up = fp.charCodeAt(max) >= 53; // '5'..'9'
+        fp = fp.slice(0, max);
+        if (up) {
+          const d = (ip + fp).split('');
+          let i = d.length - 1;
+          for (; i >= 0; i--) {
+            if (d[i] === '9') d[i] = '0';
+            else {
+              d[i] = String(Number(d[i]) + 1);
+              break;
+            }
+          }
+          if (i < 0) d.unshift('1');
+          const all = d.join('');
+          ip = all.slice(0, all.length - max);
+          fp = all.slice(all.length - max);
+        }
+      }
+      while (fp.length > min && fp.endsWith('0')) fp = fp.slice(0, -1);
+      while (fp.length < min) fp += '0';
+      ip = ip.replace(/^0+(?=\d)/, '') || '0';
+      const grouped = ip.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+      const body = fp ? `${grouped}.${fp}` : grouped;
+      // Intl writes -0 as "-0"; every caller here passes magnitudes, so only a real negative gets a sign.
+      return neg && /[1-9]/.test(body) ? `-${body}` : body;
+    },
+  };
 }
 const CENTS_OR_MILLS = fixed(2, 3);
 const CENTS = fixed(2, 2);

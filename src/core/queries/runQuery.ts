@@ -1,6 +1,8 @@
 // Dispatch of the named queries (one handler per QueryMethods key; a missing one is a compile error).
 import type { QueryMethods, QueryName } from '../../protocol/dto';
 import { acceptanceQuery } from './acceptance';
+import { activityBlocksQuery } from './activityBlocks';
+import { planLimitsQuery } from './planLimits';
 import { apiErrorsQuery } from './apiErrors';
 import { burnRateQuery } from './burnRate';
 import type { QueryContext } from './common';
@@ -27,6 +29,8 @@ export const QUERY_HANDLERS: Handlers = {
   burnRate: burnRateQuery,
   status: statusQuery,
   prices: pricesQuery,
+  planLimits: planLimitsQuery,
+  activityBlocks: activityBlocksQuery,
 };
 
 export class UnknownQueryError extends Error {

@@ -9,6 +9,10 @@
 //             the new snapshot + a journal whose frames are already in it (replay is idempotent).
 //   open:     lock -> load ledger.db (a corrupt one is moved aside, never deleted) -> replay journal
 //             (a torn tail is cut off).
+import type { StatuslinePostDto, StatuslineReplyDto } from '../../protocol/limitsDto';
+import { costBetween } from '../queries/burnRate';
+import { localDayBounds } from '../time/range';
+import { recordRateLimits } from './rateLimits';
 import { closeSync, existsSync, fsyncSync, mkdirSync, chmodSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { SqlJsStatic } from 'sql.js';
@@ -335,6 +339,26 @@ export class DurableStore {
     this.scheduleIdleSnapshot();
     if (counts.requestsAdded + counts.updated + counts.prompts + counts.toolUses > 0) this.opts.onChanged?.(this.db.dataVersion);
     return { ...counts, position: read.next.offset, done: read.done, restarted: read.restarted, skipSamples: samples };
+  }
+
+  /**
+   * A status line call (POST /api/statusline): stores its rate-limit snapshot (not journaled, like
+   * audit rows; the next status line call repeats it) and answers today's spend in the same step.
+   */
+  recordStatusline(post: StatuslinePostDto): StatuslineReplyDto {
+    this.assertOpen('recordStatusline');
+    const now = this.now();
+    const r = recordRateLimits(this.db.sql, post, now);
+    if (r.stored) {
+      this.dirty = true;
+      this.scheduleIdleSnapshot();
+    }
+    if (r.changed) {
+      this.db.markChanged();
+      this.opts.onChanged?.(this.db.dataVersion);
+    }
+    const day = localDayBounds(now);
+    return { todayUsd: costBetween(this.ctx(), day.fromMs, day.toMs), stored: r.stored };
   }
 
   query<M extends QueryName>(method: M, params: QueryMethods[M]['params']): QueryMethods[M]['result'] {

@@ -352,10 +352,26 @@ INSERT INTO estimate_rollup (bucket, model_id, source, price_source, requests)
 `;
 
 /**
+ * v7: plan limits (issue 13). Claude Code's status line reports the subscription windows
+ * (`rate_limits.five_hour` / `seven_day`); `cli.js statusline` posts them to /api/statusline. One row per
+ * distinct snapshot of an account: a repeat of the same numbers only moves last_ms, so the table grows
+ * with changes, not with messages. account = the session's user.id when the ledger knows the session, ''
+ * otherwise. Percentages 0-100 as reported; resets in epoch ms.
+ */
+const V7 = `
+CREATE TABLE rate_limit_snapshots (
+  id INTEGER PRIMARY KEY, account TEXT NOT NULL DEFAULT '', session_id TEXT, model TEXT,
+  first_ms REAL NOT NULL, last_ms REAL NOT NULL,
+  five_hour_percent REAL, five_hour_resets_ms REAL, seven_day_percent REAL, seven_day_resets_ms REAL
+);
+CREATE INDEX rate_limit_snapshots_last ON rate_limit_snapshots(last_ms);
+`;
+
+/**
  * Forward migrations; index i brings a database from version i to i + 1. A new database runs them all
  * (v1's short names are renamed by v3), so a fresh and a migrated database have the same schema.
  */
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export function readSchemaVersion(db: Database): number {
@@ -414,6 +430,7 @@ export const TABLE_MEANINGS: Record<string, string> = {
   edit_decision_rollup: 'Edit-tool accepts/rejects by bucket x session x tool x language x decision source x from_metrics (1 = the code_edit_tool.decision metric, 0 = tool_decision events with the language of their file). Count from_metrics = sessions.has_edit_decision_metric only.',
   estimate_rollup: 'Estimated requests (no cost reported by Claude Code) by bucket x model x source (0 OTLP, 1 transcript) x price_source (1 learned, 2 override, 3 table, 4 none); requests with a reported cost are not in it.',
   error_rollup: 'Rollup by bucket x kind (0 api_error, 1 retries exhausted, 2 refusal) x HTTP status (-1 = none).',
+  rate_limit_snapshots: 'Plan limits from Claude Code\'s status line (subscribers): one row per distinct snapshot per account (user.id of the session, \'\' when unknown); five_hour_percent / seven_day_percent 0-100, *_resets_ms epoch ms; first_ms/last_ms when these numbers were first and last reported.',
   audit: 'MCP tool calls: time, tool, argument summary, rows returned, duration.',
   v_api_requests: 'Readable API requests: session_id, request_id, time_ms, model, cost_usd, tokens, query_source, source (otlp/transcript), price_source.',
   v_tool_calls: 'Readable tool calls: tool, file_path, decision, decision_source, success, duration_ms, lines.',

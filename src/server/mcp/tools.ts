@@ -28,6 +28,7 @@ import { pricesText } from '../../core/pricing/pricesReport';
 import type { McpRuntimeOptions, McpStore } from './mcpTypes';
 import { checkReadOnlySql } from './sqlGuard';
 import { SqlToolError, type ReplicaQueryRunner } from './replicaQueryRunner';
+import { planLimits } from './limitsTool';
 
 export interface ToolContext {
   store: McpStore;
@@ -555,4 +556,5 @@ export const TOOLS: readonly ToolDef[] = [
   describeSchema,
   querySql,
   pricing,
+  planLimits,
 ];

@@ -1,0 +1,89 @@
+// activityBlocks: 5-hour activity blocks from the store, for API-key users (Claude Code reports no
+// `rate_limits` to them) and as context next to a subscriber's windows.
+//
+// The rule (ccusage's `blocks`, which users know): requests in time order; a block starts at the first
+// request not inside the previous block, floored to the UTC hour, and lasts 5 hours; a request at or
+// after the block's end, or more than 5 hours after the previous request, starts the next block. A block
+// is active when now is before its end and the last request is less than 5 hours old. Its burn rate is
+// cost / (last - first request); the projection adds that rate for the time left until the end.
+// Reads api_requests (raw rows: OTLP and transcript requests), so blocks reach back as far as the raw
+// retention; sessions known only from metrics have no rows there and are not in blocks.
+import type { ActivityBlockDto, ActivityBlocksDto } from '../../protocol/limitsDto';
+import type { RangeSpec } from '../../protocol/dto';
+import { resolveRange, toLocalIso } from '../time/range';
+import type { QueryContext } from './common';
+
+export const BLOCK_MS = 5 * 3_600_000;
+const HOUR_MS = 3_600_000;
+
+export interface BlockEntry {
+  timeMs: number;
+  costUsd: number;
+  tokens: { input: number; output: number; cacheRead: number; cacheCreation: number };
+}
+
+interface OpenBlock {
+  startMs: number;
+  firstMs: number;
+  lastMs: number;
+  requests: number;
+  costUsd: number;
+  tokens: BlockEntry['tokens'];
+}
+
+/** Blocks of `entries` (any order), oldest first. Pure: the unit tests check hand-computed windows. */
+export function computeBlocks(entries: readonly BlockEntry[], nowMs: number): ActivityBlockDto[] {
+  const sorted = [...entries].sort((a, b) => a.timeMs - b.timeMs);
+  const blocks: OpenBlock[] = [];
+  let cur: OpenBlock | undefined;
+  for (const e of sorted) {
+    if (!cur || e.timeMs >= cur.startMs + BLOCK_MS || e.timeMs - cur.lastMs > BLOCK_MS) {
+      cur = { startMs: Math.floor(e.timeMs / HOUR_MS) * HOUR_MS, firstMs: e.timeMs, lastMs: e.timeMs, requests: 0, costUsd: 0, tokens: { input: 0, output: 0, cacheRead: 0, cacheCreation: 0 } };
+      blocks.push(cur);
+    }
+    cur.lastMs = e.timeMs;
+    cur.requests++;
+    cur.costUsd += e.costUsd;
+    cur.tokens.input += e.tokens.input;
+    cur.tokens.output += e.tokens.output;
+    cur.tokens.cacheRead += e.tokens.cacheRead;
+    cur.tokens.cacheCreation += e.tokens.cacheCreation;
+  }
+  return blocks.map((b) => {
+    const endMs = b.startMs + BLOCK_MS;
+    const active = nowMs < endMs && nowMs - b.lastMs < BLOCK_MS;
+    const spanMs = b.lastMs - b.firstMs;
+    const burn = spanMs > 0 ? (b.costUsd / spanMs) * HOUR_MS : null;
+    return {
+      start: toLocalIso(b.startMs),
+      end: toLocalIso(endMs),
+      firstActivity: toLocalIso(b.firstMs),
+      lastActivity: toLocalIso(b.lastMs),
+      active,
+      requests: b.requests,
+      costUsd: b.costUsd,
+      tokens: b.tokens,
+      burnUsdPerHour: burn,
+      projectedCostUsd: active ? b.costUsd + ((burn ?? 0) * Math.max(0, endMs - nowMs)) / HOUR_MS : null,
+    };
+  });
+}
+
+/** Requests from `fromMs` (a block in progress at fromMs starts later than it did: callers look back far enough). */
+export function blockEntries(ctx: QueryContext, fromMs: number, toMs: number): BlockEntry[] {
+  return ctx.sql
+    .all<{ t: number; c: number; i: number; o: number; cr: number; cc: number }>(
+      `SELECT time_ms AS t, cost_usd AS c, input_tokens AS i, output_tokens AS o, cache_read_tokens AS cr, cache_creation_tokens AS cc
+       FROM api_requests WHERE time_ms >= ? AND time_ms < ? ORDER BY time_ms`,
+      [fromMs, toMs],
+    )
+    .map((r) => ({ timeMs: r.t, costUsd: r.c ?? 0, tokens: { input: r.i ?? 0, output: r.o ?? 0, cacheRead: r.cr ?? 0, cacheCreation: r.cc ?? 0 } }));
+}
+
+export function activityBlocksQuery(ctx: QueryContext, p: { range?: RangeSpec; limit?: number }): ActivityBlocksDto {
+  const b = resolveRange(p.range ?? { key: '7d' }, ctx.nowMs);
+  // One block of look-back, so the first block of the range starts where it really started.
+  const blocks = computeBlocks(blockEntries(ctx, b.fromMs - BLOCK_MS, b.toMs), ctx.nowMs).filter((x) => Date.parse(x.end) > b.fromMs);
+  const limit = Math.max(1, Math.min(1000, Math.floor(p.limit ?? 200)));
+  return { blocks: blocks.reverse().slice(0, limit) };
+}
