@@ -96,6 +96,8 @@ describe('VS Code end to end: first start with an existing Claude Code history',
         'claudeLedger.statusBar.show': 'month',
       },
       env: { HOME: home, TZ: 'UTC' },
+      // Short grace so closing the browser tab ends that window's extension host (step 6).
+      extraArgs: ['--reconnection-grace-time', '5'],
     });
     browser = await h.launchBrowser();
     page = await h.newPage(browser);
@@ -216,5 +218,31 @@ describe('VS Code end to end: first start with an existing Claude Code history',
     const projects = new Set(readdirSync(join(home, '.claude', 'projects')).map((d) => d.replace(/^-home-dev-projects-/, '')));
     assert.equal(new Set(repos).size, corpus.projects, `repositories shown: ${JSON.stringify([...new Set(repos)])}`);
     for (const r of repos) assert.ok(projects.has(r), `repository "${r}" is one of the corpus projects ${JSON.stringify([...projects])}`);
+  }));
+
+  it('6. a new window after the first one closed imports nothing again (the first import was kept)', step('history-06', async () => {
+    assert.ok(server && browser);
+    const hostsBefore = h.extensionHostPids(server);
+    await page.context().close();
+    // Closing the window ends its extension host: deactivate flushes the store and releases its lock.
+    await h.waitFor('the first window\'s extension host to end', () => h.extensionHostPids(server!).every((pid) => !hostsBefore.includes(pid)));
+    page = await h.newPage(browser);
+    await h.recordNotifications(page);
+    await h.openWorkbench(page, server);
+    await h.waitFor('the new window to become the receiver', async () => /receiving on 127\.0\.0\.1/.test(await h.statusBarTooltip(page, STATUS_ID)) || false, 90_000);
+    // Asked for explicitly, the import always reports; it runs after the window's own first pass.
+    await h.runCommand(page, 'Claude Ledger: Import Claude Code History');
+    const text = await h.waitForNotification(page, /Imported [0-9,]+ requests from/);
+    await h.screenshot(page, 'history-06-second-window-import');
+    const all = await h.notificationsSeen(page);
+    console.log(`[history e2e] second window notifications: ${JSON.stringify(all)}`);
+    assert.match(text, /Imported 0 requests/, `a pass in the new window imported requests again: ${text}`);
+    assert.ok(!all.some((t) => /Imported [1-9][0-9,]* requests/.test(t)), `the new window imported the history again: ${JSON.stringify(all)}`);
+    // Neither lost nor counted twice: the last 30 days still equal the history's cost.
+    await h.runCommand(page, 'Claude Ledger: Open Dashboard');
+    const d30 = h.webviewFrame(page).locator('[data-testid="tile-spend-30d"] .tile-value');
+    await d30.waitFor({ state: 'visible', timeout: 30_000 });
+    const shown = await d30.innerText();
+    assert.ok(showsCost(dollars(shown)[0], total), `Last 30 days tile in the new window ${shown} vs $${total.toFixed(4)}`);
   }));
 });
