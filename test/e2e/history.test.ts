@@ -195,7 +195,7 @@ describe('VS Code end to end: first start with an existing Claude Code history',
     assert.match(detail, /estimated/, 'the range cost says it is estimated from tokens');
   }));
 
-  it('5. dashboard sessions: every imported session is listed, marked estimated, with its repository', step('history-05', async () => {
+  it('5. dashboard sessions: every imported session is listed, badged as from its transcript, with its repository', step('history-05', async () => {
     const frame = h.webviewFrame(page);
     await frame.locator('#tab-sessions').click({ timeout: 30_000 });
     const rows = frame.locator('[data-testid="sessions-table"] tbody tr');
@@ -205,8 +205,10 @@ describe('VS Code end to end: first start with an existing Claude Code history',
     const col = (c: string) => frame.locator(`[data-testid="sessions-table"] tbody tr td[data-col="${c}"]`).allInnerTexts();
     const costs = await col('cost');
     const requests = await col('requests');
-    const repos = await col('repo');
-    assert.ok(costs.every((c) => c.trim().endsWith('*')), `every imported session's cost is marked estimated: ${JSON.stringify(costs)}`);
+    // The repository cell also holds the branch (" · main") and the session's title under it.
+    const repos = (await col('repo')).map((t) => t.split(/ · |\n/)[0].trim());
+    const badges = await frame.locator('[data-testid="sessions-table"] tbody tr td[data-col="cost"] [data-testid="source-badge"]').allInnerTexts();
+    assert.deepEqual(badges.map((b) => b.trim()), costs.map(() => 'transcript'), `every imported session's cost carries the transcript badge: ${JSON.stringify(costs)}`);
     const requestSum = requests.reduce((a, r) => a + Number(r.replace(/,/g, '')), 0);
     assert.equal(requestSum, corpus.distinctRequests, 'requests summed over the session rows');
     // Each row is rounded to its display precision; the sum stays within that rounding of the truth.
