@@ -20,6 +20,30 @@ export function tagged(log: Logger, component: string): Logger {
   };
 }
 
+/**
+ * `log` made unable to throw. VS Code closes an extension's LogOutputChannel while the extension host
+ * shuts down, before deactivate() has finished: a log call then throws "Channel has been closed", and
+ * a throw inside the shutdown path (leadership stop -> final snapshot -> lock release) skipped the
+ * final snapshot, so everything not yet journaled (a first transcript import) was lost at every
+ * window close. A line that cannot be written is dropped; the work around it goes on.
+ */
+export function neverThrows(log: Logger): Logger {
+  const safe = (write: (m: string) => void) => (m: string) => {
+    try {
+      write(m);
+    } catch {
+      // the sink is closed (shutdown): drop the line
+    }
+  };
+  return {
+    trace: safe((m) => log.trace(m)),
+    debug: safe((m) => log.debug(m)),
+    info: safe((m) => log.info(m)),
+    warn: safe((m) => log.warn(m)),
+    error: safe((m) => log.error(m)),
+  };
+}
+
 /** Writes `level message` lines to a stream (the headless CLI uses stderr). */
 export function streamLogger(write: (line: string) => void, minLevel: 'trace' | 'debug' | 'info' = 'info'): Logger {
   const order = ['trace', 'debug', 'info', 'warn', 'error'];

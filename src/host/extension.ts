@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Logger } from '../core/log';
-import { tagged } from '../core/log';
+import { neverThrows, tagged } from '../core/log';
 import type { LedgerSettings } from '../core/settings';
 import { ensureTokenFile } from '../server/serveCommand';
 import { copyShellSetup, removeSetup, setupEverywhere } from './claudeSettingsCommands';
@@ -30,7 +30,8 @@ let shutdown: (() => Promise<void>) | undefined;
 export function activate(context: vscode.ExtensionContext): void {
   const channel = vscode.window.createOutputChannel('Claude Code Ledger', { log: true });
   context.subscriptions.push(channel);
-  const log: Logger = channel;
+  // Never throws: the channel is closed during shutdown while deactivate still logs (see neverThrows).
+  const log: Logger = neverThrows(channel);
   const version = String((context.extension.packageJSON as { version?: string }).version ?? '0');
   log.info(`Claude Code Ledger ${version} activating (VS Code ${vscode.version}, pid ${process.pid})`);
 

@@ -1,6 +1,10 @@
 // The one-command demo (npm run demo -> test/e2e/demo.sh -> here). Uses the e2e harness: the same
 // .vsix a user installs, a real VS Code (code-server), the real Claude Code CLI in a VS Code terminal,
-// and the scripted fake Messages API (no network, no API key, deterministic numbers).
+// and the scripted fake Messages API (no network, no API key, deterministic numbers). Before VS Code
+// starts, the scratch HOME gets a generated multi-week Claude Code history (~/.claude/projects, from
+// bench/transcriptCorpus.ts, ending at the end of yesterday), so the first start imports it with its
+// progress notification and the dashboard's 7/30-day views show a real history; "today" stays the
+// scripted live session's figure.
 //
 // Options (environment): LEDGER_DEMO_PORT (default: a free port) for the VS Code URL.
 import { chmodSync, mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
@@ -8,6 +12,8 @@ import { join } from 'node:path';
 import * as h from './harness';
 import { startFakeAnthropic, type FakeAnthropic, type ScriptedTurn } from '../support/fakeAnthropic';
 import { scenarioByName } from '../support/scenarios';
+import { generateCorpus } from '../../bench/transcriptCorpus';
+import { WEB_SEARCH_USD_PER_REQUEST } from '../../src/core/pricing/priceRequest';
 
 /** The demo's limits, each with its reason. */
 const DEMO = {
@@ -15,6 +21,8 @@ const DEMO = {
   reconnectionGraceSec: 30,
   /** A scripted claude run takes 0.5–5 s; generous for a busy 2-core machine. */
   runTimeoutMs: 120_000,
+  /** The generated history: about 6 weeks of a busy user's sessions (generation takes ~1-2 s). */
+  history: { mb: 7, days: 42, seed: 1 },
 };
 
 const demoDir = join(h.E2E_CACHE, 'demo');
@@ -78,6 +86,20 @@ async function main(): Promise<void> {
   mkdirSync(join(demoDir, 'home'), { recursive: true });
   writeFileSync(join(workspace, 'README.md'), '# Demo workspace\n\nClaude Code sessions run here against a scripted fake model.\n');
 
+  // The history a new user already has: ~/.claude/projects of the scratch HOME, before VS Code starts.
+  // It ends at the end of yesterday, local time, so the status bar's "today" is the live session alone.
+  const now = new Date();
+  const endOfYesterday = new Date(new Date(now.getFullYear(), now.getMonth(), now.getDate()).getTime() - 1);
+  const history = generateCorpus({ outDir: join(demoDir, 'home', '.claude'), end: endOfYesterday, ...DEMO.history });
+  const days = Object.keys(history.truth.byDay).sort();
+  const historyUsd = history.truth.totals.costUsd + history.truth.totals.webSearchRequests * WEB_SEARCH_USD_PER_REQUEST;
+  console.log(
+    `Generated a Claude Code history in ${join(demoDir, 'home', '.claude', 'projects')}:\n` +
+      `  ${history.sessions} sessions in ${history.projects} projects (${history.subagentFiles} subagent files), ` +
+      `${history.distinctRequests.toLocaleString('en-US')} requests, ${history.mb} MB of transcripts,\n` +
+      `  ${days.length} active days from ${days[0]} to ${days[days.length - 1]} (UTC), $${historyUsd.toFixed(2)} at the bundled list prices`,
+  );
+
   fake = await startFakeAnthropic({ turns: [] });
   // `demo-claude` = the real Claude Code CLI pointed at the fake API. Once the script is used up the
   // fake answers with plain text, so you can run `demo-claude -p "anything"` yourself in the terminal.
@@ -101,20 +123,48 @@ async function main(): Promise<void> {
   console.log('Running a scripted Claude Code session in a VS Code terminal…');
   const browser = await h.launchBrowser();
   const page = await h.newPage(browser);
+  await h.recordNotifications(page);
+  // Armed before the page loads: the screenshot is taken the moment the progress toast is visible.
+  const progressShot = page
+    .locator('.notification-toast', { hasText: 'importing Claude Code history' })
+    .waitFor({ state: 'visible', timeout: DEMO.runTimeoutMs })
+    .then(() => h.screenshot(page, 'demo-import-progress'));
+  progressShot.catch(() => undefined); // awaited below
   await h.openWorkbench(page, server);
   await h.statusBarText(page, 'claude-code-ledger.claude-code-ledger.claudeLedger.status');
+  // First start: the leader window imports the history with a progress notification, then says so.
+  await h.waitForNotification(page, /importing Claude Code history/);
+  const progressPng = await progressShot;
+  const imported = await h.waitForNotification(page, /Imported [0-9,]+ requests from/, DEMO.runTimeoutMs);
+  const importedN = /Imported ([0-9,]+) requests/.exec(imported)![1];
+  if (importedN !== history.distinctRequests.toLocaleString('en-US')) {
+    throw new Error(`the first start imported ${importedN} requests, the generated history has ${history.distinctRequests}: ${imported}`);
+  }
+  await h.screenshot(page, 'demo-imported');
+  console.log(`First start imported the history: "${imported}"`);
   await h.openTerminal(page);
   const ctx = { cwd: workspace, home: join(demoDir, 'home'), mcpCallLog: join(demoDir, 'mcp-calls.jsonl') };
   const web = scenarioByName('write-edit-bash');
   let cost = await runInTerminal(page, 'session-1', web.prompts[0], web.args, web.turns(ctx));
   const plain = scenarioByName('plain-answer');
   cost += await runInTerminal(page, 'session-2', plain.prompts[0], plain.args, plain.turns(ctx));
-  // Both sessions counted: the status bar shows what Claude Code computed, in cents.
-  const expected = `$${cost.toFixed(2)}`;
-  const status = await h.waitFor(`the status bar to show ${expected}`, async () => {
-    const t = await h.statusBarText(page, 'claude-code-ledger.claude-code-ledger.claudeLedger.status');
-    return t === expected ? t : false;
-  });
+  // Both sessions counted: the status bar shows what Claude Code computed (today only: the imported
+  // history ends yesterday), at its display precision (cents, or mills under $1: "$0.075").
+  const expected = `$${cost.toFixed(4)}`;
+  const showsCost = (text: string) => {
+    const m = /^\$([0-9][0-9,]*)\.([0-9]{2,})$/.exec(text);
+    return m !== null && Math.abs(Number(`${m[1].replace(/,/g, '')}.${m[2]}`) - cost) <= 0.5 * 10 ** -m[2].length + 1e-9;
+  };
+  let shown = '';
+  const status = await h
+    .waitFor(`the status bar to show ${expected}`, async () => {
+      shown = await h.statusBarText(page, 'claude-code-ledger.claude-code-ledger.claudeLedger.status');
+      return showsCost(shown) ? shown : false;
+    })
+    .catch(async (err: unknown) => {
+      const png = await h.screenshot(page, 'demo-FAILED');
+      throw new Error(`${(err as Error).message}; it shows "${shown}" (screenshot ${png})`);
+    });
   await h.screenshot(page, 'demo-ready');
   // The scripted window steps aside (its extension host ends after the grace time); yours takes over.
   await page.context().close();
@@ -126,7 +176,10 @@ Claude Code Ledger demo is running (status bar after the scripted session: ${sta
   Open in your browser:  ${url}
 
   - the status bar (bottom right) shows today's Claude Code spend; hover it for details
-  - F1 -> "Claude Ledger: Open Dashboard", "Claude Ledger: Export Usage CSV…"
+  - F1 -> "Claude Ledger: Open Dashboard": pick "Last 30 days" or "All time" for the imported history
+    (${history.sessions} sessions over ${days.length} days; its costs are estimates, marked *)
+  - F1 -> "Claude Ledger: Export Usage CSV…", "Claude Ledger: Import Claude Code History"
+  - the first start's import notification: ${progressPng}
   - in a VS Code terminal: demo-claude -p "hello"   (real Claude Code against the fake model)
 
 Press Ctrl+C to stop everything.`);

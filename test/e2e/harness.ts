@@ -308,9 +308,11 @@ export interface CodeServer {
 /**
  * Telemetry settings must reach terminals only through our extension: drop any the test runner
  * inherited (OTEL_*, CLAUDE_CODE_*, ANTHROPIC_*), so a passing run cannot be explained by the CI's env;
- * and the outer npm's npm_* variables (under `npm test`), which a user's VS Code does not have.
+ * CLAUDE_CONFIG_DIR, which would point Claude Code and the transcript import away from the scratch
+ * HOME's ~/.claude; and the outer npm's npm_* variables (under `npm test`), which a user's VS Code does
+ * not have.
  */
-const LEAKY_ENV = /^(OTEL_|CLAUDE_CODE_|ANTHROPIC_|CLAUDE_LEDGER_|npm_)/i;
+const LEAKY_ENV = /^(OTEL_|CLAUDE_CODE_|ANTHROPIC_|CLAUDE_LEDGER_|CLAUDE_CONFIG_DIR$|npm_)/i;
 
 function codeServerEnv(profileDir: string, extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !LEAKY_ENV.test(k)));
@@ -581,6 +583,38 @@ export async function typeInTerminal(page: Page, text: string): Promise<void> {
   await xterm.click();
   await page.keyboard.type(text);
   await page.keyboard.press('Enter');
+}
+
+/**
+ * Records the text of every notification (toast or notification centre) the workbench renders, from
+ * before the page loads: a notification that opens and closes between two polls is still seen. Call
+ * before openWorkbench; read with notificationsSeen(). A string, not a function: tsx's transform may
+ * add helpers (__name) that a serialised function lacks.
+ */
+export async function recordNotifications(page: Page): Promise<void> {
+  await page.addInitScript({
+    content: `(() => {
+      const list = (window.__ledgerNotifications = []);
+      const seen = new Set();
+      const scan = () => {
+        for (const el of document.querySelectorAll('.notification-list-item-message')) {
+          const text = (el.textContent || '').replace(/\\u00a0/g, ' ').trim();
+          if (text && !seen.has(text)) { seen.add(text); list.push(text); }
+        }
+      };
+      new MutationObserver(scan).observe(document, { childList: true, subtree: true, characterData: true });
+    })();`,
+  });
+}
+
+/** Every distinct notification text seen since the page loaded (needs recordNotifications()). */
+export async function notificationsSeen(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { __ledgerNotifications?: string[] }).__ledgerNotifications ?? []);
+}
+
+/** Waits until a notification whose text matches `re` has been shown (needs recordNotifications()). */
+export async function waitForNotification(page: Page, re: RegExp, timeoutMs = DEFAULT_LIMITS.conditionMs): Promise<string> {
+  return waitFor(`a notification matching ${re}`, async () => (await notificationsSeen(page)).find((t) => re.test(t)), timeoutMs);
 }
 
 /** The active webview's content frame (the frame name stays `pending-frame`: select by DOM). */

@@ -593,7 +593,7 @@ export class Applier {
   }
 
   /** A tool use seen in a transcript: counted when no source has this tool_use_id yet. */
-  applyTranscriptToolUse(t: TranscriptToolUse, projectDir: string, fallbackTimeMs: number): boolean {
+  applyTranscriptToolUse(t: TranscriptToolUse, _projectDir: string, fallbackTimeMs: number): boolean {
     if (t.toolUseId === undefined) return false; // nothing to deduplicate on: OTLP may report it
     const sid = this.intern(t.sessionId);
     const timeMs = t.timeMs ?? fallbackTimeMs;
@@ -610,7 +610,11 @@ export class Applier {
     const bucket = bucketOf(timeMs);
     const la = t.linesAdded ?? 0;
     const lr = t.linesRemoved ?? 0;
-    this.touchSession(sid, { repo: repoOf(undefined, projectDir) }, timeMs, { lines_added_events: la, lines_removed_events: lr });
+    // No repository here: a session's repo_id is kept from its first non-zero touch, and a prompt or tool
+    // use has no cwd, so the lossy guess from the project folder (`projects-acme-web` for
+    // /home/dev/projects/acme-web) would win over the cwd's basename that its session and request items
+    // carry (applyTranscriptSession falls back to that guess when no line has a cwd).
+    this.touchSession(sid, {}, timeMs, { lines_added_events: la, lines_removed_events: lr });
     this.bumpSession(sid, { lines_added_events: la, lines_removed_events: lr });
     this.sql.run(
       `INSERT INTO tool_rollup (bucket, tool_id, mcp_server_id, calls, failures) VALUES (?, ?, ?, 1, 0)
@@ -622,7 +626,7 @@ export class Applier {
   }
 
   /** A prompt seen in a transcript: joined with OTLP user_prompt events by prompt id. */
-  applyTranscriptPrompt(t: TranscriptPrompt, projectDir: string, fallbackTimeMs: number): boolean {
+  applyTranscriptPrompt(t: TranscriptPrompt, _projectDir: string, fallbackTimeMs: number): boolean {
     const sid = this.intern(t.sessionId);
     const promptId = this.intern(t.promptId);
     if (promptId && this.sql.get('SELECT 1 AS x FROM prompts WHERE session_id = ? AND prompt_id = ?', [sid, promptId])) return false;
@@ -632,7 +636,8 @@ export class Applier {
       [sid, timeMs, promptId || null, t.length, t.text ?? null, RequestSource.Transcript],
     );
     if (n === 0) return false;
-    this.touchSession(sid, { repo: repoOf(undefined, projectDir) }, timeMs, { prompts: 1 });
+    // No repository: see applyTranscriptToolUse.
+    this.touchSession(sid, {}, timeMs, { prompts: 1 });
     this.bumpSession(sid, { prompts: 1 });
     return true;
   }
@@ -642,7 +647,10 @@ export class Applier {
     const sid = this.intern(t.sessionId);
     if (!sid) return;
     if (t.timeMs !== undefined) {
-      const touch = [t.timeMs, t.timeMs, this.intern(repoOf(t.cwd, projectDir)), 0, this.intern(t.version)];
+      // The repository only from a cwd: lines without one (queue-operation, summary) come first in a file,
+      // and the project-folder guess would then win for good (repo_id keeps its first value). A session
+      // with no cwd on any line gets that guess from its requests (applyTranscriptRequest).
+      const touch = [t.timeMs, t.timeMs, t.cwd ? this.intern(repoOf(t.cwd, projectDir)) : 0, 0, this.intern(t.version)];
       this.sessions.upsert([sid], touch); // the sessions row only: a session line is not an activity record
     }
     this.sql.run(
