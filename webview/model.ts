@@ -141,7 +141,7 @@ export function overviewTiles(o: OverviewDto): Tile[] {
       id: 'range-cost',
       label: 'Cost in range',
       value: formatUsd(s.costUsd),
-      detail: s.costSource === 'estimated' || s.costSource === 'mixed' ? 'partly estimated from tokens' : undefined,
+      detail: s.costSource === 'estimated' ? 'estimated from tokens' : s.costSource === 'mixed' ? 'partly estimated from tokens' : undefined,
     },
     { id: 'requests', label: 'Requests', value: formatCount(s.requests), detail: `${formatCount(s.prompts)} prompts` },
     { id: 'sessions', label: 'Sessions', value: formatCount(s.sessions) },

@@ -3,7 +3,7 @@
 // progress notification (files, requests, elapsed), and the one-time coverage hint.
 import * as vscode from 'vscode';
 import type { Logger } from '../core/log';
-import { formatSummary, skippedTotal, type ImportSummary } from '../core/transcripts/importSummary';
+import { formatSummary, unreadableTotal, type ImportSummary } from '../core/transcripts/importSummary';
 import type { TranscriptHistory } from '../server/leadership/leadership';
 import type { ImportProgress } from '../server/transcripts/transcriptImporter';
 
@@ -45,14 +45,15 @@ export async function runHistoryImport(history: TranscriptHistory, log: Logger, 
   try {
     const summary = await history.importNow({
       onProgress: (p) => {
-        if (p.filesDone < p.files) open();
+        // Only once something is actually read: a pass over files with nothing new stays silent.
+        if (p.bytes > 0 && p.filesDone < p.files) open();
         report?.(p);
       },
       isCancelled: () => cancelled,
     });
     log.info(formatSummary(summary).trimEnd());
     if (opts.userAsked || (summary.filesRead > 0 && summary.requestsAdded > 0)) {
-      const skipped = skippedTotal(summary);
+      const skipped = unreadableTotal(summary);
       const text = summary.cancelled
         ? `Import cancelled: ${summary.requestsAdded.toLocaleString('en-US')} requests imported so far; the next import continues from there.`
         : `Imported ${summary.requestsAdded.toLocaleString('en-US')} requests from ${summary.filesRead.toLocaleString('en-US')} transcript files` +

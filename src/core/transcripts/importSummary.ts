@@ -104,6 +104,16 @@ export function skippedTotal(c: ImportCounts): number {
   return n;
 }
 
+/** Lines Claude Code writes that are not billed requests (skipped by design, not damage). */
+const NOT_REQUESTS: ReadonlySet<SkipReason> = new Set(['synthetic', 'api_error_message']);
+
+/** Skipped lines that could not be read (damaged, too long, not JSON...): what a user may want to look at. */
+export function unreadableTotal(c: ImportCounts): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(c.skipped) as [SkipReason, number][]) if (!NOT_REQUESTS.has(k)) n += v;
+  return n;
+}
+
 /** The human summary `cli.js import` prints and the log keeps. */
 export function formatSummary(s: ImportSummary): string {
   const lines = [
