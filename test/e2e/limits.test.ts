@@ -70,7 +70,7 @@ describe('plan limits in the VS Code status bar', { timeout: 10 * 60_000 }, () =
       // VS Code marks an item with statusBarItem.warningBackground by the class `warning-kind`.
       assert.match((await item.getAttribute('class')) ?? '', /warning-kind/, 'warning colour at 86 %');
       const tip = await h.statusBarTooltip(page, STATUS_ID);
-      assert.match(tip, /5-hour window\s+86% used, resets \d\d:\d\d \(in (1 h 59 min|2 h 0 min)\)/);
+      assert.match(tip, /5-hour window\s+86% used, resets (\w{3} )?\d\d:\d\d \(in (1 h 59 min|2 h 0 min)\)/);
       assert.match(tip, /Weekly window\s+12% used, resets \w{3} \d\d:\d\d \(in 3 days\)/);
       assert.match(tip, /Limits reported by Claude Code's status line \d+ s ago/);
       // The notification (a toast may have hidden by now: read the notification center).
