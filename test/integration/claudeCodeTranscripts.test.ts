@@ -8,22 +8,17 @@
 //    already known from OTLP, the totals (Claude Code's exact cost_usd) do not move.
 // Run `node esbuild.mjs` first (dist/cli.js, dist/dbWorker.js).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { DurableStore } from '../../src/core/store/durableStore';
 import { LedgerDb, loadSqlJs } from '../../src/core/store/ledgerDb';
-import type { SummaryDto } from '../../src/protocol/dto';
 import { makeScratch, REPO_ROOT, runClaude } from '../support/claudeRunner';
+import { apiCall, CLI, freePort, importJson, startServe, stopServe as stop, summaryOf } from '../support/ledgerCli';
 import { startFakeAnthropic, sumUsage, type FakeAnthropic } from '../support/fakeAnthropic';
 import { scenarioByName, type ScenarioContext } from '../support/scenarios';
 
-const CLI = path.join(REPO_ROOT, 'dist/cli.js');
-const TOKEN = 'claude-code-transcripts-test-token';
 const ALL = { key: 'all' } as const;
 const SCENARIO = scenarioByName('write-edit-bash'); // Write + Edit + Bash, 4 API answers
 
@@ -35,84 +30,6 @@ before(async () => {
 after(async () => {
   await fake?.close();
 });
-
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-interface ImportJson {
-  files: number;
-  lines: number;
-  requestsAdded: number;
-  duplicates: number;
-  knownFromOtlp: number;
-  updated: number;
-  prompts: number;
-  toolUses: number;
-  skipped: Record<string, number>;
-}
-
-async function importJson(dataDir: string, from: string): Promise<ImportJson> {
-  const r = await runCli(['import', '--data', dataDir, '--from', from, '--json']);
-  assert.equal(r.code, 0, `import failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as ImportJson;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-function startServe(port: number, dataDir: string): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--data', dataDir, '--token', TOKEN], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('listening on')) resolve(child);
-    });
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => reject(new Error(`serve exited early (${code}): ${err}`)));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
-
-function apiCall<T>(port: number, method: string, urlPath: string, body?: unknown): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port, path: urlPath, method, headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' } },
-      (res) => {
-        let text = '';
-        res.on('data', (d) => (text += d));
-        res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(text) as T) : reject(new Error(`${res.statusCode} ${text}`))));
-      },
-    );
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
-
-const summaryOf = async (port: number) =>
-  (await apiCall<{ result: SummaryDto }>(port, 'POST', '/api/query', { method: 'summary', params: { range: ALL } })).result;
 
 interface ClaudeResult {
   type: string;

@@ -3,21 +3,19 @@
 // OTLP, OTLP then import, a copy of the transcripts (replay), kill -9 in the middle of an import, and a
 // file that grows line by line (half lines included) while `serve --transcripts` follows it.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { DurableStore } from '../../src/core/store/durableStore';
 import { loadSqlJs } from '../../src/core/store/ledgerDb';
+import { apiCall, CLI, freePort, importJson, startServe, stopServe as stop, summaryOf } from '../support/ledgerCli';
 import type { SummaryDto } from '../../src/protocol/dto';
 
 const ROOT = path.resolve(__dirname, '../..');
-const CLI = path.join(ROOT, 'dist/cli.js');
 const FIXTURES = path.join(ROOT, 'test/fixtures/claude-code-otlp');
-const TOKEN = 'transcript-import-test-token';
 
 interface Truth {
   requests: number;
@@ -49,75 +47,6 @@ function transcriptRoot(): string {
   const root = fs.mkdtempSync(path.join(tmpdir(), 'ledger-transcripts-'));
   for (const s of scenarios) fs.cpSync(path.join(FIXTURES, s, 'transcripts'), root, { recursive: true });
   return root;
-}
-
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-async function importJson(dataDir: string, root: string): Promise<Record<string, number> & { skipped: Record<string, number> }> {
-  const r = await runCli(['import', '--data', dataDir, '--from', root, '--json']);
-  assert.equal(r.code, 0, `import failed: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-function startServe(port: number, dataDir: string, extra: string[] = []): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--data', dataDir, '--token', TOKEN, ...extra], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('listening on')) resolve(child);
-    });
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => reject(new Error(`serve exited early (${code}): ${err}`)));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
-
-function apiCall<T>(port: number, method: string, urlPath: string, body?: unknown): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port, path: urlPath, method, headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' } },
-      (res) => {
-        let text = '';
-        res.on('data', (d) => (text += d));
-        res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(text) as T) : reject(new Error(`${res.statusCode} ${text}`))));
-      },
-    );
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
-
-async function summaryOf(port: number): Promise<SummaryDto> {
-  return (await apiCall<{ result: SummaryDto }>(port, 'POST', '/api/query', { method: 'summary', params: { range: { key: 'all' } } })).result;
 }
 
 /** POSTs a captured payload with its own Content-Type and Content-Encoding (gzip scenario included). */
