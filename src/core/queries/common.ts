@@ -6,7 +6,7 @@ import type { LearnedPrice } from '../pricing/learned';
 import type { PriceOverrides } from '../pricing/priceTable';
 import { PriceSourceCode, USAGE_COLUMNS, type UsageSums } from '../store/columns';
 import type { StatementCache } from '../store/statementCache';
-import { bucketBounds, resolveRange, type Bounds } from '../time/range';
+import { BUCKET_MS, bucketBounds, offsetSegments, resolveRange, type Bounds } from '../time/range';
 import type { RangeSpec } from '../../protocol/dto';
 
 export interface QueryContext {
@@ -94,4 +94,33 @@ export const zeroPriceSources = (): PriceSourceCounts => ({ learned: 0, override
 export function addPriceSource(c: PriceSourceCounts, code: number, n: number): void {
   const name = ESTIMATE_PRICE_SOURCES.find((k) => PriceSourceCode[k] === code);
   if (name) c[name] += n;
+}
+
+/**
+ * SQL grouping key of a local day or hour for a bucket column, computed in SQL: a per-row JS function
+ * (sql.js calls back into JS for each row) was most of a long report's time. The offset comes from a
+ * CASE over the DST segments of the buckets present in [b0, b1) of `table`. Groups are wall-clock days or
+ * hours ((t + offset) / period), exactly the groups of localPeriodStart; take min(bucket) of a group and
+ * localPeriodStart() it for the period's start.
+ */
+export function localPeriodKey(ctx: QueryContext, table: string, col: string, b0: number, b1: number, period: 'hour' | 'day'): { expr: string; params: number[] } {
+  const span = ctx.sql.get<{ lo: number | null; hi: number | null }>(`SELECT min(bucket) AS lo, max(bucket) AS hi FROM ${table} WHERE bucket >= ? AND bucket < ?`, [b0, b1]);
+  const lo = span?.lo ?? b0;
+  const hi = span?.hi ?? lo;
+  const segments = offsetSegments(lo, Math.max(lo, hi));
+  const params: number[] = [];
+  let offset: string;
+  if (segments.length === 1) {
+    offset = 'CAST(? AS INTEGER)';
+    params.push(segments[0].offsetMs);
+  } else {
+    const whens = segments.slice(1).map((seg, i) => {
+      params.push(seg.fromBucket, segments[i].offsetMs);
+      return `WHEN ${col} < ? THEN CAST(? AS INTEGER)`;
+    });
+    params.push(segments[segments.length - 1].offsetMs);
+    offset = `CASE ${whens.join(' ')} ELSE CAST(? AS INTEGER) END`;
+  }
+  // Wall-clock day or hour number: the repeated hour of a DST change is one hour, as localPeriodStart has it.
+  return { expr: `(${col} * ${BUCKET_MS} + ${offset}) / ${period === 'day' ? 86_400_000 : 3_600_000}`, params };
 }

@@ -2,8 +2,8 @@
 // OFFSET. Aggregated datasets (daily, files, tools) are small and come in one page per call.
 import { EXPORT_DATASETS, type ExportDataset, type RangeSpec } from '../../protocol/dto';
 import { PriceSourceCode, RequestSource, type PriceSourceName } from '../store/columns';
-import { toLocalDate, toLocalIso } from '../time/range';
-import { rangeBuckets, usageSums, type QueryContext, type UsageSums } from './common';
+import { localPeriodStart, toLocalDate, toLocalIso } from '../time/range';
+import { localPeriodKey, rangeBuckets, usageSums, type QueryContext, type UsageSums } from './common';
 import { SESSION_COLUMNS, SESSION_FROM, sessionRowDto, type SessionDbRow } from './sessionRow';
 import { toolStatsQuery } from './toolStats';
 import { filesEditedQuery, FILES_LIMITS } from './filesEdited';
@@ -71,14 +71,15 @@ export function rowsPage(ctx: QueryContext, dataset: RowsDataset, range: RangeSp
       };
     }
     case 'daily': {
-      const rows = ctx.sql.all<UsageSums & { day: number; model: string | null }>(
-        `SELECT local_day(e.bucket) AS day, d.value AS model, ${usageSums('e')}
-         FROM effective_usage e LEFT JOIN dict d ON d.id = e.model_id WHERE e.bucket >= ? AND e.bucket < ? GROUP BY day, e.model_id ORDER BY day, model`,
-        [r.b0, r.b1],
+      const day = localPeriodKey(ctx, 'effective_usage', 'e.bucket', r.b0, r.b1, 'day');
+      const rows = ctx.sql.all<UsageSums & { first_bucket: number; model: string | null }>(
+        `SELECT ${day.expr} AS day_key, min(e.bucket) AS first_bucket, d.value AS model, ${usageSums('e')}
+         FROM effective_usage e LEFT JOIN dict d ON d.id = e.model_id WHERE e.bucket >= ? AND e.bucket < ? GROUP BY day_key, e.model_id ORDER BY day_key, model`,
+        [...day.params, r.b0, r.b1],
       );
       return {
         rows: rows.map((x) => ({
-          date: toLocalDate(x.day), model: x.model ?? 'unknown', cost_usd: x.cost_usd, estimated_cost_usd: x.estimated_cost_usd,
+          date: toLocalDate(localPeriodStart(x.first_bucket, 'day')), model: x.model ?? 'unknown', cost_usd: x.cost_usd, estimated_cost_usd: x.estimated_cost_usd,
           requests: x.requests, input_tokens: x.input_tokens, output_tokens: x.output_tokens, cache_read_tokens: x.cache_read_tokens,
           cache_creation_tokens: x.cache_creation_tokens,
         })),

@@ -1,8 +1,8 @@
 // summary(range, groupBy): totals, by model, optional groups. Reads rollups only.
 import type { EstimatesDto, GroupBy, ModelUsageDto, QueryMethods, SummaryDto, SummaryGroupDto } from '../../protocol/dto';
-import { toLocalDate } from '../time/range';
+import { localPeriodStart, toLocalDate } from '../time/range';
 import {
-  EFFECTIVE_FROM, EFFECTIVE_WHERE, USAGE_SUMS, usageSums, addPriceSource, addTokens, cacheHitRate, costSourceOf, modelName, rangeBuckets, savingsOf,
+  EFFECTIVE_FROM, EFFECTIVE_WHERE, localPeriodKey, USAGE_SUMS, usageSums, addPriceSource, addTokens, cacheHitRate, costSourceOf, modelName, rangeBuckets, savingsOf,
   tokensOf, zeroPriceSources, ZERO_TOKENS, type QueryContext, type UsageSums,
 } from './common';
 import { RequestSource } from '../store/columns';
@@ -92,11 +92,15 @@ function estimates(ctx: QueryContext, b0: number, b1: number): EstimatesDto {
 function groups(ctx: QueryContext, by: GroupBy, b0: number, b1: number, byModel: ModelUsageDto[]): SummaryGroupDto[] {
   if (by === 'model') return byModel.map((m) => ({ key: m.model, costUsd: m.costUsd, requests: m.requests, tokens: m.tokens }));
   if (by === 'day') {
-    const rows = ctx.sql.all<UsageSums & { day: number }>(
-      `SELECT local_day(bucket) AS day, ${USAGE_SUMS} FROM effective_usage WHERE bucket >= ? AND bucket < ? GROUP BY day ORDER BY day`,
-      [b0, b1],
+    const day = localPeriodKey(ctx, 'effective_usage', 'bucket', b0, b1, 'day');
+    const rows = ctx.sql.all<UsageSums & { first_bucket: number }>(
+      `SELECT ${day.expr} AS day_key, min(bucket) AS first_bucket, ${USAGE_SUMS} FROM effective_usage WHERE bucket >= ? AND bucket < ?
+       GROUP BY day_key ORDER BY day_key`,
+      [...day.params, b0, b1],
     );
-    return rows.map((row) => ({ key: toLocalDate(row.day), costUsd: row.cost_usd ?? 0, requests: row.requests ?? 0, tokens: tokensOf(row) }));
+    return rows.map((row) => ({
+      key: toLocalDate(localPeriodStart(row.first_bucket, 'day')), costUsd: row.cost_usd ?? 0, requests: row.requests ?? 0, tokens: tokensOf(row),
+    }));
   }
   const col = GROUP_COLUMN[by];
   const rows = ctx.sql.all<UsageSums & { k: string | null }>(

@@ -127,3 +127,37 @@ export function localPeriodStart(bucket: number, period: 'hour' | 'day'): number
   else d.setHours(0, 0, 0, 0);
   return d.getTime();
 }
+
+/** Local time minus UTC in ms at an instant, in this process's time zone. */
+export function localOffsetMs(ms: number): number {
+  return -new Date(ms).getTimezoneOffset() * 60_000;
+}
+
+/**
+ * The UTC offsets in force over buckets [b0, b1]: constant segments, split where the offset changes
+ * (DST), each starting at its first bucket. Every real offset is a multiple of 15 minutes, so a change
+ * always falls on a bucket boundary. Walks day by day and bisects to the bucket of a change.
+ */
+export function offsetSegments(b0: number, b1: number, offsetAt: (ms: number) => number = localOffsetMs): { fromBucket: number; offsetMs: number }[] {
+  const perDay = 96;
+  const out = [{ fromBucket: b0, offsetMs: offsetAt(b0 * BUCKET_MS) }];
+  let cur = b0;
+  while (cur < b1) {
+    const next = Math.min(cur + perDay, b1);
+    const off = out[out.length - 1].offsetMs;
+    if (offsetAt(next * BUCKET_MS) !== off) {
+      let lo = cur; // offset at lo is `off`
+      let hi = next; // offset at hi differs
+      while (hi - lo > 1) {
+        const mid = Math.floor((lo + hi) / 2);
+        if (offsetAt(mid * BUCKET_MS) === off) lo = mid;
+        else hi = mid;
+      }
+      out.push({ fromBucket: hi, offsetMs: offsetAt(hi * BUCKET_MS) });
+      cur = hi;
+      continue;
+    }
+    cur = next;
+  }
+  return out;
+}
