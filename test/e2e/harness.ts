@@ -630,6 +630,22 @@ export async function screenshot(page: Page, step: string): Promise<string> {
   return path;
 }
 
+/**
+ * A scenario step: on failure, a screenshot <name>-FAILED.png of the window in use (the page the step
+ * worked in, read when it fails), then the error.
+ */
+export function screenshotOnFailure(currentPage: () => Page | undefined, name: string, fn: () => Promise<void>): () => Promise<void> {
+  return async () => {
+    try {
+      await fn();
+    } catch (err) {
+      const page = currentPage();
+      if (page && !page.isClosed()) await screenshot(page, `${name}-FAILED`).catch((e: unknown) => console.error(`screenshot failed: ${String(e)}`));
+      throw err;
+    }
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 
 /** Closes every browser and stops every code-server this process started, by recorded PID. */

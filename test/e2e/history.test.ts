@@ -115,16 +115,7 @@ describe('VS Code end to end: first start with an existing Claude Code history',
     await h.stopAll();
   });
 
-  function step(name: string, fn: () => Promise<void>): () => Promise<void> {
-    return async () => {
-      try {
-        await fn();
-      } catch (err) {
-        if (page && !page.isClosed()) await h.screenshot(page, `${name}-FAILED`).catch((e: unknown) => console.error(`screenshot failed: ${String(e)}`));
-        throw err;
-      }
-    };
-  }
+  const step = (name: string, fn: () => Promise<void>) => h.screenshotOnFailure(() => page, name, fn);
 
   it('1. the first start shows the import progress notification', step('history-01', async () => {
     assert.ok(server?.installed.includes(EXT_ID), `installed: ${JSON.stringify(server?.installed)}`);

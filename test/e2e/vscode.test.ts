@@ -116,17 +116,7 @@ describe('VS Code end to end: real VS Code, real Claude Code, packaged extension
     }
   });
 
-  /** A scenario step: on failure, a screenshot <name>-FAILED.png of the window in use, then the error. */
-  function step(name: string, fn: () => Promise<void>): () => Promise<void> {
-    return async () => {
-      try {
-        await fn();
-      } catch (err) {
-        if (page && !page.isClosed()) await h.screenshot(page, `${name}-FAILED`).catch((e: unknown) => console.error(`screenshot failed: ${String(e)}`));
-        throw err;
-      }
-    };
-  }
+  const step = (name: string, fn: () => Promise<void>) => h.screenshotOnFailure(() => page, name, fn);
 
   /** Runs `claude -p` in the active terminal of `p` through a small script (its stdout shows there). */
   async function claudeInTerminal(p: Page, name: string, cwd: string, prompt: string, args: string[], turns: ScriptedTurn[]): Promise<ClaudeRun> {

@@ -3,18 +3,6 @@
 // before the dashboard bundle. Mocked because a real VS Code cannot run inside this test (the e2e
 // suite covers the real host); it speaks the real protocol of src/protocol/messages.ts and answers from
 // test/fixtures/dto/*.json. Every message the page posts is recorded in window.__posted.
-import type {
-  AcceptanceDto,
-  ApiErrorsDto,
-  BurnRateDto,
-  CostSeriesDto,
-  FilesEditedDto,
-  SessionTimelineDto,
-  SessionsDto,
-  StatusSnapshotDto,
-  SummaryDto,
-  ToolStatsDto,
-} from '../../src/protocol/dto';
 import type { Fixtures } from '../support/dtoFixtures';
 import type { DashboardFileDto, HostToWebview, ParamsOf, RequestMethod, ResultOf, WebviewToHost } from '../../src/protocol/messages';
 
