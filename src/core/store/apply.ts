@@ -24,7 +24,7 @@ import type {
   ToolResultEvent,
   UserPromptEvent,
 } from '../otlp/records';
-import { estimateCost } from '../pricing/estimate';
+import { estimateCost, type TokenUse } from '../pricing/estimate';
 import { countsOf, learnedKeyOf, PriceLearner } from '../pricing/learned';
 import { priceTranscriptRequest } from '../pricing/priceRequest';
 import type { PriceOverrides } from '../pricing/priceTable';
@@ -137,7 +137,7 @@ const STORED_REQUEST_COLUMNS = `id, session_id, time_ms, model_id, repo_id, user
   web_search_requests, price_source`;
 
 /** Everything a new api_requests row holds (both sources). */
-interface RequestRow {
+interface RequestRow extends TokenUse {
   sid: number;
   dedupKey: string;
   timeMs: number;
@@ -147,12 +147,6 @@ interface RequestRow {
   estimated: 0 | 1;
   unpriced: 0 | 1;
   priceSource: number;
-  input: number;
-  output: number;
-  cacheRead: number;
-  cacheCreation: number;
-  cacheCreation5m?: number;
-  cacheCreation1h?: number;
   durationMs?: number;
   ttftMs?: number;
   querySourceId: number;
