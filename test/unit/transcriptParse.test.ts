@@ -240,6 +240,10 @@ test('unknown record types and fields are tolerated: [] or a session item', () =
   assert.equal(ofKind(items(assistant({}, {}, { brand_new_tokens: 5, iterations: [{ x: 1 }] })), 'request').length, 1);
   // Bad timestamp: no time, still parsed.
   assert.equal(ofKind(items(assistant({ timestamp: 'yesterday' })), 'request')[0].timeMs, undefined);
+  // Out of any plausible range (a damaged number would put a request in 1970 or year 30000): no time either.
+  for (const t of [-1e15, 1e15, '1969-12-31T00:00:00Z', '2200-01-01T00:00:00Z']) {
+    assert.equal(ofKind(items(assistant({ timestamp: t })), 'request')[0].timeMs, undefined, String(t));
+  }
   // BOM at the start of a file's first line.
   assert.equal(ofKind(items(`\ufeff${JSON.stringify(assistant())}`), 'request').length, 1);
 });

@@ -64,14 +64,14 @@ function count(o: Obj | undefined, key: string, path: string, max: number): numb
   return n;
 }
 
+/** Times outside 2020..2100 are damage, not history: the line is kept and timed like a line without one. */
+const MIN_TIME_MS = Date.UTC(2020, 0, 1);
+const MAX_TIME_MS = Date.UTC(2100, 0, 1);
+
 function timeOf(o: Obj): number | undefined {
   const t = o.timestamp;
-  if (typeof t === 'string') {
-    const ms = Date.parse(t);
-    return Number.isFinite(ms) ? ms : undefined;
-  }
-  if (typeof t === 'number' && Number.isFinite(t)) return t;
-  return undefined;
+  const ms = typeof t === 'string' ? Date.parse(t) : typeof t === 'number' ? t : NaN;
+  return Number.isFinite(ms) && ms >= MIN_TIME_MS && ms < MAX_TIME_MS ? ms : undefined;
 }
 
 function sessionFieldsOf(o: Obj): SessionFields {
