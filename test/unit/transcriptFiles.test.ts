@@ -29,6 +29,8 @@ test('finds sessions and subagents, ignores other files, survives a symlink loop
   fs.writeFileSync(path.join(root, 'top-level.jsonl'), '{}\n'); // not inside a project folder
   fs.symlinkSync(root, path.join(proj, 'loop')); // a loop back to the root
   fs.symlinkSync(path.join(root, 'nowhere'), path.join(proj, 'dangling.jsonl'));
+  fs.mkdirSync(path.join(root, '-other'));
+  fs.symlinkSync(path.join(proj, 'sess-1.jsonl'), path.join(root, '-other', 'same-file.jsonl')); // one file, two names: read once
   const missing = path.join(root, 'does-not-exist');
   const r = await scanTranscriptRoots([root, missing]);
   const rel = r.files.map((f) => path.relative(root, f.path)).sort();

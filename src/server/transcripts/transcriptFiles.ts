@@ -92,9 +92,10 @@ export async function scanTranscriptRoots(roots: readonly string[], limits: Tran
       if (depth === 2) continue; // only subagents/ below a session folder
       try {
         const st = await fsp.stat(full);
-        const realFile = await fsp.realpath(full);
-        if (seenFiles.has(realFile)) continue;
-        seenFiles.add(realFile);
+        // One file under two names (a link) is read once; dev + inode is the identity (no realpath per file).
+        const identity = `${st.dev}:${st.ino}`;
+        if (seenFiles.has(identity)) continue;
+        seenFiles.add(identity);
         out.files.push({ path: full, projectDir: projectDir ?? '', isSubagent: inSubagents, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino });
       } catch (err) {
         // Deleted between readdir and stat: its data (if any was imported) stays in the ledger.
