@@ -63,6 +63,7 @@ export async function scanTranscriptRoots(roots: readonly string[], limits: Tran
       out.problems.push(`${dir} could not be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       return;
     }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)); // deterministic across file systems
     for (const e of entries) {
       if (out.files.length >= limits.maxFiles) {
         out.problems.push(`more than ${limits.maxFiles} transcript files; the rest is read on a later scan`);
