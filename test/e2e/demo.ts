@@ -8,6 +8,7 @@
 //
 // Options (environment): LEDGER_DEMO_PORT (default: a free port) for the VS Code URL.
 import { chmodSync, mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as h from './harness';
 import { startFakeAnthropic, type FakeAnthropic, type ScriptedTurn } from '../support/fakeAnthropic';
@@ -165,6 +166,25 @@ async function main(): Promise<void> {
       const png = await h.screenshot(page, 'demo-FAILED');
       throw new Error(`${(err as Error).message}; it shows "${shown}" (screenshot ${png})`);
     });
+  // Plan limits: Claude Code hands its 5-hour and weekly windows to its status line command (Pro/Max
+  // logins). Run the extension's own launcher once with such a report, as "Set Up Status Line" would
+  // have Claude Code do, so the tooltip and the dashboard's limits tile show them.
+  const launcher = join(server.userDataDir, 'User', 'globalStorage', 'claude-code-ledger.claude-code-ledger', 'claude-ledger-statusline.js');
+  await h.waitFor(`the status line launcher ${launcher}`, () => existsSync(launcher));
+  const nowSec = Math.floor(Date.now() / 1000);
+  const statusLine = spawnSync(process.execPath, [launcher], {
+    input: JSON.stringify({
+      session_id: 'demo-status-line',
+      model: { id: 'claude-opus-4-5', display_name: 'Opus 4.5' },
+      cost: { total_cost_usd: cost },
+      rate_limits: { five_hour: { used_percentage: 43, resets_at: nowSec + 3 * 3600 }, seven_day: { used_percentage: 12, resets_at: nowSec + 4 * 86400 } },
+    }),
+    env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', NO_COLOR: '1' },
+    encoding: 'utf8',
+  });
+  const statusLineText = statusLine.stdout.trim();
+  if (statusLine.status !== 0 || !/5h 43%/.test(statusLineText)) throw new Error(`the status line launcher printed "${statusLineText}" (${statusLine.stderr})`);
+  console.log(`Claude Code's status line would show: ${statusLineText}`);
   await h.screenshot(page, 'demo-ready');
   // The scripted window steps aside (its extension host ends after the grace time); yours takes over.
   await page.context().close();
@@ -178,6 +198,9 @@ Claude Code Ledger demo is running (status bar after the scripted session: ${sta
   - the status bar (bottom right) shows today's Claude Code spend; hover it for details
   - F1 -> "Claude Ledger: Open Dashboard": pick "Last 30 days" or "All time" for the imported history
     (${history.sessions} sessions over ${days.length} days; its costs are estimates, marked *)
+  - plan limits (as Claude Code's status line reports them for Pro/Max): in the status bar tooltip and the
+    dashboard's limits tile; F1 -> "Claude Ledger: Set Up Status Line" does this for your own Claude Code
+  - F1 -> "Claude Ledger: Show Prices Used": where each estimate's price came from
   - F1 -> "Claude Ledger: Export Usage CSV…", "Claude Ledger: Import Claude Code History"
   - the first start's import notification: ${progressPng}
   - in a VS Code terminal: demo-claude -p "hello"   (real Claude Code against the fake model)
