@@ -233,8 +233,25 @@ describe('against a running ledger (cli.js serve)', () => {
       assert.equal(pl.latest.sevenDay.usedPercent, 12);
       process.stdout.write(`# real Claude Code status line: ${ourLine}\n`);
     } finally {
+      // Claude Code still writes to ~/.claude as it exits: wait for its process to be gone before the scratch
+      // folder is removed (tmux kill-server only signals it). Not our child, so its exit is polled.
+      const panePid = Number(spawnSync('tmux', ['-L', socket, 'display-message', '-p', '-t', 'cc', '#{pane_pid}'], { encoding: 'utf8' }).stdout.trim());
       spawnSync('tmux', ['-L', socket, 'kill-server']);
+      if (Number.isInteger(panePid) && panePid > 0) await waitForExit(panePid, 15_000);
       await fake.close();
     }
   });
 });
+
+/** Resolves when process `pid` no longer exists (kill(pid, 0) fails), or after `timeoutMs`. */
+async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
