@@ -7,6 +7,10 @@ import type { ActivityBlocksDto, PlanLimitsDto } from './limitsDto';
 export const RANGE_KEYS = ['today', 'yesterday', '7d', '30d', 'month', 'all'] as const;
 export type RangeKey = (typeof RANGE_KEYS)[number];
 
+/** Bucket sizes of a time series: hours for a day, days for a month, weeks for a year (src/core/time/buckets.ts). */
+export const SERIES_BUCKETS = ['hour', 'day', 'week'] as const;
+export type SeriesBucket = (typeof SERIES_BUCKETS)[number];
+
 /** A range as asked: a key, or explicit ISO-8601 bounds (from inclusive, to exclusive). */
 export interface RangeSpec {
   key?: RangeKey;

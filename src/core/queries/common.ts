@@ -7,7 +7,7 @@ import type { PriceOverrides } from '../pricing/priceTable';
 import { PriceSourceCode, USAGE_COLUMNS, type UsageSums } from '../store/columns';
 import type { StatementCache } from '../store/statementCache';
 import { BUCKET_MS, bucketBounds, offsetSegments, resolveRange, type Bounds } from '../time/range';
-import type { RangeSpec } from '../../protocol/dto';
+import type { RangeSpec, SeriesBucket } from '../../protocol/dto';
 
 export interface QueryContext {
   sql: StatementCache;
@@ -103,7 +103,7 @@ export function addPriceSource(c: PriceSourceCounts, code: number, n: number): v
  * hours ((t + offset) / period), exactly the groups of localPeriodStart; take min(bucket) of a group and
  * localPeriodStart() it for the period's start.
  */
-export function localPeriodKey(ctx: QueryContext, table: string, col: string, b0: number, b1: number, period: 'hour' | 'day'): { expr: string; params: number[] } {
+export function localPeriodKey(ctx: QueryContext, table: string, col: string, b0: number, b1: number, period: SeriesBucket): { expr: string; params: number[] } {
   const span = ctx.sql.get<{ lo: number | null; hi: number | null }>(`SELECT min(bucket) AS lo, max(bucket) AS hi FROM ${table} WHERE bucket >= ? AND bucket < ?`, [b0, b1]);
   const lo = span?.lo ?? b0;
   const hi = span?.hi ?? lo;
@@ -122,5 +122,8 @@ export function localPeriodKey(ctx: QueryContext, table: string, col: string, b0
     offset = `CASE ${whens.join(' ')} ELSE CAST(? AS INTEGER) END`;
   }
   // Wall-clock day or hour number: the repeated hour of a DST change is one hour, as localPeriodStart has it.
-  return { expr: `(${col} * ${BUCKET_MS} + ${offset}) / ${period === 'day' ? 86_400_000 : 3_600_000}`, params };
+  // Weeks start on Monday: local day 0 (1970-01-01) was a Thursday, so day + 3 counts from a Monday.
+  const ms = `(${col} * ${BUCKET_MS} + ${offset})`;
+  const expr = period === 'hour' ? `${ms} / 3600000` : period === 'day' ? `${ms} / 86400000` : `(${ms} / 86400000 + 3) / 7`;
+  return { expr, params };
 }

@@ -1,7 +1,7 @@
 // Resolves a RangeSpec to epoch-ms bounds in the user's local time zone ("today", "this month" are
 // local). Rollups are kept in 15-minute epoch buckets; every real time-zone offset is a multiple of
 // 15 minutes, so local day and hour boundaries fall on bucket boundaries.
-import type { RangeSpec, ResolvedRange } from '../../protocol/dto';
+import type { RangeSpec, ResolvedRange, SeriesBucket } from '../../protocol/dto';
 
 export const BUCKET_MS = 15 * 60_000;
 
@@ -121,10 +121,18 @@ export function bucketOf(ms: number): number {
 }
 
 /** Start of the local hour or day containing a bucket (used by SQL functions for grouping). */
-export function localPeriodStart(bucket: number, period: 'hour' | 'day'): number {
-  const d = new Date(bucket * BUCKET_MS);
+export function localPeriodStart(bucket: number, period: SeriesBucket): number {
+  return localPeriodStartOfMs(bucket * BUCKET_MS, period);
+}
+
+/** Start of the local hour, day or week (weeks start on Monday) holding the instant `ms`. */
+export function localPeriodStartOfMs(ms: number, period: SeriesBucket): number {
+  const d = new Date(ms);
   if (period === 'hour') d.setMinutes(0, 0, 0);
-  else d.setHours(0, 0, 0, 0);
+  else {
+    d.setHours(0, 0, 0, 0);
+    if (period === 'week') d.setDate(d.getDate() - ((d.getDay() + 6) % 7));
+  }
   return d.getTime();
 }
 
