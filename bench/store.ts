@@ -157,6 +157,7 @@ async function runSize(log: Log, target: number): Promise<void> {
     filesEdited: { range: { key: '30d' } },
     acceptance: { range: { key: '30d' } },
     toolStats: { range: { key: '30d' } },
+    productivity: { range: { key: '30d' } },
     apiErrors: { range: { key: '30d' } },
     burnRate: { dailyBudgetUsd: 10, monthlyBudgetUsd: 100 },
     prices: {},
