@@ -4,6 +4,7 @@
 // suite covers the real host); it speaks the real protocol of src/protocol/messages.ts and answers from
 // test/fixtures/dto/*.json. Every message the page posts is recorded in window.__posted.
 import type { Fixtures } from '../support/dtoFixtures';
+import type { ProductivityDto } from '../../src/protocol/dto';
 import type { DashboardFileDto, HostToWebview, ParamsOf, RequestMethod, ResultOf, WebviewToHost } from '../../src/protocol/messages';
 
 export type { Fixtures };
@@ -14,6 +15,8 @@ export interface FakeOptions {
   workspace: string;
   /** Files that "no longer exist on disk". */
   missing: string[];
+  /** Answers of the productivity query by range key (computed by the real query in the test process). */
+  productivity?: Partial<Record<string, ProductivityDto>>;
 }
 
 type Handlers = { [M in RequestMethod]: (p: ParamsOf<M>) => ResultOf<M> };
@@ -55,6 +58,11 @@ export function installFakeHost(o: FakeOptions): void {
     'tools/get': () => ({ tools: f.toolStats, errors: f.apiErrors }),
     'status/get': () => (o.empty ? { ...f.status, lastEventAt: null, todayUsd: 0, sessionsToday: 0, requestsToday: 0, currentSession: null } : f.status),
     // Plan limits relative to the page's clock (a snapshot 3 minutes old; 5h at 86 %, weekly at 12 %).
+    'productivity/get': (p) => {
+      const d = o.productivity?.[p.range.key ?? ''];
+      if (!d) throw new Error(`no productivity answer for range ${JSON.stringify(p.range)} in this test`);
+      return d;
+    },
     'limits/get': () => {
       const now = Date.now();
       const iso = (ms: number) => new Date(ms).toISOString();
