@@ -13,6 +13,8 @@ import { DEFAULT_INGEST_OPTIONS, type NormRecord } from '../../src/core/otlp/rec
 import { toLocalDate } from '../../src/core/time/range';
 import { GIT_FIXTURES, groundTruth, nowOf, records, scenarios, sqlJs } from './storeTestSupport';
 import { generateProductivityHistory, HISTORY_REPOS } from '../support/productivityHistory';
+import { productivityText } from '../../src/server/mcp/productivityTool';
+import { formatUsd } from '../../src/core/format/numbers';
 
 async function store(batches: NormRecord[][], nowMs = nowOf(batches)) {
   const db = LedgerDb.open(await sqlJs());
@@ -72,6 +74,13 @@ test('git commit + pull request capture: commits, PRs, active time, lines, accep
   assertConsistent(d, 'k today');
   // The summary and the productivity view count the same lines.
   assert.deepEqual([summary.linesAdded, summary.linesRemoved], [d.totals.linesAdded, d.totals.linesRemoved]);
+  // MCP text: the shared number format, what each ratio is made of.
+  const txt = productivityText(d);
+  assert.match(txt, /active time 1\.5 s \(you 0 ms, Claude Code 1\.5 s\), 1 commits, 1 pull requests, lines \+3\/-0, cost \$0\.07 USD\./);
+  assert.ok(txt.includes(`Cost per active hour: ${formatUsd(d.totals.costPerActiveHourUsd!)}/hour (sessions that reported active time)`), txt);
+  assert.match(txt, /Edit decisions: 100\.0% accepted \(1 accepted, 0 rejected\); decided by you — \(0\/0\)/);
+  assert.match(txt, /By repository: demo: 1 sessions, 1\.5 s active, 1 commits, 1 PRs, \+3\/-0 lines, \$0\.07\./);
+  assert.match(txt, /By user\/team: [0-9a-f]{64} \[team platform\]: 1 sessions/);
   // Yesterday: nothing, but still a whole day of zero periods (the view says so in one line).
   const y = q('productivity', { range: { key: 'yesterday' } });
   assert.equal(y.series.length, 24);

@@ -166,9 +166,9 @@ test('one active hour (real Claude Code session with a commit and a PR): tiles, 
   }
   assert.match(await text('[data-testid=chart-commits] figcaption'), /Commits and pull requests per hour/);
   // The hour of the commit in the table alternative.
-  const rows = await page.$$eval('[data-testid=chart-commits] details table tbody tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+  const rows = await page.$$eval('[data-testid=chart-commits] details table tbody tr', (trs) => trs.map((tr) => Array.from(tr.children).map((c) => c.textContent)));
   assert.deepEqual(rows.filter((r) => r[1] !== '0' || r[2] !== '0').map((r) => r.slice(1)), [['1', '1']], 'one hour with the commit and the PR');
-  const repoRows = await page.$$eval('[data-testid=productivity-repos] tbody tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+  const repoRows = await page.$$eval('[data-testid=productivity-repos] tbody tr', (trs) => trs.map((tr) => Array.from(tr.children).map((c) => c.textContent)));
   assert.deepEqual(repoRows, [['demo', '1', formatMs(d.totals.activeSecondsCli * 1000), '1', '1', '+3 / −0', formatUsd(d.totals.costUsd)]]);
   // team.id=platform is reported: the user/team table shows, the API-key user as a short user.id.
   assert.match(await text('[data-testid=productivity-users]'), /user [0-9a-f]{8}…\s+platform\s+1/);
