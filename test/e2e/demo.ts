@@ -7,12 +7,12 @@
 // scripted live session's figure.
 //
 // Options (environment): LEDGER_DEMO_PORT (default: a free port) for the VS Code URL.
-import { chmodSync, mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as h from './harness';
 import { startFakeAnthropic, type FakeAnthropic, type ScriptedTurn } from '../support/fakeAnthropic';
-import { scenarioByName } from '../support/scenarios';
+import { FAKE_GH_DIR, initGitRepo, scenarioByName } from '../support/scenarios';
 import { generateCorpus } from '../../bench/transcriptCorpus';
 import { WEB_SEARCH_USD_PER_REQUEST } from '../../src/core/pricing/priceRequest';
 
@@ -86,6 +86,11 @@ async function main(): Promise<void> {
   mkdirSync(join(demoDir, 'bin'), { recursive: true });
   mkdirSync(join(demoDir, 'home'), { recursive: true });
   writeFileSync(join(workspace, 'README.md'), '# Demo workspace\n\nClaude Code sessions run here against a scripted fake model.\n');
+  // A git repository, and GitHub's `gh` stand-in on the terminal's PATH: the scripted session commits
+  // and opens a pull request, so the Productivity view shows Claude Code's commit and PR counters.
+  initGitRepo(workspace);
+  copyFileSync(join(FAKE_GH_DIR, 'gh'), join(demoDir, 'bin', 'gh'));
+  chmodSync(join(demoDir, 'bin', 'gh'), 0o755);
 
   // The history a new user already has: ~/.claude/projects of the scratch HOME, before VS Code starts.
   // It ends at the end of yesterday, local time, so the status bar's "today" is the live session alone.
@@ -147,6 +152,8 @@ async function main(): Promise<void> {
   const ctx = { cwd: workspace, home: join(demoDir, 'home'), mcpCallLog: join(demoDir, 'mcp-calls.jsonl') };
   const web = scenarioByName('write-edit-bash');
   let cost = await runInTerminal(page, 'session-1', web.prompts[0], web.args, web.turns(ctx));
+  const git = scenarioByName('git-commit-pr');
+  cost += await runInTerminal(page, 'session-git', git.prompts[0], git.args, git.turns(ctx));
   const plain = scenarioByName('plain-answer');
   cost += await runInTerminal(page, 'session-2', plain.prompts[0], plain.args, plain.turns(ctx));
   // Both sessions counted: the status bar shows what Claude Code computed (today only: the imported
@@ -186,6 +193,14 @@ async function main(): Promise<void> {
   if (statusLine.status !== 0 || !/5h 43%/.test(statusLineText)) throw new Error(`the status line launcher printed "${statusLineText}" (${statusLine.stderr})`);
   console.log(`Claude Code's status line would show: ${statusLineText}`);
   await h.screenshot(page, 'demo-ready');
+  // The Productivity view with today's scripted sessions: Claude Code's commit and pull request counters.
+  await h.runCommand(page, 'Claude Ledger: Open Dashboard');
+  const frame = h.webviewFrame(page);
+  await frame.locator('#tab-productivity').click({ timeout: DEMO.runTimeoutMs });
+  const commits = frame.locator('[data-testid="tile-commits"] .tile-value');
+  await h.waitFor('the Productivity view to show the commit', async () => (await commits.innerText().catch(() => '')) === '1', DEMO.runTimeoutMs);
+  const productivityPng = await h.screenshot(page, 'demo-productivity');
+  console.log(`Productivity view (Last 7 days): ${productivityPng}`);
   // The scripted window steps aside (its extension host ends after the grace time); yours takes over.
   await page.context().close();
 
@@ -196,7 +211,8 @@ Claude Code Ledger demo is running (status bar after the scripted session: ${sta
   Open in your browser:  ${url}
 
   - the status bar (bottom right) shows today's Claude Code spend; hover it for details
-  - F1 -> "Claude Ledger: Open Dashboard": pick "Last 30 days" or "All time" for the imported history
+  - F1 -> "Claude Ledger: Open Dashboard": the Productivity tab shows today's session (active time, lines, the
+    commit and pull request it made); pick "Last 30 days" or "All time" for the imported history
     (${history.sessions} sessions over ${days.length} days; its costs are estimates, marked *)
   - plan limits (as Claude Code's status line reports them for Pro/Max): in the status bar tooltip and the
     dashboard's limits tile; F1 -> "Claude Ledger: Set Up Status Line" does this for your own Claude Code
