@@ -162,3 +162,33 @@ test('a generated 90-day history: days for a month, weeks for 90 days, zero-fill
   assert.equal(toLocalDate(now).length, 10);
   db.close();
 });
+
+test('view model: tiles, a statement instead of an empty chart, week labels, the user/team table only when reported', async () => {
+  const { isEmptyProductivity, productivityCharts, productivityTiles, periodLabel, hasUserBreakdown, userLabel, sourcesNote } = await import('../../webview/productivityModel');
+  const recs = records('k-git-commit-pr', GIT_FIXTURES);
+  const { db, q } = await store(recs);
+  const d = q('productivity', { range: { key: 'today' } });
+  assert.equal(isEmptyProductivity(d), false);
+  const tiles = Object.fromEntries(productivityTiles(d).map((t) => [t.id, t]));
+  assert.equal(tiles.commits.value, '1');
+  assert.equal(tiles.lines.value, '+3 / −0');
+  assert.equal(tiles.active.detail, 'You none · Claude Code 1.5 s');
+  assert.equal(tiles['cost-line'].value, formatUsd(d.totals.costUsd / 3));
+  assert.equal(tiles.edits.value, '—', 'nobody decided: no rate of "your" decisions');
+  const charts = productivityCharts(d);
+  assert.deepEqual(charts.map((c) => [c.id, c.nothing]), [['active', null], ['lines', null], ['commits', null], ['acceptance', null]]);
+  assert.equal(charts[0].model.labels[0], '00:00');
+  assert.equal(sourcesNote(d), null);
+  assert.equal(hasUserBreakdown(d), true, 'team.id is reported');
+  assert.match(userLabel(d.byUser[0]), /^user [0-9a-f]{8}…$/);
+  const y = q('productivity', { range: { key: 'yesterday' } });
+  assert.equal(isEmptyProductivity(y), true);
+  assert.deepEqual(productivityCharts(y).map((c) => c.nothing), [
+    'No active time reported in this range.', 'No lines changed in this range.', 'No commits or pull requests in this range.', 'No edit decisions in this range.',
+  ]);
+  assert.equal(periodLabel('2026-11-16T00:00:00.000+01:00', 'week'), 'Nov 16');
+  // Lines but no telemetry metrics (a session imported from a transcript): the note says where figures come from.
+  assert.match(sourcesNote({ ...d, totals: { ...d.totals, sessions: 3, metricSessions: 1 } }) ?? '', /^Active time, commits and pull requests come from Claude Code's telemetry: 1 of 3 sessions/);
+  assert.equal(hasUserBreakdown({ ...d, byUser: d.byUser.map((u) => ({ ...u, team: null })) }), false, 'one anonymous user.id says nothing');
+  db.close();
+});
