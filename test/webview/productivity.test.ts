@@ -212,6 +212,16 @@ test('a 90-day history (three people, two teams): daily charts over 30 days, wee
   await page.screenshot({ path: join(ARTIFACTS, 'productivity-all-dark.png'), fullPage: true });
 });
 
+test('300 px wide: no horizontal page overflow', async () => {
+  await page.setViewportSize({ width: 300, height: 800 });
+  await openProductivity('30d', 'dark');
+  await page.waitForFunction(() => !!document.querySelector('#chart-active')?.getAttribute('height'));
+  const o = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, cw: document.documentElement.clientWidth }));
+  assert.ok(o.sw <= o.cw, `page scrolls horizontally (${o.sw} > ${o.cw})`);
+  await page.screenshot({ path: join(ARTIFACTS, 'productivity-narrow-dark.png'), fullPage: true });
+  await page.setViewportSize({ width: 1100, height: 900 });
+});
+
 test('no CSP violation and no page error', async () => {
   const v = await page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations);
   assert.deepEqual(v, []);
