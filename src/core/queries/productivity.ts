@@ -172,7 +172,7 @@ export function productivityQuery(ctx: QueryContext, p: QueryMethods['productivi
   }
   const periods = periodFigures(ctx, r.b0, r.b1, bucket, metricRows);
 
-  // ---- lines (summary's rule) per period and per session
+  // ---- lines (summary's rule) per session (per period: periodFigures)
   for (const x of ctx.sql.all<{ sid: number; la: number; lr: number }>(
     `SELECT a.session_id AS sid, sum(${LINES}) AS la, sum(${LINES_R}) AS lr
      FROM activity_rollup a JOIN sessions s ON s.id = a.session_id WHERE a.bucket >= ? AND a.bucket < ? GROUP BY a.session_id`,
