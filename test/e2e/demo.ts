@@ -65,6 +65,9 @@ async function runInTerminal(page: import('playwright-core').Page, name: string,
       '',
     ].join('\n'),
   );
+  // An empty terminal first: after a run with long output, VS Code's sticky scroll overlay covers the
+  // middle of a short terminal and takes the click typeInTerminal makes to focus it.
+  await h.runCommand(page, 'Terminal: Clear');
   await h.typeInTerminal(page, `bash ${base}.sh`);
   const exit = await h.waitFor(`claude run ${name}`, () => existsSync(`${base}.exit`) && readFileSync(`${base}.exit`, 'utf8').trim(), DEMO.runTimeoutMs);
   if (exit !== '0') throw new Error(`claude run ${name} exited ${exit}; see the VS Code terminal`);
