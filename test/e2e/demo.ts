@@ -49,29 +49,46 @@ async function stop(code: number): Promise<never> {
   process.exit(code);
 }
 
-/** Types a script into the active terminal that runs claude with the demo env and waits for its exit file. */
-/** Returns the cost Claude Code computed for the run (total_cost_usd). */
-async function runInTerminal(page: import('playwright-core').Page, name: string, prompt: string, args: string[], turns: ScriptedTurn[]): Promise<number> {
-  fake!.reset(turns);
-  const base = join(demoDir, name);
-  rmSync(`${base}.exit`, { force: true });
+interface DemoRun {
+  name: string;
+  prompt: string;
+  args: string[];
+  turns: ScriptedTurn[];
+}
+
+/**
+ * Types ONE command into the active terminal: a script that runs claude once per run, in order, with
+ * the demo env, each writing its JSON result and exit file. One typed line, because a second or third
+ * click into a terminal full of output was taken by VS Code's sticky scroll overlay and the keys were
+ * lost. The fake API gets every run's script at once: the runs are sequential, and each consumes exactly
+ * its own main-loop turns (side requests without tools take no turn). Returns the total cost Claude
+ * Code computed (total_cost_usd of every run).
+ */
+async function runInTerminal(page: import('playwright-core').Page, runs: DemoRun[]): Promise<number> {
+  fake!.reset(runs.flatMap((r) => r.turns));
+  const script = join(demoDir, 'sessions.sh');
+  const base = (r: DemoRun) => join(demoDir, r.name);
+  for (const r of runs) rmSync(`${base(r)}.exit`, { force: true });
   writeFileSync(
-    `${base}.sh`,
+    script,
     [
       `cd ${shq(workspace)}`,
       // demo-claude adds only ANTHROPIC_BASE_URL/ANTHROPIC_API_KEY; telemetry comes from the extension.
-      `demo-claude -p ${shq(prompt)} ${args.map(shq).join(' ')} --output-format json < /dev/null | tee ${shq(`${base}.json`)}`,
-      `echo "\${PIPESTATUS[0]}" > ${shq(`${base}.exit`)}`,
+      ...runs.flatMap((r) => [
+        `demo-claude -p ${shq(r.prompt)} ${r.args.map(shq).join(' ')} --output-format json < /dev/null | tee ${shq(`${base(r)}.json`)}`,
+        `echo "\${PIPESTATUS[0]}" > ${shq(`${base(r)}.exit`)}`,
+      ]),
       '',
     ].join('\n'),
   );
-  // An empty terminal first: after a run with long output, VS Code's sticky scroll overlay covers the
-  // middle of a short terminal and takes the click typeInTerminal makes to focus it.
-  await h.runCommand(page, 'Terminal: Clear');
-  await h.typeInTerminal(page, `bash ${base}.sh`);
-  const exit = await h.waitFor(`claude run ${name}`, () => existsSync(`${base}.exit`) && readFileSync(`${base}.exit`, 'utf8').trim(), DEMO.runTimeoutMs);
-  if (exit !== '0') throw new Error(`claude run ${name} exited ${exit}; see the VS Code terminal`);
-  return (JSON.parse(readFileSync(`${base}.json`, 'utf8')) as { total_cost_usd: number }).total_cost_usd;
+  await h.typeInTerminal(page, `bash ${script}`);
+  let cost = 0;
+  for (const r of runs) {
+    const exit = await h.waitFor(`claude run ${r.name}`, () => existsSync(`${base(r)}.exit`) && readFileSync(`${base(r)}.exit`, 'utf8').trim(), DEMO.runTimeoutMs);
+    if (exit !== '0') throw new Error(`claude run ${r.name} exited ${exit}; see the VS Code terminal`);
+    cost += (JSON.parse(readFileSync(`${base(r)}.json`, 'utf8')) as { total_cost_usd: number }).total_cost_usd;
+  }
+  return cost;
 }
 
 async function main(): Promise<void> {
@@ -154,12 +171,14 @@ async function main(): Promise<void> {
   await h.openTerminal(page);
   const ctx = { cwd: workspace, home: join(demoDir, 'home'), mcpCallLog: join(demoDir, 'mcp-calls.jsonl') };
   const web = scenarioByName('write-edit-bash');
-  let cost = await runInTerminal(page, 'session-1', web.prompts[0], web.args, web.turns(ctx));
   const git = scenarioByName('git-commit-pr');
-  cost += await runInTerminal(page, 'session-git', git.prompts[0], git.args, git.turns(ctx));
   const plain = scenarioByName('plain-answer');
-  cost += await runInTerminal(page, 'session-2', plain.prompts[0], plain.args, plain.turns(ctx));
-  // Both sessions counted: the status bar shows what Claude Code computed (today only: the imported
+  const cost = await runInTerminal(page, [
+    { name: 'session-1', prompt: web.prompts[0], args: web.args, turns: web.turns(ctx) },
+    { name: 'session-git', prompt: git.prompts[0], args: git.args, turns: git.turns(ctx) },
+    { name: 'session-2', prompt: plain.prompts[0], args: plain.args, turns: plain.turns(ctx) },
+  ]);
+  // Every session counted: the status bar shows what Claude Code computed (today only: the imported
   // history ends yesterday), at its display precision (cents, or mills under $1: "$0.075").
   const expected = `$${cost.toFixed(4)}`;
   const showsCost = (text: string) => {
