@@ -41,7 +41,8 @@ export function productivityTiles(d: ProductivityDto): Tile[] {
     {
       id: 'cost-hour',
       label: 'Cost per active hour',
-      value: t.costPerActiveHourUsd === null ? '—' : `${formatUsd(t.costPerActiveHourUsd)}/h`,
+      // The label says "per active hour": a "/h" suffix made narrow tiles wrap ("$234.50/" then "h").
+      value: t.costPerActiveHourUsd === null ? '—' : formatUsd(t.costPerActiveHourUsd),
       detail: t.costPerActiveHourUsd === null ? 'no active time reported' : 'sessions that reported active time',
     },
     {

@@ -154,7 +154,7 @@ test('one active hour (real Claude Code session with a commit and a PR): tiles, 
   assert.equal(await text('[data-testid=tile-active] .tile-value'), formatMs(d.totals.activeSecondsCli * 1000));
   assert.equal(await text('[data-testid=tile-active] .tile-detail'), `You none · Claude Code ${formatMs(d.totals.activeSecondsCli * 1000)}`);
   assert.equal(await text('[data-testid=tile-lines] .tile-value'), '+3 / −0');
-  assert.equal(await text('[data-testid=tile-cost-hour] .tile-value'), `${formatUsd(d.totals.costPerActiveHourUsd!)}/h`);
+  assert.equal(await text('[data-testid=tile-cost-hour] .tile-value'), formatUsd(d.totals.costPerActiveHourUsd!));
   assert.equal(await text('[data-testid=tile-cost-line] .tile-value'), formatUsd(d.totals.costPerLineChangedUsd!));
   // Print mode: the one Write was accepted by a config rule, nobody decided.
   assert.equal(await text('[data-testid=tile-edits] .tile-value'), '—');
