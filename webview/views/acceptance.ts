@@ -15,9 +15,9 @@ export async function renderAcceptance(root: HTMLElement, ctx: ViewContext): Pro
     h(
       'section',
       { class: 'tiles', 'aria-label': 'Acceptance rates' },
-      tile('accept-user', 'Your decisions', a.user, 'Prompts you answered.'),
-      tile('accept-auto', 'Auto-approved', a.auto, 'Settings rules and hooks.'),
-      tile('accept-overall', 'All decisions', a.overall, 'Mixes both; read with care.'),
+      tile('accept-user', 'Your decisions', a.user, 'Tool uses Claude Code asked you about.'),
+      tile('accept-auto', 'Automatic', a.auto, 'Decided by your settings rules or hooks, without asking you.'),
+      tile('accept-overall', 'All decisions', a.overall, 'Yours and the automatic ones together.'),
     ),
     h('div', { class: 'tables' }, ...acceptanceTables(a).map((t, i) => simpleTable(t.caption, t.head, t.rows, t.align, ['accept-tool', 'accept-language', 'accept-source'][i]))),
   );

@@ -117,6 +117,11 @@ const sessionRow = z.object({
   branch: z.string().nullable(),
 });
 
+/** A headline taken from the first prompt's text leaves the store only while prompt capture is on (like promptText). */
+function withoutPromptHeadline<R extends { headline: { from: string } | null }>(r: R, capturePrompts: boolean): R {
+  return !capturePrompts && r.headline?.from === 'prompt' ? { ...r, headline: null } : r;
+}
+
 const errorRow = z.object({
   time: z.string(),
   kind: z.enum(['api_error', 'retries_exhausted']),
@@ -208,7 +213,7 @@ const listSessions: ToolDef = {
     sort: z.enum(SESSION_SORTS).optional().describe('sort key, descending (default start)'),
   },
   outputSchema: { range, total: z.number(), sessions: z.array(sessionRow) },
-  async run(args, { store }) {
+  async run(args, { store, runtime }) {
     const r: SessionsDto = await store.query('sessions', {
       range: rangeSpec(args, '7d'),
       limit: (args.limit as number | undefined) ?? 20,
@@ -226,7 +231,7 @@ const listSessions: ToolDef = {
       `${r.sessions.length} of ${r.total} sessions ${rangeText(r.range)} (cost in USD, ` +
       `total shown ${usd(r.sessions.reduce((a, s) => a + s.costUsd, 0))}):\n${lines.join('\n')}` +
       (r.sessions.length > 10 ? `\n… ${r.sessions.length - 10} more in structuredContent` : '');
-    return { structured: { ...r }, text, rows: r.sessions.length };
+    return { structured: { ...r, sessions: r.sessions.map((x) => withoutPromptHeadline(x, runtime.capturePrompts)) }, text, rows: r.sessions.length };
   },
 };
 
@@ -295,7 +300,7 @@ const sessionTimeline: ToolDef = {
       promptText: runtime.capturePrompts ? p.promptText : null,
       tools: p.tools.map((tool) => ({ ...tool, command: runtime.captureCommands ? tool.command : null })),
     }));
-    const structured = { ...t, prompts };
+    const structured = { ...t, session: t.session && withoutPromptHeadline(t.session, runtime.capturePrompts), prompts };
     if (!t.found) {
       return { structured, text: `No session ${JSON.stringify(t.sessionId)} in the ledger.`, rows: 0 };
     }
