@@ -256,7 +256,10 @@ export function rangeTiles(o: OverviewDto): Tile[] {
       id: 'tokens',
       label: 'Tokens',
       value: formatCount(t.input + t.output + t.cacheRead + t.cacheCreation),
-      detail: `in ${formatCount(t.input)} · out ${formatCount(t.output)} · cache read ${formatCount(t.cacheRead)} · cache write ${formatCount(t.cacheCreation)}`,
+      detail:
+        t.input + t.output + t.cacheRead + t.cacheCreation > 0
+          ? `in ${formatCount(t.input)} · out ${formatCount(t.output)} · cache read ${formatCount(t.cacheRead)} · cache write ${formatCount(t.cacheCreation)}`
+          : undefined,
     },
     cacheBase === 0
       ? { id: 'cache', label: 'Cache hit rate', value: '—', detail: 'no input tokens in this range, so no rate' }
@@ -654,7 +657,7 @@ export function waterfallBars(spans: readonly WaterfallSpanDto[]): WaterfallBar[
         widthPct: width(c),
         durationText: formatMs(c.endMs - c.startMs),
       }));
-    const label = s.type === 'tool.blocked_on_user' ? 'waiting for permission' : s.label;
+    const label = s.type === 'tool.blocked_on_user' ? 'waiting for permission' : s.type === 'interaction' ? 'Whole prompt' : s.label;
     bars.push({
       spanId: s.spanId,
       label,

@@ -111,6 +111,8 @@ export interface CostSeriesDto {
   /**
    * Every bucket start of the range, oldest first, with or without data: a chart draws these (zero
    * where no point names it). A range from the beginning of time ("all") starts at the first data.
+   * At most 600 (MAX_SERIES_PERIODS in src/core/time/buckets.ts, the newest): reached only when a
+   * bucket far too small for the range is asked for (hours over months); `points` are all kept.
    */
   buckets: string[];
   /** Only buckets x models with data (the rest are zero). */

@@ -212,15 +212,11 @@ test('one day ("Last 7 days" over the capture day): headline, grouped tiles, fil
 test('an empty range ("Yesterday" with nothing yesterday): sentences, no chart, no rate from nothing, fixed periods apart', async () => {
   await open('theme=dark&data=day');
   await setRange('Yesterday');
-  await page.waitForSelector('[data-testid=chart-cost] [data-testid=statement]');
+  await page.waitForSelector('[data-testid=statement].no-activity');
   assert.equal(await text('[data-testid=headline-value]'), '$0.00');
   assert.equal(await text('[data-testid=headline-change]'), 'no cost the day before either');
-  assert.deepEqual(await page.locator('[data-testid=statement]').allInnerTexts(), [
-    'No activity yesterday.',
-    'No tokens yesterday.',
-    'No requests yesterday.',
-    'No cost yesterday.',
-  ]);
+  assert.deepEqual(await page.locator('[data-testid=statement]').allInnerTexts(), ['No activity yesterday.']);
+  assert.equal(await page.locator('[data-testid=headline] svg').count(), 0, 'no flat sparkline');
   assert.equal(await page.locator('canvas').count(), 0, 'no chart is drawn with no data');
   assert.equal(await text('[data-testid=tile-cache] .tile-value'), '—');
   assert.equal(await text('[data-testid=tile-cache] .tile-detail'), 'no input tokens in this range, so no rate');

@@ -3,7 +3,7 @@
 // table alternative or, when it would say nothing, one sentence instead.
 import { drawChart, type ChartKind, type ValueKind } from '../charts';
 import { append, h, simpleTable } from '../dom';
-import { costByRepoChart, costPerBucketChart, estimatesNote, fixedTiles, modelMixChart, overviewHeadline, rangeTiles, RANGE_TITLES, tokensPerBucketChart, type ChartModel, type Tile } from '../model';
+import { costByRepoChart, costPerBucketChart, estimatesNote, fixedTiles, modelMixChart, overviewHeadline, rangeTiles, RANGE_PHRASES, RANGE_TITLES, tokensPerBucketChart, type ChartModel, type Tile } from '../model';
 import { request, runAction } from '../host';
 import type { ViewContext } from './context';
 import { blockRows, limitTiles } from '../limitsModel';
@@ -63,7 +63,8 @@ function tileEl(t: Tile): HTMLElement {
 function limitsSection(d: Awaited<ReturnType<typeof request<'limits/get'>>>): HTMLElement {
   return h(
     'section',
-    { class: 'limits', 'aria-label': 'Plan limits and 5-hour blocks', 'data-testid': 'limits' },
+    { class: 'limits group', 'aria-labelledby': 'group-limits', 'data-testid': 'limits' },
+    h('h3', { id: 'group-limits', class: 'group-title' }, 'Plan limits · from Claude Code\'s status line'),
     h(
       'div',
       { class: 'tiles' },
@@ -109,7 +110,8 @@ export async function renderOverview(root: HTMLElement, ctx: ViewContext): Promi
         head.change ? h('div', { class: `headline-change change-${head.direction}`, 'data-testid': 'headline-change' }, head.change) : null,
         head.detail ? h('div', { class: 'tile-detail' }, head.detail) : null,
       ),
-      sparkline(head.spark, head.sparkLabel),
+      // A flat line says nothing: no sparkline for a range without cost.
+      head.spark.some((v) => v > 0) ? sparkline(head.spark, head.sparkLabel) : null,
     ),
     h(
       'section',
@@ -136,13 +138,16 @@ export async function renderOverview(root: HTMLElement, ctx: ViewContext): Promi
           h('button', { class: 'link', type: 'button', 'data-testid': 'show-prices', onclick: () => runAction('showPrices') }, 'Show prices used'),
         )
       : null,
-    h(
-      'section',
-      { class: 'charts', 'aria-label': 'Charts' },
-      chartFigure(ctx, 'cost', 'stackedBar', costPerBucketChart(cs, ctx.range), 'usd'),
-      chartFigure(ctx, 'tokens', 'stackedBar', tokensPerBucketChart(cs, ctx.range), 'count'),
-      chartFigure(ctx, 'models', 'doughnut', modelMixChart(o.summary, ctx.range), 'usd'),
-      chartFigure(ctx, 'repos', 'horizontalBar', costByRepoChart(cs, ctx.range), 'usd'),
-    ),
+    // A range without any request: one sentence for the four charts, none of them drawn.
+    o.summary.requests === 0 && !cs.points.length
+      ? h('p', { class: 'statement no-activity', 'data-testid': 'statement' }, `No activity ${RANGE_PHRASES[ctx.range]}.`)
+      : h(
+          'section',
+          { class: 'charts', 'aria-label': 'Charts' },
+          chartFigure(ctx, 'cost', 'stackedBar', costPerBucketChart(cs, ctx.range), 'usd'),
+          chartFigure(ctx, 'tokens', 'stackedBar', tokensPerBucketChart(cs, ctx.range), 'count'),
+          chartFigure(ctx, 'models', 'doughnut', modelMixChart(o.summary, ctx.range), 'usd'),
+          chartFigure(ctx, 'repos', 'horizontalBar', costByRepoChart(cs, ctx.range), 'usd'),
+        ),
   ]);
 }

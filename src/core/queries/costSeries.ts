@@ -34,14 +34,13 @@ export function costSeriesQuery(ctx: QueryContext, p: QueryMethods['costSeries']
     tokens: tokensOf(row),
     requests: row.requests ?? 0,
   }));
-  const buckets = periodStarts(fillFrom, r.toMs, period).map(toLocalIso);
-  // periodStarts keeps the newest periods of a very long range; points outside them are dropped with them.
-  const kept = new Set(buckets);
   return {
     range: r.resolved,
     bucket: period,
-    buckets,
-    points: points.filter((pt) => kept.has(pt.bucket)),
+    // At most MAX_SERIES_PERIODS (the newest): only an explicitly asked bucket far too small for the
+    // range reaches it (hours over months); the points are all kept.
+    buckets: periodStarts(fillFrom, r.toMs, period).map(toLocalIso),
+    points,
     byRepo: byRepo.map((b) => ({ repo: b.repo ?? '(none)', costUsd: b.cost ?? 0 })),
   };
 }

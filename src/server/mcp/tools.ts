@@ -231,7 +231,7 @@ const listSessions: ToolDef = {
       `${r.sessions.length} of ${r.total} sessions ${rangeText(r.range)} (cost in USD, ` +
       `total shown ${usd(r.sessions.reduce((a, s) => a + s.costUsd, 0))}):\n${lines.join('\n')}` +
       (r.sessions.length > 10 ? `\n… ${r.sessions.length - 10} more in structuredContent` : '');
-    return { structured: { ...r, sessions: r.sessions.map((x) => withoutPromptHeadline(x, runtime.capturePrompts)) }, text, rows: r.sessions.length };
+    return { structured: { ...r, sessions: r.sessions.map((x) => withoutPromptHeadline(x, runtime?.capturePrompts === true)) }, text, rows: r.sessions.length };
   },
 };
 
@@ -300,7 +300,7 @@ const sessionTimeline: ToolDef = {
       promptText: runtime.capturePrompts ? p.promptText : null,
       tools: p.tools.map((tool) => ({ ...tool, command: runtime.captureCommands ? tool.command : null })),
     }));
-    const structured = { ...t, session: t.session && withoutPromptHeadline(t.session, runtime.capturePrompts), prompts };
+    const structured = { ...t, session: t.session && withoutPromptHeadline(t.session, runtime?.capturePrompts === true), prompts };
     if (!t.found) {
       return { structured, text: `No session ${JSON.stringify(t.sessionId)} in the ledger.`, rows: 0 };
     }
