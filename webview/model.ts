@@ -597,7 +597,7 @@ export interface WaterfallBar {
 
 /** The colours of the waterfall, in legend order (webview/styles.css .wf-*). */
 export const WATERFALL_LEGEND: readonly { cls: string; label: string }[] = [
-  { cls: 'wf-interaction', label: 'Prompt (whole turn)' },
+  { cls: 'wf-interaction', label: 'Whole prompt' },
   { cls: 'wf-llm_request', label: 'Model request' },
   { cls: 'wf-tool', label: 'Tool call' },
   { cls: 'wf-blocked', label: 'Waiting for you' },

@@ -317,7 +317,7 @@ test('sessions: headline per row, rows that open, grouped filters, totals; timel
   assert.equal(await page.locator('[data-testid=prompt][data-kind=sessionTitle] blockquote').count(), 0);
   // Legend and time axis.
   assert.deepEqual(await page.locator('[data-testid=wf-legend] li').first().locator('xpath=..').locator('li').allInnerTexts(), [
-    'Prompt (whole turn)', 'Model request', 'Tool call', 'Waiting for you', 'Tool running', 'Failed',
+    'Whole prompt', 'Model request', 'Tool call', 'Waiting for you', 'Tool running', 'Failed',
   ]);
   const axis = await page.locator('[data-testid=wf-axis] .wf-tick').allInnerTexts();
   assert.ok(axis.length >= 3 && axis[0] === '0' && axis.slice(1).every((t) => /\d+ ms|\d\.\d s/.test(t)), `time axis: ${axis.join(' ')}`);
