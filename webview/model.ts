@@ -388,12 +388,12 @@ export interface SimpleTable {
   rows: string[][];
 }
 
-function rateTable(caption: string, first: string, rows: RateDto[]): SimpleTable {
+function rateTable(caption: string, first: string, rows: RateDto[], label: (key: string) => string = (k) => k): SimpleTable {
   return {
     caption,
     head: [first, 'Accepted', 'Rejected', 'Rate'],
     align: ['start', 'end', 'end', 'end'],
-    rows: rows.map((r) => [r.key, String(r.accepts), String(r.rejects), formatPercent(r.rate)]),
+    rows: rows.map((r) => [label(r.key), formatCount(r.accepts), formatCount(r.rejects), formatPercent(r.rate)]),
   };
 }
 
@@ -419,13 +419,13 @@ export function sourceLabel(source: string): string {
 
 export function acceptanceTables(a: AcceptanceDto): SimpleTable[] {
   return [
-    rateTable('By tool', 'Tool', a.byTool),
+    rateTable('By tool', 'Tool', a.byTool, (k) => toolLabel(k)),
     rateTable('By language', 'Language', a.byLanguage),
     {
       caption: 'By decision source',
       head: ['Source', 'Kind', 'Accepted', 'Rejected', 'Rate'],
       align: ['start', 'start', 'end', 'end', 'end'],
-      rows: a.bySource.map((r) => [sourceLabel(r.key), r.auto ? 'auto' : 'user', String(r.accepts), String(r.rejects), formatPercent(r.rate)]),
+      rows: a.bySource.map((r) => [sourceLabel(r.key), r.auto ? 'auto' : 'user', formatCount(r.accepts), formatCount(r.rejects), formatPercent(r.rate)]),
     },
   ];
 }

@@ -9,7 +9,7 @@ export async function renderAcceptance(root: HTMLElement, ctx: ViewContext): Pro
   const a = await request('acceptance/get', { range: { key: ctx.range } });
   if (!ctx.isCurrent()) return;
   const tile = (id: string, label: string, r: { accepts: number; rejects: number; rate: number | null }, detail: string) =>
-    h('div', { class: 'tile', 'data-testid': `tile-${id}` }, h('div', { class: 'tile-label' }, label), h('div', { class: 'tile-value' }, formatPercent(r.rate)), h('div', { class: 'tile-detail' }, `${r.accepts} accepted · ${r.rejects} rejected. ${detail}`));
+    h('div', { class: 'tile', 'data-testid': `tile-${id}` }, h('div', { class: 'tile-label' }, label), h('div', { class: 'tile-value' }, formatPercent(r.rate)), h('div', { class: 'tile-detail' }, r.accepts + r.rejects === 0 ? `None in this range. ${detail}` : `${r.accepts} accepted · ${r.rejects} rejected. ${detail}`));
   root.append(
     h('h2', { class: 'visually-hidden' }, 'Acceptance'),
     h(
