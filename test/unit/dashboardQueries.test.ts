@@ -128,3 +128,20 @@ test('one number format per chart scale: never "$0.00" next to "$0.080", nor "5,
   assert.deepEqual(n(2_500_000, [500_000, 2_500_000]), ['0.50M', '2.50M']);
   assert.equal(scaleFormatter('usd', 1)(Number.NaN), '—');
 });
+
+test('MCP: a headline taken from the first prompt leaves the store only while prompt capture is on', async () => {
+  const { TOOLS } = await import('../../src/server/mcp/tools');
+  const tool = (n: string) => TOOLS.find((t) => t.name === n)!;
+  const run = (n: string, args: Record<string, unknown>, capturePrompts: boolean) =>
+    tool(n).run(args, { store: day.api as never, runtime: { capturePrompts, captureCommands: true } as never, sql: undefined as never });
+  type Row = { sessionId: string; headline: { from: string; text: string } | null };
+  const on = (await run('list_sessions', { range: 'all', limit: 50 }, true)).structured.sessions as Row[];
+  const off = (await run('list_sessions', { range: 'all', limit: 50 }, false)).structured.sessions as Row[];
+  assert.ok(on.some((r) => r.headline?.from === 'prompt'));
+  assert.ok(off.every((r) => r.headline?.from !== 'prompt'));
+  assert.deepEqual(off.find((r) => r.sessionId.startsWith('42d5777a'))?.headline?.from, 'title');
+  const t = await run('session_timeline', { sessionId: B }, false);
+  assert.equal((t.structured.session as Row).headline, null);
+  assert.match(t.text, /: 1 prompts, 5 API requests/);
+  assert.match(t.text, /\nsession title request \(not a prompt\) /);
+});
