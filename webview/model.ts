@@ -301,10 +301,6 @@ export function fixedTiles(o: OverviewDto): Tile[] {
   ];
 }
 
-/** Every overview tile (fixed periods, then the range's), for callers that want one list. */
-export function overviewTiles(o: OverviewDto): Tile[] {
-  return [...fixedTiles(o), ...rangeTiles(o)];
-}
 
 // ---------- tables
 

@@ -3,7 +3,7 @@
 import type { TimelinePromptDto } from '../../src/protocol/dto';
 import { h } from '../dom';
 import { formatCount, formatMs, formatUsd } from '../../src/core/format/numbers';
-import { formatClock, shortModel } from '../format';
+import { shortModel } from '../format';
 import { sessionSourceBadge, sessionTitle, timeSplit, timelineHeadings, timelineItems, waterfallAxis, waterfallBars, WATERFALL_LEGEND } from '../model';
 import { openFile, request } from '../host';
 import type { ViewContext } from './context';
@@ -125,7 +125,7 @@ export async function renderTimeline(root: HTMLElement, ctx: ViewContext, sessio
       { class: 'timeline-head', 'data-testid': 'timeline' },
       backBtn,
       h('h2', null, s.headline?.text ?? sessionTitle(s)),
-      h('p', { class: 'muted' }, [s.headline ? sessionTitle(s) : null, s.branch ? `branch ${s.branch}` : null].filter(Boolean).join(' · ') || null),
+      ((sub) => (sub ? h('p', { class: 'muted' }, sub) : null))([s.headline ? sessionTitle(s) : null, s.branch ? `branch ${s.branch}` : null].filter(Boolean).join(' · ')),
       h(
         'p',
         { class: 'muted' },
