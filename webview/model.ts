@@ -557,7 +557,8 @@ export function timelineHeadings(prompts: readonly TimelinePromptDto[]): string[
   let n = 0;
   return prompts.map((p) => {
     const tail = `${formatClock(p.time)} · ${formatUsd(p.costUsd)} · ${p.requests.length} request${p.requests.length === 1 ? '' : 's'}`;
-    if (p.kind === 'prompt') return `Prompt ${++n} · ${tail}`;
+    // No kind: an older leader window's answer, where every group with a prompt id is a prompt.
+    if (p.kind === 'prompt' || (p.kind === undefined && p.promptId !== null)) return `Prompt ${++n} · ${tail}`;
     if (p.kind === 'sessionTitle') return `Session title (Claude Code's own request, not a prompt) · ${tail}`;
     return `Outside any prompt · ${tail}`;
   });

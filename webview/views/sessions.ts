@@ -97,7 +97,8 @@ export async function renderSessions(root: HTMLElement, ctx: ViewContext, openSe
     ),
     sortableTable<SessionRowDto>({
       caption: 'Sessions: click a row, or press Enter on it, to open its timeline',
-      foot: sessionTotalsRow(dto),
+      // An older leader window sends no totals: no totals row then.
+      foot: dto.totals ? sessionTotalsRow(dto) : undefined,
       testId: 'sessions-table',
       columns: SESSION_COLUMNS,
       rows: dto.sessions,

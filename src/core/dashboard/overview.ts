@@ -24,6 +24,8 @@ export async function overviewOf(api: QueryApi, range: RangeSpec, budgets: Overv
     api.query('acceptance', { range }),
     prev ? api.query('summary', { range: prev }) : Promise.resolve(null),
   ]);
+  // A leader window of an older build answers without `buckets` (and with an hour/day bucket): its points' buckets then.
+  if (!Array.isArray(costSeries.buckets)) costSeries.buckets = [...new Set(costSeries.points.map((p) => p.bucket))].sort();
   return {
     summary,
     previous: previous ? { range: previous.range, costUsd: previous.costUsd, requests: previous.requests } : null,
