@@ -76,9 +76,8 @@ export interface ProductivityChart {
   id: string;
   kind: 'stackedBar' | 'groupedBar';
   value: 'seconds' | 'count' | 'percent';
+  /** model.statement: the one sentence shown instead of the chart when it would have nothing to draw. */
   model: ChartModel;
-  /** The one line shown instead of the chart when it would have nothing to draw. */
-  nothing: string | null;
 }
 
 function chart(
@@ -97,8 +96,13 @@ function chart(
     id,
     kind,
     value,
-    model: { title, labels, series, table: { head: [PERIOD_HEAD[d.bucket], ...series.map((s) => s.label)], rows: labels.map((l, i) => [l, ...series.map((s) => cell(s.values[i]))]) } },
-    nothing: has ? null : nothing,
+    model: {
+      title,
+      labels,
+      series,
+      table: { head: [PERIOD_HEAD[d.bucket], ...series.map((s) => s.label)], rows: labels.map((l, i) => [l, ...series.map((s) => cell(s.values[i]))]) },
+      statement: has ? null : nothing,
+    },
   };
 }
 

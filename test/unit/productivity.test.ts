@@ -176,14 +176,14 @@ test('view model: tiles, a statement instead of an empty chart, week labels, the
   assert.equal(tiles['cost-line'].value, formatUsd(d.totals.costUsd / 3));
   assert.equal(tiles.edits.value, '—', 'nobody decided: no rate of "your" decisions');
   const charts = productivityCharts(d);
-  assert.deepEqual(charts.map((c) => [c.id, c.nothing]), [['active', null], ['lines', null], ['commits', null], ['acceptance', null]]);
+  assert.deepEqual(charts.map((c) => [c.id, c.model.statement]), [['active', null], ['lines', null], ['commits', null], ['acceptance', null]]);
   assert.equal(charts[0].model.labels[0], '00:00');
   assert.equal(sourcesNote(d), null);
   assert.equal(hasUserBreakdown(d), true, 'team.id is reported');
   assert.match(userLabel(d.byUser[0]), /^user [0-9a-f]{8}…$/);
   const y = q('productivity', { range: { key: 'yesterday' } });
   assert.equal(isEmptyProductivity(y), true);
-  assert.deepEqual(productivityCharts(y).map((c) => c.nothing), [
+  assert.deepEqual(productivityCharts(y).map((c) => c.model.statement), [
     'No active time reported in this range.', 'No lines changed in this range.', 'No commits or pull requests in this range.', 'No edit decisions in this range.',
   ]);
   assert.equal(periodLabel('2026-11-16T00:00:00.000+01:00', 'week'), 'Nov 16');

@@ -1,11 +1,11 @@
 /// <reference lib="dom" />
 // The Productivity view of the dashboard bundle (dist/webview/main.js + main.css, `node esbuild.mjs`)
 // in real Debian Chromium, against the fake host of fakeHost.ts (the real protocol; a real VS Code
-// cannot run inside this test). Its ProductivityDto answers are computed here, before the page loads,
-// by the REAL `productivity` query on a real store: the real Claude Code capture with a git commit and
-// a pull request (test/fixtures/claude-code-git: "today" is one active hour, "yesterday" is empty), and
-// a generated 90-day history cloned from a genuine Claude Code export (test/support/productivityHistory.ts).
-// Screenshots go to test-artifacts/webview/.
+// cannot run inside this test). Every request is answered in the test process by the REAL named
+// queries on a real store: `k` = the real Claude Code capture with a git commit and a pull request
+// (test/fixtures/claude-code-git; "today" is one active hour, "yesterday" is empty), `history` = a
+// generated 90-day history of three people in two teams, cloned from a genuine Claude Code export
+// (test/support/productivityHistory.ts). Screenshots go to test-artifacts/webview/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -16,7 +16,9 @@ import { randomBytes } from 'node:crypto';
 import { build } from 'esbuild';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { dashboardCsp, dashboardHtml } from '../../src/host/dashboardHtml';
-import type { ProductivityDto, RangeKey } from '../../src/protocol/dto';
+import type { ProductivityDto, QueryApi, QueryMethods, QueryName, RangeKey, RangeSpec } from '../../src/protocol/dto';
+import type { DashboardState, RequestMethod } from '../../src/protocol/messages';
+import { overviewOf } from '../../src/core/dashboard/overview';
 import { runQuery } from '../../src/core/queries/runQuery';
 import { LedgerDb } from '../../src/core/store/ledgerDb';
 import { decodeAndNormalize } from '../../src/core/otlp/ingest';
@@ -28,56 +30,64 @@ import { THEMES, type ThemeName } from './themes';
 
 const ROOT = resolve(__dirname, '../..');
 const DIST = join(ROOT, 'dist/webview');
-const FIXTURES = join(ROOT, 'test/fixtures/dto');
 const ARTIFACTS = join(ROOT, 'test-artifacts/webview');
 const CHROMIUM = '/usr/bin/chromium';
 
+type DataName = 'k' | 'history';
 let server: Server;
 let origin = '';
 let context: BrowserContext;
 let page: Page;
 let userDataDir = '';
 const consoleErrors: string[] = [];
-/** The real query's answers, by range key, as the fake host serves them. */
-const answers: Partial<Record<RangeKey, ProductivityDto>> = {};
+const stores = new Map<DataName, { db: LedgerDb; q: <M extends QueryName>(m: M, p: QueryMethods[M]['params']) => QueryMethods[M]['result']; api: QueryApi; nowMs: number }>();
 
-async function realAnswers(): Promise<void> {
+async function openStores(): Promise<void> {
+  const add = (name: DataName, db: LedgerDb, nowMs: number) => {
+    const q = <M extends QueryName>(m: M, p: QueryMethods[M]['params']) => runQuery({ sql: db.sql, nowMs, dataVersion: db.dataVersion, lastEventMs: db.lastEventMs }, m, p);
+    stores.set(name, { db, q, api: { query: async (m, p) => q(m, p) }, nowMs });
+  };
   // The real Claude Code session with a commit and a pull request.
   const recs = records('k-git-commit-pr', GIT_FIXTURES);
   const k = LedgerDb.open(await sqlJs());
   for (const b of recs) k.apply(b);
-  const kCtx = { sql: k.sql, nowMs: nowOf(recs), dataVersion: k.dataVersion, lastEventMs: k.lastEventMs };
-  answers.today = runQuery(kCtx, 'productivity', { range: { key: 'today' } });
-  answers.yesterday = runQuery(kCtx, 'productivity', { range: { key: 'yesterday' } });
-  k.close();
+  add('k', k, nowOf(recs));
   // Three people in two teams over 90 days, ending this evening.
   const now = new Date(2026, 10, 21, 20, 0, 0).getTime();
   const hist = generateProductivityHistory({ endMs: now, days: 90, seed: 3 });
   const db = LedgerDb.open(await sqlJs());
   for (const body of hist.bodies) db.apply(decodeAndNormalize('metrics', 'json', body, DEFAULT_INGEST_OPTIONS).records);
-  const ctx = { sql: db.sql, nowMs: now, dataVersion: db.dataVersion, lastEventMs: db.lastEventMs };
-  for (const key of ['7d', '30d', 'month', 'all'] as const) answers[key] = runQuery(ctx, 'productivity', { range: { key } });
-  db.close();
+  add('history', db, now);
+}
+
+/** The answer the real query gives for a range of a store (what the page must show). */
+const answer = (data: DataName, key: RangeKey): ProductivityDto => stores.get(data)!.q('productivity', { range: { key } });
+
+/** The dashboard's requests as the host answers them (src/host/dashboardPanel.ts), over the real queries. */
+async function hostAnswer(data: DataName, method: RequestMethod, params: { range: RangeSpec }): Promise<unknown> {
+  const s = stores.get(data);
+  if (!s) throw new Error(`no store ${data}`);
+  if (method === 'status/get') return s.q('status', {});
+  if (method === 'productivity/get') return s.q('productivity', { range: params.range });
+  if (method === 'overview/get') return overviewOf(s.api, params.range, { dailyUsd: null, monthlyUsd: null }, s.nowMs);
+  throw new Error(`${method} is not used by this test`);
 }
 
 before(async () => {
   assert.ok(existsSync(join(DIST, 'main.js')), 'dist/webview/main.js is missing: run `node esbuild.mjs` first');
   assert.ok(existsSync(CHROMIUM), 'Debian chromium is missing: run `bash test/support/installBrowserDeps.sh`');
-  await realAnswers();
+  await openStores();
   const out = await build({ entryPoints: [join(__dirname, 'fakeHost.ts')], bundle: true, format: 'iife', globalName: 'FakeHost', platform: 'browser', target: 'es2022', write: false });
   const fakeScript = out.outputFiles[0].text;
-  const names = ['summary', 'summaryToday', 'costSeries', 'sessions', 'burnRate', 'spend', 'acceptance', 'filesEdited', 'toolStats', 'apiErrors', 'status', 'sessionTimelines'];
-  const fixtures = Object.fromEntries(names.map((n) => [n, JSON.parse(readFileSync(join(FIXTURES, `${n}.json`), 'utf8'))]));
-  const fx = JSON.stringify(fixtures).replace(/</g, '\\u003c');
-  const prod = JSON.stringify(answers).replace(/</g, '\\u003c');
   server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', origin);
     if (url.pathname === '/') {
       const nonce = randomBytes(16).toString('base64');
       const theme = THEMES[(url.searchParams.get('theme') as ThemeName) ?? 'dark'] ?? THEMES.dark;
+      const cfg = JSON.stringify({ empty: false, dataset: url.searchParams.get('data') ?? 'k' }).replace(/</g, '\\u003c');
       const inline =
         `<script nonce="${nonce}">${fakeScript}\n` +
-        `FakeHost.installFakeHost({ empty: false, workspace: '/home/dev/projects/acme-web', missing: [], fixtures: ${fx}, productivity: ${prod} });\n` +
+        `FakeHost.installFakeHost(${cfg});\n` +
         `window.__themes = ${JSON.stringify(THEMES)};\nFakeHost.applyTheme(${JSON.stringify(theme)});\n` +
         `window.__setTheme = (n) => FakeHost.applyTheme(window.__themes[n]);</script>\n`;
       const html = dashboardHtml({ cspSource: origin, nonce, scriptUri: `${origin}/dist/webview/main.js`, styleUri: `${origin}/dist/webview/main.css` }).replace('<script type="module"', `${inline}<script type="module"`);
@@ -106,6 +116,7 @@ before(async () => {
     viewport: { width: 1100, height: 900 },
   });
   await context.route('**/*', (route) => (route.request().url().startsWith(origin) ? route.continue() : route.abort()));
+  await context.exposeFunction('__ledgerRequest', (data: DataName, method: RequestMethod, params: { range: RangeSpec }) => hostAnswer(data, method, params));
   page = context.pages()[0] ?? (await context.newPage());
   page.on('console', (m) => {
     if (m.type() === 'error') consoleErrors.push(m.text());
@@ -118,28 +129,19 @@ after(async () => {
   await context?.close();
   await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
   if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  for (const s of stores.values()) s.db.close();
 });
 
-const RANGE_TEXT: Record<RangeKey, string> = { today: 'Today', yesterday: 'Yesterday', '7d': 'Last 7 days', '30d': 'Last 30 days', month: 'This month', all: 'All time' };
-
-/** Opens the dashboard on the Productivity tab with a range (through the real range picker). */
-async function openProductivity(range: RangeKey, theme: ThemeName = 'dark'): Promise<void> {
-  await page.goto(`${origin}/?theme=${theme}`);
-  await page.evaluate(() => sessionStorage.clear());
-  await page.goto(`${origin}/?theme=${theme}`);
-  await page.waitForSelector('[data-testid=view-overview]');
-  await page.getByRole('tab', { name: 'Productivity' }).click();
+/** Opens the dashboard on the Productivity tab with a range, as a saved state restores it. */
+async function openProductivity(range: RangeKey, theme: ThemeName = 'dark', data: DataName = 'k'): Promise<void> {
+  const url = `${origin}/?theme=${theme}&data=${data}`;
+  await page.goto(url);
+  const state: DashboardState = { version: 1, view: 'productivity', range, sessions: { sortKey: 'start', sortDir: 'desc', repo: null, model: null }, openSessionId: null };
+  await page.evaluate((s) => sessionStorage.setItem('fake-vscode-state', JSON.stringify(s)), state);
+  await page.goto(url);
   await page.waitForSelector('[data-testid=view-productivity]');
-  await page.click('[data-testid=range]');
-  await page.locator('[data-testid=range] li', { hasText: RANGE_TEXT[range] }).click();
-  await page.waitForFunction(
-    (r) => {
-      const v = document.querySelector('[data-testid=view-productivity]');
-      return !!v && document.querySelector('#view')?.getAttribute('aria-busy') === 'false' && (window as unknown as { __requests: string[] }).__requests.length > 0 && JSON.parse(sessionStorage.getItem('fake-vscode-state') ?? '{}').range === r;
-    },
-    range,
-  );
   await page.waitForFunction(() => document.querySelector('#view')?.getAttribute('aria-busy') === 'false');
+  assert.equal(await page.getByRole('tab', { name: 'Productivity' }).getAttribute('aria-selected'), 'true');
 }
 
 const text = (sel: string) => page.locator(sel).first().innerText();
@@ -147,7 +149,7 @@ const drawnCharts = () => page.locator('[data-testid=view-productivity] canvas')
 
 test('one active hour (real Claude Code session with a commit and a PR): tiles, charts, per-repo and team tables', async () => {
   await openProductivity('today');
-  const d = answers.today!;
+  const d = answer('k', 'today');
   await page.waitForSelector('[data-testid=tile-commits]');
   assert.equal(await text('[data-testid=tile-commits] .tile-value'), '1');
   assert.equal(await text('[data-testid=tile-prs] .tile-value'), '1');
@@ -179,7 +181,7 @@ test('one active hour (real Claude Code session with a commit and a PR): tiles, 
 test('an empty range says so in one line and draws no chart', async () => {
   await openProductivity('yesterday');
   await page.waitForSelector('[data-testid=productivity-empty]');
-  assert.equal(await text('[data-testid=productivity-empty]'), 'No Claude Code activity yesterday.');
+  assert.equal(await text('[data-testid=productivity-empty]'), 'No activity yesterday.');
   assert.equal(await drawnCharts(), 0);
   assert.equal(await page.locator('[data-testid=view-productivity] .tile').count(), 0);
   await page.screenshot({ path: join(ARTIFACTS, 'productivity-empty-dark.png') });
@@ -187,8 +189,8 @@ test('an empty range says so in one line and draws no chart', async () => {
 
 test('a 90-day history (three people, two teams): daily charts over 30 days, weekly over all time; light and dark', async () => {
   for (const theme of ['light', 'dark'] as const) {
-    await openProductivity('30d', theme);
-    const d = answers['30d']!;
+    await openProductivity('30d', theme, 'history');
+    const d = answer('history', '30d');
     await page.waitForSelector('[data-testid=tile-commits]');
     assert.equal(await text('[data-testid=tile-commits] .tile-value'), formatCount(d.totals.commits));
     assert.equal(await text('[data-testid=tile-lines] .tile-value'), `+${formatCount(d.totals.linesAdded)} / −${formatCount(d.totals.linesRemoved)}`);
@@ -203,8 +205,8 @@ test('a 90-day history (three people, two teams): daily charts over 30 days, wee
     assert.match(await text('[data-testid=productivity-users]'), /chloe@acme\.dev\s+payments/);
     await page.screenshot({ path: join(ARTIFACTS, `productivity-30d-${theme}.png`), fullPage: true });
   }
-  await openProductivity('all', 'dark');
-  const all = answers.all!;
+  await openProductivity('all', 'dark', 'history');
+  const all = answer('history', 'all');
   assert.equal(all.bucket, 'day');
   await page.waitForFunction(() => !!document.querySelector('#chart-active')?.getAttribute('height'));
   assert.equal(await page.locator('[data-testid=chart-active] details table tbody tr').count(), all.series.length);
@@ -214,7 +216,7 @@ test('a 90-day history (three people, two teams): daily charts over 30 days, wee
 
 test('300 px wide: no horizontal page overflow', async () => {
   await page.setViewportSize({ width: 300, height: 800 });
-  await openProductivity('30d', 'dark');
+  await openProductivity('30d', 'dark', 'history');
   await page.waitForFunction(() => !!document.querySelector('#chart-active')?.getAttribute('height'));
   const o = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, cw: document.documentElement.clientWidth }));
   assert.ok(o.sw <= o.cw, `page scrolls horizontally (${o.sw} > ${o.cw})`);

@@ -5,23 +5,20 @@
 import { drawChart } from '../charts';
 import { h, simpleTable } from '../dom';
 import { request } from '../host';
+import { RANGE_PHRASES } from '../model';
 import {
   hasUserBreakdown, isEmptyProductivity, productivityCharts, productivityTiles, repoTable, sourcesNote, userTable, type ProductivityChart,
 } from '../productivityModel';
 import type { ViewContext } from './context';
 
-const RANGE_WORDS: Record<ViewContext['range'], string> = {
-  today: 'today',
-  yesterday: 'yesterday',
-  '7d': 'in the last 7 days',
-  '30d': 'in the last 30 days',
-  month: 'this month',
-  all: 'yet',
-};
-
 function figure(ctx: ViewContext, c: ProductivityChart): HTMLElement {
-  if (c.nothing) {
-    return h('figure', { class: 'chart chart-none', 'data-testid': `chart-${c.id}` }, h('figcaption', null, c.model.title), h('p', { class: 'none-line' }, c.nothing));
+  if (c.model.statement !== null) {
+    return h(
+      'figure',
+      { class: 'chart chart-statement', 'data-testid': `chart-${c.id}` },
+      h('figcaption', null, c.model.title),
+      h('p', { class: 'statement', 'data-testid': 'statement' }, c.model.statement),
+    );
   }
   const canvas = h('canvas', { id: `chart-${c.id}` });
   const m = c.model;
@@ -49,7 +46,7 @@ export async function renderProductivity(root: HTMLElement, ctx: ViewContext): P
   if (!ctx.isCurrent()) return;
   root.append(h('h2', { class: 'visually-hidden' }, 'Productivity'));
   if (isEmptyProductivity(d)) {
-    root.append(h('p', { class: 'none-line', 'data-testid': 'productivity-empty' }, `No Claude Code activity ${RANGE_WORDS[ctx.range]}.`));
+    root.append(h('p', { class: 'statement no-activity', 'data-testid': 'productivity-empty' }, `No activity ${RANGE_PHRASES[ctx.range]}.`));
     return;
   }
   const note = sourcesNote(d);
