@@ -214,8 +214,12 @@ function within(kind: NumberKind, v: number, b: NumericBounds): string | undefin
  * the value; undefined when all are fine. An absent (or empty) attribute is fine; a present one that is
  * not a number is not (it would otherwise silently count as 0, or turn a reported cost into an estimate).
  */
+const FIELD_LISTS = new Map<Readonly<Record<string, NumberKind>>, [string, NumberKind][]>();
 function numbersOutOfBounds(what: string, a: Attrs, fields: Readonly<Record<string, NumberKind>>, b: NumericBounds): string | undefined {
-  for (const [k, kind] of Object.entries(fields)) {
+  let entries = FIELD_LISTS.get(fields); // the field tables are module constants
+  if (!entries) FIELD_LISTS.set(fields, (entries = Object.entries(fields)));
+  for (let i = 0; i < entries.length; i++) {
+    const [k, kind] = entries[i];
     const raw = a[k];
     if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) continue;
     const v = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw) : NaN;
@@ -247,17 +251,21 @@ interface Scope {
   isClaudeCode: boolean;
 }
 
+/** A record attribute, else the resource's. */
+function pick(a: Attrs, s: Scope, k: string): string | undefined {
+  return str(a, k) ?? str(s.resource, k);
+}
+
 function identity(a: Attrs, s: Scope): Identity {
-  const pick = (k: string) => str(a, k) ?? str(s.resource, k);
   return {
-    sessionId: pick('session.id') ?? '',
-    userId: pick('user.id'),
-    userEmail: pick('user.email'),
-    accountUuid: pick('user.account_uuid'),
-    organizationId: pick('organization.id'),
-    terminalType: pick('terminal.type'),
-    repo: pick('repo.name'),
-    teamId: pick('team.id'),
+    sessionId: pick(a, s, 'session.id') ?? '',
+    userId: pick(a, s, 'user.id'),
+    userEmail: pick(a, s, 'user.email'),
+    accountUuid: pick(a, s, 'user.account_uuid'),
+    organizationId: pick(a, s, 'organization.id'),
+    terminalType: pick(a, s, 'terminal.type'),
+    repo: pick(a, s, 'repo.name'),
+    teamId: pick(a, s, 'team.id'),
     serviceName: str(s.resource, 'service.name') ?? 'unknown_service',
     serviceVersion: str(s.resource, 'service.version'),
     isClaudeCode: s.isClaudeCode,
@@ -348,13 +356,16 @@ function boundCommand(cmd: string | undefined, argv0: string | undefined, opts: 
  * Writes the tool fields onto `d` (a record under construction: no object spread, see eventBase) and
  * returns the parsed tool input (never stored; line counts only).
  */
+function pstr(o: Record<string, unknown> | undefined, k: string): string | undefined {
+  return o && typeof o[k] === 'string' ? (o[k] as string) : undefined;
+}
+
 function toolDetails(d: ToolDetails, a: Attrs, opts: IngestOptions): Record<string, unknown> | undefined {
   const toolName = str(a, 'tool_name') ?? 'unknown';
   const params = parseJsonObject(str(a, 'tool_parameters'));
   const input = parseJsonObject(str(a, 'tool_input'));
   d.toolName = toolName;
   d.toolUseId = str(a, 'tool_use_id');
-  const pstr = (o: Record<string, unknown> | undefined, k: string) => (o && typeof o[k] === 'string' ? (o[k] as string) : undefined);
   d.mcpServer = pstr(params, 'mcp_server_name');
   d.mcpTool = pstr(params, 'mcp_tool_name');
   if (!d.mcpServer && toolName.startsWith('mcp__')) {
@@ -440,17 +451,16 @@ function logRecord(lr: Obj, scope: Scope, opts: IngestOptions): EventRecord | st
       (EVENT_NUMBERS[name] ? numbersOutOfBounds(name, a, EVENT_NUMBERS[name], opts.bounds) : undefined);
     if (bad) return bad;
   }
-  const base = (kind: EventRecord['kind']) => eventBase(kind, identity(a, scope), name, timeMs, a, lr);
   if (!scope.isClaudeCode) {
     // Other services' logs: kept generically (bounded), never counted as Claude Code spend.
     const extra = bounded(a, EVENT_KEYS, opts);
     if (typeof body === 'string' && !('body' in extra)) extra.body = boundValue(body, opts, 0);
-    return Object.assign(base('event'), { extra }) as EventRecord;
+    return Object.assign(eventBase('event', identity(a, scope), name, timeMs, a, lr), { extra }) as EventRecord;
   }
   switch (name) {
     case 'api_request': {
       const model = str(a, 'model') ?? 'unknown';
-      return Object.assign(base('apiRequest'), {
+      return Object.assign(eventBase('apiRequest', identity(a, scope), name, timeMs, a, lr), {
         requestId: str(a, 'request_id'),
         model,
         modelNorm: normalizeModel(model),
@@ -473,7 +483,7 @@ function logRecord(lr: Obj, scope: Scope, opts: IngestOptions): EventRecord | st
     }
     case 'api_error': {
       const model = str(a, 'model') ?? 'unknown';
-      return Object.assign(base('apiError'), {
+      return Object.assign(eventBase('apiError', identity(a, scope), name, timeMs, a, lr), {
         requestId: str(a, 'request_id'),
         model,
         modelNorm: normalizeModel(model),
@@ -487,7 +497,7 @@ function logRecord(lr: Obj, scope: Scope, opts: IngestOptions): EventRecord | st
     }
     case 'api_retries_exhausted': {
       const model = str(a, 'model') ?? 'unknown';
-      return Object.assign(base('apiRetriesExhausted'), {
+      return Object.assign(eventBase('apiRetriesExhausted', identity(a, scope), name, timeMs, a, lr), {
         model,
         modelNorm: normalizeModel(model),
         statusCode: num(a, 'status_code'),
@@ -500,14 +510,14 @@ function logRecord(lr: Obj, scope: Scope, opts: IngestOptions): EventRecord | st
     case 'user_prompt': {
       const text = str(a, 'prompt');
       const keep = opts.storePromptText && text !== undefined && text !== '<REDACTED>';
-      return Object.assign(base('userPrompt'), {
+      return Object.assign(eventBase('userPrompt', identity(a, scope), name, timeMs, a, lr), {
         promptLength: num(a, 'prompt_length') ?? (text !== undefined && text !== '<REDACTED>' ? text.length : undefined),
         promptText: keep ? text!.slice(0, opts.maxPromptChars) : undefined,
         extra: bounded(a, SKIP.userPrompt, opts),
       }) as EventRecord;
     }
     case 'tool_decision': {
-      const r = base('toolDecision') as unknown as ToolDetails & Obj;
+      const r = eventBase('toolDecision', identity(a, scope), name, timeMs, a, lr) as unknown as ToolDetails & Obj;
       toolDetails(r, a, opts);
       r.decision = str(a, 'decision') ?? 'unknown';
       r.source = str(a, 'source');
@@ -515,7 +525,7 @@ function logRecord(lr: Obj, scope: Scope, opts: IngestOptions): EventRecord | st
       return r as unknown as EventRecord;
     }
     case 'tool_result': {
-      const r = base('toolResult') as unknown as ToolDetails & Obj;
+      const r = eventBase('toolResult', identity(a, scope), name, timeMs, a, lr) as unknown as ToolDetails & Obj;
       const input = toolDetails(r, a, opts);
       const delta = input ? lineDeltaOf(r.toolName, input) : undefined;
       return Object.assign(r, {
@@ -531,7 +541,7 @@ function logRecord(lr: Obj, scope: Scope, opts: IngestOptions): EventRecord | st
       }) as unknown as EventRecord;
     }
     default:
-      return Object.assign(base('event'), { extra: typedExtra(bounded(a, EVENT_KEYS, opts)) }) as EventRecord;
+      return Object.assign(eventBase('event', identity(a, scope), name, timeMs, a, lr), { extra: typedExtra(bounded(a, EVENT_KEYS, opts)) }) as EventRecord;
   }
 }
 
@@ -568,6 +578,11 @@ function sortedJson(a: Attrs): string {
   return `${out}]`;
 }
 
+function metricKindOf(m: Obj): [string, MetricKind] | undefined {
+  for (let i = 0; i < METRIC_KINDS.length; i++) if (has(m, METRIC_KINDS[i][0])) return METRIC_KINDS[i];
+  return undefined;
+}
+
 function metricRecords(req: DecodedRequest, opts: IngestOptions, out: NormRecord[], rej: Rejections): void {
   for (const rm of list(req, 'resourceMetrics')) {
     const resource = attrsOf(list(rm.resource, 'attributes'));
@@ -581,7 +596,7 @@ function metricRecords(req: DecodedRequest, opts: IngestOptions, out: NormRecord
           rej.add(countPoints(m), 'metric without a name');
           continue;
         }
-        const found = METRIC_KINDS.find(([k]) => has(m, k));
+        const found = metricKindOf(m);
         if (!found) {
           // A metric with no data (allowed by the proto): nothing to store.
           continue;
@@ -605,8 +620,27 @@ function metricRecords(req: DecodedRequest, opts: IngestOptions, out: NormRecord
 }
 
 function countPoints(m: Obj): number {
-  const found = METRIC_KINDS.find(([k]) => has(m, k));
+  const found = metricKindOf(m);
   return found ? list(m[found[0]], 'dataPoints').length : 0;
+}
+
+/**
+ * Recent series keys by their text. An exporter sends the same series every interval (and a batch often
+ * holds several points of one series), and a sha1 costs ~2 us (most of it Node's Hash object), more than
+ * decoding the point. A pure function's memo: cleared when full, so bounded (~2 MB at most).
+ */
+const SERIES_KEYS = new Map<string, string>();
+const SERIES_KEYS_MAX = 4_096;
+
+/** sha1 (base64url) of the series text: the same bytes as updating name, resource, scope, attrs part by part. */
+function seriesKeyOf(text: string): string {
+  let key = SERIES_KEYS.get(text);
+  if (key === undefined) {
+    key = createHash('sha1').update(text).digest('base64url');
+    if (SERIES_KEYS.size >= SERIES_KEYS_MAX) SERIES_KEYS.clear();
+    SERIES_KEYS.set(text, key);
+  }
+  return key;
 }
 
 function metricPoint(
@@ -639,8 +673,7 @@ function metricPoint(
   const id = identity(a, scope);
   const pointAttrs = bounded(a, NONE, opts);
   const model = str(a, 'model');
-  // One update of the joined text: the same bytes (so the same key) as updating part by part.
-  const seriesKey = createHash('sha1').update(`${meta.name}\0${resourceKey}\0${scopeKey}\0${sortedJson(a)}`).digest('base64url');
+  const seriesKey = seriesKeyOf(`${meta.name}\0${resourceKey}\0${scopeKey}\0${sortedJson(a)}`);
   // A literal (no spread of `id`: see eventBase).
   return {
     kind: 'metric',
@@ -762,15 +795,18 @@ function span(sp: Obj, scope: Scope, opts: IngestOptions): SpanRecord | string {
     outputTokens: num(a, 'output_tokens'),
     cacheReadTokens: num(a, 'cache_read_tokens'),
     cacheCreationTokens: num(a, 'cache_creation_tokens'),
-    events: list(sp, 'events')
-      .slice(0, 64)
-      .map((e) => ({
-        name: typeof e.name === 'string' ? e.name : '',
-        timeMs: nanosMs(e.timeUnixNano),
-        attrs: bounded(attrsOf(list(e, 'attributes')), NONE, opts),
-      })),
+    events: spanEvents(list(sp, 'events'), opts),
     extra: bounded(a, SPAN_MAPPED, opts),
   };
+}
+
+function spanEvents(events: Obj[], opts: IngestOptions): SpanRecord['events'] {
+  const out: SpanRecord['events'] = [];
+  for (let i = 0; i < events.length && i < 64; i++) {
+    const e = events[i];
+    out.push({ name: typeof e.name === 'string' ? e.name : '', timeMs: nanosMs(e.timeUnixNano), attrs: bounded(attrsOf(list(e, 'attributes')), NONE, opts) });
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- entry
