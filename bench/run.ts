@@ -14,6 +14,10 @@ async function main(): Promise<void> {
     });
     if (store) await store.runStoreBench(print);
   }
+  if (only.length === 0 || only.includes('ingest')) {
+    const { runIngestBench } = await import('./ingest');
+    await runIngestBench(print);
+  }
   if (only.length === 0 || only.includes('statusline')) {
     const { runStatuslineBench } = await import('./statusline');
     await runStatuslineBench(print);
