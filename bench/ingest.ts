@@ -93,7 +93,10 @@ async function largeBatches(log: Log, target: number): Promise<void> {
   const e2e = await withStallMonitor(async () => {
     const t0 = performance.now();
     let accepted = 0;
-    for (const b of list) accepted += (await store.ingest(b.signal, 'json', b.body)).accepted;
+    for (const b of list) {
+      const r = await store.ingest(b.signal, 'json', b.body);
+      accepted += r.accepted;
+    }
     return { accepted, ms: performance.now() - t0 };
   });
   await store.close();
@@ -146,7 +149,10 @@ async function smallConcurrent(log: Log, senders: number[], requests: number): P
       // Each sender sends its next request when the previous one is answered (an exporter's loop).
       await Promise.all(
         Array.from({ length: n }, async () => {
-          for (let i = next++; i < list.length; i = next++) accepted += (await store.ingest(list[i].signal, 'json', list[i].body)).accepted;
+          for (let i = next++; i < list.length; i = next++) {
+            const r = await store.ingest(list[i].signal, 'json', list[i].body); // (not `accepted += await`: that reads `accepted` before the await)
+            accepted += r.accepted;
+          }
         }),
       );
       return { accepted, ms: performance.now() - t0 };
