@@ -81,7 +81,7 @@ function fsyncMs(dir: string): number {
 }
 
 async function largeBatches(log: Log, target: number): Promise<void> {
-  const { list } = bodies(target, 20);
+  const { list } = bodies(target, 240);
   const batches = normalizeAll(list);
   const records = count(batches);
   log(`-- large batches: ${records.toLocaleString()} records in ${list.length} OTLP/JSON requests (~${fmt(records / list.length, 0)} records each)`);
