@@ -44,7 +44,7 @@ function rate(fn: () => void, records: number, minMs: number): number {
  * Ours and the bare baseline in alternating short rounds, the best round of each: on a shared machine
  * a slow spell then hits both sides alike instead of one whole measurement.
  */
-function compare(ours: () => void, bare: () => void, records: number, rounds = 6, roundMs = 150): { ours: number; bare: number } {
+function compare(ours: () => void, bare: () => void, records: number, rounds = 15, roundMs = 100): { ours: number; bare: number } {
   for (let i = 0; i < 5; i++) {
     ours();
     bare();

@@ -605,12 +605,15 @@ function metricRecords(req: DecodedRequest, opts: IngestOptions, out: NormRecord
         const data = m[field] as Obj;
         const temporalityRaw = int(data.aggregationTemporality) ?? 0;
         const temporality = (temporalityRaw === 1 || temporalityRaw === 2 ? temporalityRaw : 0) as 0 | 1 | 2;
+        const meta = { name, unit: typeof m.unit === 'string' ? m.unit : undefined, metricKind, temporality, monotonic: data.isMonotonic === true };
+        // The series text up to the point's attributes: one string per metric (its hash is computed once).
+        const seriesPrefix = `${name}\0${resourceKey}\0${scopeKey}\0`;
         for (const dp of list(data, 'dataPoints')) {
           if (out.length >= opts.maxRecordsPerRequest) {
             rej.add(1, `more than ${opts.maxRecordsPerRequest} records in one request`);
             continue;
           }
-          const p = metricPoint(dp, { name, unit: typeof m.unit === 'string' ? m.unit : undefined, metricKind, temporality, monotonic: data.isMonotonic === true }, scope, resourceKey, scopeKey, opts);
+          const p = metricPoint(dp, meta, scope, seriesPrefix, opts);
           if (typeof p === 'string') rej.add(1, p);
           else out.push(p);
         }
@@ -629,16 +632,28 @@ function countPoints(m: Obj): number {
  * holds several points of one series), and a sha1 costs ~2 us (most of it Node's Hash object), more than
  * decoding the point. A pure function's memo: cleared when full, so bounded (~2 MB at most).
  */
-const SERIES_KEYS = new Map<string, string>();
+const SERIES_KEYS = new Map<string, Map<string, string>>();
 const SERIES_KEYS_MAX = 4_096;
+let seriesKeyCount = 0;
 
-/** sha1 (base64url) of the series text: the same bytes as updating name, resource, scope, attrs part by part. */
-function seriesKeyOf(text: string): string {
-  let key = SERIES_KEYS.get(text);
+/**
+ * sha1 (base64url) of prefix + attrsJson: the same bytes as updating name, resource, scope, attrs part by
+ * part. Memoized in two levels (per metric prefix, then per attributes) so a point never builds or hashes
+ * the long joined text.
+ */
+function seriesKeyOf(prefix: string, attrsJson: string): string {
+  let byAttrs = SERIES_KEYS.get(prefix);
+  let key = byAttrs?.get(attrsJson);
   if (key === undefined) {
-    key = createHash('sha1').update(text).digest('base64url');
-    if (SERIES_KEYS.size >= SERIES_KEYS_MAX) SERIES_KEYS.clear();
-    SERIES_KEYS.set(text, key);
+    key = createHash('sha1').update(prefix + attrsJson).digest('base64url');
+    if (seriesKeyCount >= SERIES_KEYS_MAX) {
+      SERIES_KEYS.clear();
+      seriesKeyCount = 0;
+      byAttrs = undefined;
+    }
+    if (!byAttrs) SERIES_KEYS.set(prefix, (byAttrs = new Map()));
+    byAttrs.set(attrsJson, key);
+    seriesKeyCount++;
   }
   return key;
 }
@@ -647,8 +662,7 @@ function metricPoint(
   dp: Obj,
   meta: { name: string; unit?: string; metricKind: MetricKind; temporality: 0 | 1 | 2; monotonic: boolean },
   scope: Scope,
-  resourceKey: string,
-  scopeKey: string,
+  seriesPrefix: string,
   opts: IngestOptions,
 ): MetricPoint | string {
   const a = attrsOf(list(dp, 'attributes'));
@@ -673,7 +687,7 @@ function metricPoint(
   const id = identity(a, scope);
   const pointAttrs = bounded(a, NONE, opts);
   const model = str(a, 'model');
-  const seriesKey = seriesKeyOf(`${meta.name}\0${resourceKey}\0${scopeKey}\0${sortedJson(a)}`);
+  const seriesKey = seriesKeyOf(seriesPrefix, sortedJson(a));
   // A literal (no spread of `id`: see eventBase).
   return {
     kind: 'metric',
