@@ -137,7 +137,9 @@ async function smallConcurrent(log: Log, senders: number[], requests: number): P
   const probeDir = mkdtempSync(path.join(tmpdir(), 'ledger-bench-fsync-'));
   const fsync = fsyncMs(probeDir);
   rmSync(probeDir, { recursive: true, force: true });
+  const apply = await applyOnlyRate(batches);
   log(`bare sql.js prepared inserts of the same rows: ${k(bare)} rows/s; one 4 KB write + fsync here: ${fmt(fsync, 2)} ms (median)`);
+  log(`the store's apply alone on the same rows, one request per transaction (a ceiling for any grouping: perf-store's part): ${k(apply)} rows/s -> ${fmt(apply / bare, 2)}x`);
   for (const n of senders) {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'ledger-bench-small-'));
     const store = await StoreClient.open({ dataDir, workerPath: WORKER, snapshot: { journalBytes: 1 << 30, idleMs: 3_600_000 } });
