@@ -222,6 +222,22 @@ test('bad input over gRPC: each refused with its status and a message, the recei
   assert.ok(process.memoryUsage().rss - rssBefore < 512 * 1024 * 1024, 'did not inflate the whole bomb');
 });
 
+test('a sender that stalls mid-message is answered DEADLINE_EXCEEDED after the time cap (slowloris), others unaffected', async () => {
+  const r2 = await startGrpcReceiver({ port: 0, sink: store, log: memoryLogger(), limits: { ...LIMITS, bodyTimeoutMs: 300 } });
+  try {
+    const logs = fixture('a-plain-text', 'logs-001.bin');
+    const stalled = grpcRaw(r2.port, OTLP_GRPC_METHODS.logs, logs, { stallAfter: 10 });
+    // A normal call meanwhile is answered (the cap is per call, and the store's time is not counted).
+    assert.equal((await grpcRaw(r2.port, OTLP_GRPC_METHODS.logs, logs)).code, grpc.status.OK);
+    const r = await stalled;
+    assert.equal(r.code, grpc.status.DEADLINE_EXCEEDED, r.message);
+    assert.match(r.message, /did not arrive within 300 ms/);
+    assert.equal((await grpcRaw(r2.port, OTLP_GRPC_METHODS.logs, logs)).code, grpc.status.OK, 'alive afterwards');
+  } finally {
+    await r2.close();
+  }
+});
+
 test('a store that cannot take the data answers UNAVAILABLE (not acknowledged, the exporter retries)', async () => {
   // A second receiver over a closed store: the worker is gone, so ingest fails before any journal write.
   const d = mkdtempSync(join(tmpdir(), 'ledger-grpc-closed-'));

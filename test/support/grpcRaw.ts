@@ -17,6 +17,8 @@ export interface GrpcRawOptions {
   gzip?: boolean;
   compressed?: Buffer;
   authority?: string;
+  /** Send only this many bytes of the message, then nothing more (a stalled sender). */
+  stallAfter?: number;
 }
 
 export function grpcRaw(port: number, path: string, message: Buffer, o: GrpcRawOptions = {}): Promise<GrpcRawAnswer> {
@@ -46,7 +48,8 @@ export function grpcRaw(port: number, path: string, message: Buffer, o: GrpcRawO
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     const finish = () => {
-      session.close();
+      // destroy, not close: a stalled sender's stream is still open on our side.
+      session.destroy();
       if (status.code === undefined) {
         reject(new Error('no grpc-status'));
         return;
@@ -58,6 +61,7 @@ export function grpcRaw(port: number, path: string, message: Buffer, o: GrpcRawO
     req.on('error', (err) => (status.code !== undefined ? finish() : reject(err)));
     // The server may answer (RESOURCE_EXHAUSTED) and reset the stream before it read everything.
     req.write(head);
-    req.end(payload);
+    if (o.stallAfter !== undefined) req.write(payload.subarray(0, o.stallAfter));
+    else req.end(payload);
   });
 }

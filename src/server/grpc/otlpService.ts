@@ -53,6 +53,39 @@ function exportService(signal: Signal): grpc.ServiceDefinition {
   };
 }
 
+/**
+ * The time cap of HTTP's body reader (ReceiverLimits.bodyTimeoutMs, slowloris), for gRPC: a call whose
+ * request message has not fully arrived within it is answered DEADLINE_EXCEEDED, which ends the stream.
+ * The clock stops when the message is in; the store's own time is not counted.
+ */
+function messageTimeCap(ms: number): grpc.ServerInterceptor {
+  return (_method, call) => {
+    let timer: NodeJS.Timeout | undefined;
+    const stop = () => clearTimeout(timer);
+    return new grpc.ServerInterceptingCall(
+      call,
+      new grpc.ResponderBuilder()
+        .withStart((next) => {
+          timer = setTimeout(() => call.sendStatus({ code: grpc.status.DEADLINE_EXCEEDED, details: `the request message did not arrive within ${ms} ms` }), ms);
+          next(
+            new grpc.ServerListenerBuilder()
+              .withOnReceiveMessage((message, nextMessage) => {
+                stop();
+                nextMessage(message);
+              })
+              .withOnCancel(stop)
+              .build(),
+          );
+        })
+        .withSendStatus((status, nextStatus) => {
+          stop();
+          nextStatus(status);
+        })
+        .build(),
+    );
+  };
+}
+
 export async function startGrpcReceiver(o: GrpcReceiverOptions): Promise<GrpcReceiver> {
   const host = o.host ?? '127.0.0.1';
   if (!['127.0.0.1', '::1', 'localhost'].includes(host)) throw new Error(`refusing to listen on ${host}: loopback only`);
@@ -62,6 +95,7 @@ export async function startGrpcReceiver(o: GrpcReceiverOptions): Promise<GrpcRec
   grpc.setLogger({ error: say, info: say, debug: say } as Partial<Console>);
   let port = o.port;
   const server = new grpc.Server({
+    interceptors: [messageTimeCap(o.limits.bodyTimeoutMs)],
     // One number for the wire message and the inflated one (grpc-js checks both): the inflated cap.
     'grpc.max_receive_message_length': o.limits.maxDecompressedBytes,
     // Our answers are an empty message or a partial-success line.
