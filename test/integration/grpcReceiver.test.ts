@@ -6,6 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as http2 from 'node:http2';
+import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +30,8 @@ import { startGrpcIfEnabled } from '../../src/server/grpc/grpcLoader';
 import { startGrpcReceiver, type GrpcReceiver } from '../../src/server/grpc/otlpService';
 import { OTLP_GRPC_METHODS } from '../../src/server/grpc/grpcAnswer';
 import { grpcRaw } from '../support/grpcRaw';
+import { CLI, freePort, startServe, stopServe, summaryOf, TEST_TOKEN } from '../support/ledgerCli';
+import { postOtlp } from '../support/postOtlp';
 
 const ROOT = join(__dirname, '..', '..');
 const LIMITS = { maxDecompressedBytes: 8 * 1024 * 1024, bodyTimeoutMs: 30_000 };
@@ -269,5 +272,46 @@ test('gRPC port in use: a clear message, no throw (the leader keeps OTLP/HTTP)',
     assert.deepEqual(off.state, { kind: 'off' });
   } finally {
     blocker.close();
+  }
+});
+
+test('cli.js serve --grpc-port: genuine payloads over gRPC land in the headless store; a taken gRPC port leaves HTTP working', { timeout: 120_000 }, async () => {
+  const d = mkdtempSync(join(tmpdir(), 'ledger-grpc-serve-'));
+  const port = await freePort();
+  const grpcPort = await freePort();
+  const child = await startServe(port, join(d, 'a'), ['--grpc-port', String(grpcPort)]);
+  try {
+    for (const s of ['logs', 'metrics', 'traces'] as const) {
+      const r = await grpcRaw(grpcPort, OTLP_GRPC_METHODS[s], fixture('b-write-edit-bash', `${s}-001.bin`), { gzip: true });
+      assert.equal(r.code, grpc.status.OK, `${s}: ${r.message}`);
+    }
+    const s = await summaryOf(port);
+    assert.ok(Math.abs(s.costUsd - 0.05503999999999999) < 1e-12, `cost ${s.costUsd}`);
+  } finally {
+    await stopServe(child);
+  }
+  // The gRPC port is taken: serve still starts, says why gRPC is off, and OTLP/HTTP ingests.
+  const blocker = net.createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+  const taken = (blocker.address() as net.AddressInfo).port;
+  const serve = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--data', join(d, 'b'), '--token', TEST_TOKEN, '--grpc-port', String(taken)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    let out = '';
+    let err = '';
+    serve.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    await new Promise<void>((resolve, reject) => {
+      serve.stdout!.on('data', (c: Buffer) => {
+        out += c.toString();
+        if (out.includes('listening on')) resolve();
+      });
+      serve.once('exit', (code) => reject(new Error(`serve exited (${code}): ${err}`)));
+    });
+    assert.match(err, new RegExp(`OTLP/gRPC is not listening: port ${taken} on 127\\.0\\.0\\.1 is already in use.*OTLP/HTTP keeps working`));
+    assert.doesNotMatch(out, /OTLP\/gRPC listening/);
+    assert.equal(await postOtlp(port, '/v1/logs', fixture('a-plain-text', 'logs-001.bin')), 200);
+  } finally {
+    await stopServe(serve);
+    blocker.close();
+    rmSync(d, { recursive: true, force: true });
   }
 });
