@@ -151,24 +151,16 @@ test('baseline: the scenario over OTLP/HTTP (protobuf)', { timeout: 120_000 }, a
   }
 });
 
-test('OTEL_EXPORTER_OTLP_PROTOCOL=grpc (gzip, user headers and an otelHeadersHelper): the same totals as over HTTP', { timeout: 120_000 }, async () => {
+test('OTEL_EXPORTER_OTLP_PROTOCOL=grpc (gzip, user headers): the same totals as over HTTP', { timeout: 120_000 }, async () => {
   assert.ok(httpTotals && httpRecords, 'the HTTP baseline ran first');
   const l = await startLedger();
   try {
-    const r = await run(l, {
+    await run(l, {
       endpoint: l.grpc.url,
       telemetry: { protocol: 'grpc', compression: 'gzip' },
       // Headers meant for a team collector: sent as gRPC metadata, ignored by the ledger, never fatal.
       env: () => ({ OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Bearer team-collector-secret,X-Team=platform' }),
-      setupHome: (home) => {
-        const helper = join(home, 'otel-headers.sh');
-        // It leaves a mark, so the test knows Claude Code really ran it.
-        writeFileSync(helper, `#!/bin/sh\ntouch '${join(home, 'headers-helper-ran')}'\necho '{"X-Helper": "from-otelHeadersHelper"}'\n`);
-        chmodSync(helper, 0o755);
-        writeClaudeSettings(home, { otelHeadersHelper: helper });
-      },
     });
-    assert.ok(existsSync(join(r.ctx.home, 'headers-helper-ran')), 'Claude Code ran the otelHeadersHelper');
     const s = await summary(l);
     assert.deepEqual(l.accepted.http, { logs: 0, metrics: 0, traces: 0 }, 'nothing over HTTP');
     assert.deepEqual(totals(s), httpTotals, 'store totals equal to the HTTP run');
@@ -206,17 +198,28 @@ test('grpc in ~/.claude/settings.json beats the injected env: planExport points 
     assert.deepEqual(l.accepted.http, { logs: 0, metrics: 0, traces: 0 });
     assert.ok(l.accepted.grpc.logs > 0 && l.accepted.grpc.metrics > 0 && l.accepted.grpc.traces > 0, JSON.stringify(l.accepted));
     assert.deepEqual(totals(await summary(l)), httpTotals, 'store totals equal to the HTTP run');
+    assert.deepEqual(l.log.lines.filter((x) => /^(warn|error) /.test(x)), [], 'nothing refused');
   } finally {
     await l.close();
   }
 });
 
-test('per-signal protocols: logs over gRPC, metrics and traces over OTLP/HTTP, totals as over HTTP', { timeout: 120_000 }, async () => {
+test('per-signal protocols (logs over gRPC, metrics and traces over HTTP) with an otelHeadersHelper: totals as over HTTP', { timeout: 120_000 }, async () => {
   assert.ok(httpTotals && httpRecords, 'the HTTP baseline ran first');
   const l = await startLedger();
   try {
-    await run(l, {
+    // Claude Code 2.1.197 runs otelHeadersHelper for its OTLP/HTTP exporters only (read from its
+    // bundle: the helper feeds the HTTP exporters' async headers), so it is exercised here.
+    const r = await run(l, {
+      setupHome: (home) => {
+        const helper = join(home, 'otel-headers.sh');
+        // It leaves a mark, so the test knows Claude Code really ran it.
+        writeFileSync(helper, `#!/bin/sh\ntouch '${join(home, 'headers-helper-ran')}'\necho '{"X-Helper": "from-otelHeadersHelper"}'\n`);
+        chmodSync(helper, 0o755);
+        writeClaudeSettings(home, { otelHeadersHelper: helper });
+      },
       env: () => ({
+        OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Bearer team-collector-secret',
         // A user's shell sets the logs protocol; our plan adds the per-signal endpoint for it.
         OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'grpc',
         ...ourEnv(l, { inherited: { OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'grpc' } }),
@@ -229,6 +232,8 @@ test('per-signal protocols: logs over gRPC, metrics and traces over OTLP/HTTP, t
     assert.ok(l.accepted.http.metrics > 0, 'metrics over HTTP');
     assert.equal(l.accepted.http.traces, httpRecords.traces, 'spans over HTTP');
     assert.deepEqual(totals(await summary(l)), httpTotals, 'store totals equal to the HTTP run');
+    assert.ok(existsSync(join(r.ctx.home, 'headers-helper-ran')), 'Claude Code ran the otelHeadersHelper');
+    assert.deepEqual(l.log.lines.filter((x) => /^(warn|error) /.test(x)), [], 'nothing refused');
   } finally {
     await l.close();
   }
