@@ -4,7 +4,7 @@ import { runDecodeBench } from './decode';
 async function main(): Promise<void> {
   const print = (l: string) => process.stdout.write(`${l}\n`);
   print(`Claude Code Ledger benchmarks — node ${process.version}, ${new Date().toISOString()}`);
-  // Parts: `bench/run.ts [decode] [store] [ingest] [statusline] [transcripts]` (none: all).
+  // Parts: `bench/run.ts [decode] [store] [ingest] [statusline] [transcripts] [grpc]` (none: all).
   const only = process.argv.slice(2);
   if (only.length === 0 || only.includes('decode')) await runDecodeBench(print);
   if (only.length === 0 || only.includes('store')) {
@@ -21,6 +21,10 @@ async function main(): Promise<void> {
   if (only.length === 0 || only.includes('statusline')) {
     const { runStatuslineBench } = await import('./statusline');
     await runStatuslineBench(print);
+  }
+  if (only.length === 0 || only.includes('grpc')) {
+    const { runGrpcBench } = await import('./grpc');
+    await runGrpcBench(print);
   }
   if (only.length === 0 || only.includes('transcripts')) {
     const { runTranscriptBench } = await import('./transcripts');
