@@ -15,18 +15,18 @@ import { StoreClient } from '../src/server/storeClient';
 
 const ROOT = path.resolve(__dirname, '..');
 const SCENARIO = path.join(ROOT, 'test/fixtures/claude-code-otlp/h-long-session');
-const COPIES_PER_REQUEST = 20;
+export const COPIES_PER_REQUEST = 20;
 const DAY_NS = 86_400_000_000_000n;
 /** Journal size before a snapshot, for the bench: the default (16 MB) would snapshot a 1M DB ~100 times. */
 const BENCH_JOURNAL_BYTES = 256 * 1024 * 1024;
 
 type Log = (line: string) => void;
-interface Template {
+export interface Template {
   signal: Signal;
   json: string;
 }
 
-function templates(): { list: Template[]; sessionId: string; recordsPerCopy: number } {
+export function templates(): { list: Template[]; sessionId: string; recordsPerCopy: number } {
   const index = readFileSync(path.join(SCENARIO, 'index.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { file: string; signal: Signal });
   const list = index.map((e) => ({ signal: e.signal, json: readFileSync(path.join(SCENARIO, e.file.replace(/\.bin$/, '.decoded.json')), 'utf8') }));
   const sessionId = JSON.parse(readFileSync(path.join(SCENARIO, 'ground-truth.json'), 'utf8')).sessions.ids[0] as string;
@@ -36,7 +36,7 @@ function templates(): { list: Template[]; sessionId: string; recordsPerCopy: num
 }
 
 /** One request body per signal holding `copies` shifted copies (resource-level arrays concatenated). */
-function synthesize(t: Template, sessionId: string, first: number, copies: number, totalCopies: number, nowNs: bigint): Buffer {
+export function synthesize(t: Template, sessionId: string, first: number, copies: number, totalCopies: number, nowNs: bigint): Buffer {
   const key = t.signal === 'logs' ? 'resourceLogs' : t.signal === 'metrics' ? 'resourceMetrics' : 'resourceSpans';
   const parts: unknown[] = [];
   for (let c = first; c < first + copies; c++) {
