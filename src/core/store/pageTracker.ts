@@ -161,6 +161,11 @@ export class PageTracker {
     }
   }
 
+  /** Bytes of the wasm heap (SQLite's page cache, statements, sort space); it grows and never shrinks. */
+  get wasmHeapBytes(): number {
+    return this.memory?.buffer.byteLength ?? 0;
+  }
+
   /** Dirty chunk numbers of a file since the last take() (sorted), and forgets them. */
   take(file: string): number[] | undefined {
     const s = this.dirty.get(file);
