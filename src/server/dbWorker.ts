@@ -70,7 +70,8 @@ const handlers: WorkerHandlers = {
   stats: () => {
     const h = getHeapStatistics();
     const s = need('stats');
-    return { result: { heapUsedBytes: h.used_heap_size, externalBytes: h.external_memory, dbBytes: s.sizeBytes(), journalBytes: s.journalBytes } };
+    const m = s.memoryFacts();
+    return { result: { heapUsedBytes: h.used_heap_size, externalBytes: h.external_memory, dbBytes: s.sizeBytes(), journalBytes: s.journalBytes, ...m, lastSnapshot: s.lastSnapshot ?? null } };
   },
   close: () => {
     store?.close();

@@ -37,7 +37,7 @@ import { describeSchema, type SchemaDescription } from './describeSchema';
 import { DataDirLockedError, SchemaTooNewError, StoreClosedError } from './errors';
 import type { IngestResult } from './ingestResult';
 import { JournalFile, type Encoding } from './journal';
-import { LedgerDb } from './ledgerDb';
+import { LedgerDb, pageTrackerOf } from './ledgerDb';
 import { DEFAULT_RETENTION_OPTIONS, DEFAULT_SNAPSHOT_OPTIONS, ROWS_PAGE_DEFAULT, ROWS_PAGE_MAX, type RetentionOptions, type SnapshotOptions } from './options';
 import { buildRedo, failpoint, fsyncDir, recoverRedo, applyRedo, parseRedo, writeFull, writeRedo } from './pageSnapshot';
 import { pruneStep } from './retention';
@@ -196,6 +196,8 @@ export class DurableStore {
       this.diskMatches = loaded;
       if (!loaded) this.db = LedgerDb.open(this.SQL, undefined, { priceOverrides: this.opts.priceOverrides });
       this.snapshotVersion = loaded ? this.db.dataVersion : -1;
+      const tracker = pageTrackerOf(this.SQL);
+      if (!tracker?.active) log('warn', `snapshots copy the whole database: page tracking is unavailable (${tracker?.reason ?? 'sql.js not loaded by loadSqlJs'})`);
       this.journal = new JournalFile(path.join(this.dir, FILES.journal));
       this.replay();
     } catch (err) {
@@ -231,6 +233,11 @@ export class DurableStore {
 
   sizeBytes(): number {
     return this.db.sizeBytes();
+  }
+
+  /** Where the worker's memory goes: the database file (sql.js MEMFS) and the wasm heap. */
+  memoryFacts(): { dbFileBytes: number; wasmHeapBytes: number } {
+    return { dbFileBytes: this.db.fileBytes(), wasmHeapBytes: pageTrackerOf(this.SQL)?.wasmHeapBytes ?? 0 };
   }
 
   get journalBytes(): number {

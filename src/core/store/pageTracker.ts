@@ -32,20 +32,21 @@ function findSyscalls(mod: Record<string, unknown>): { [K in keyof Syscalls]?: s
   const found: { [K in keyof Syscalls]?: string } = {};
   for (const [key, f] of Object.entries(mod)) {
     if (typeof f !== 'function') continue;
-    const src = String(f);
+    // Whitespace removed and names matched loosely: the same code minified or reprinted by a bundler.
+    const src = String(f).replace(/\s+/g, '');
     const n = f.length;
     // __syscall_openat(dirfd, path, flags, varargs): returns FS.open(...).fd
-    if (n === 4 && /\)\.fd\}catch/.test(src) && !/case 0:/.test(src)) found.openat = key;
+    if (n === 4 && /\)\.fd;?\}catch/.test(src) && !/case0:/.test(src)) found.openat = key;
     // fd_seek(fd, offset, whence, newOffsetPtr): stores BigInt(stream.position)
-    else if (n === 4 && /BigInt\(\w+\.position\)/.test(src)) found.seek = key;
+    else if (n === 4 && /BigInt\([\w$]+\.position\)/.test(src)) found.seek = key;
     // fd_write(fd, iov, iovcnt, pnum): gathers the iovecs into one Uint8Array
-    else if (n === 4 && /new Uint8Array\(/.test(src) && /\+=8\)/.test(src) && !/\.read\)/.test(src)) found.write = key;
+    else if (n === 4 && /newUint8Array\(/.test(src) && /\+=8\)/.test(src) && !/\.read\)/.test(src)) found.write = key;
     // fd_read(fd, iov, iovcnt, pnum)
     else if (n === 4 && /\.read\)/.test(src) && /\+=8/.test(src)) found.read = key;
     // __syscall_ftruncate64(fd, length)
-    else if (n === 2 && /Number\(b\)/.test(src) && /2097155\)===0/.test(src)) found.truncate = key;
-    // fd_close(fd)
-    else if (n === 1 && /^function\(\w\)\{try\{var (\w)=\w+\(\w\);\w+\(\1\);return 0\}/.test(src)) found.close = key;
+    else if (n === 2 && /Number\([\w$]+\)/.test(src) && /2097155\)===0/.test(src)) found.truncate = key;
+    // fd_close(fd): stream = getStream(fd); close(stream); return 0
+    else if (n === 1 && /^function\(([\w$]+)\)\{try\{var([\w$]+)=[\w$]+\(\1\);(return)?[\w$]+\(\2\)[,;](return)?0;?\}catch/.test(src)) found.close = key;
   }
   return found;
 }
