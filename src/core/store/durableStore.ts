@@ -39,7 +39,7 @@ import type { IngestResult } from './ingestResult';
 import { JournalFile, type Encoding } from './journal';
 import { LedgerDb, pageTrackerOf } from './ledgerDb';
 import { DEFAULT_RETENTION_OPTIONS, DEFAULT_SNAPSHOT_OPTIONS, ROWS_PAGE_DEFAULT, ROWS_PAGE_MAX, type RetentionOptions, type SnapshotOptions } from './options';
-import { buildRedo, failpoint, fsyncDir, recoverRedo, applyRedo, parseRedo, writeFull, writeRedo } from './pageSnapshot';
+import { applyRedo, buildRedo, failpoint, fsyncDir, recoverRedo, writeFull, writeRedo } from './pageSnapshot';
 import { pruneStep } from './retention';
 
 export type LogFn = (level: 'info' | 'warn' | 'error', msg: string) => void;
@@ -288,14 +288,12 @@ export class DurableStore {
       this.writeExport(dbPath);
       this.lastSnapshot = { kind: 'export', bytes: this.db.fileBytes(), ms: Date.now() - t0 };
     } else if (matched) {
-      const redo = buildRedo(this.db, chunks, this.db.fileBytes());
-      writeRedo(path.join(this.dir, FILES.redo), this.dir, redo);
+      const { bytes, redo } = buildRedo(this.db, chunks, this.db.fileBytes());
+      writeRedo(path.join(this.dir, FILES.redo), this.dir, bytes);
       failpoint('redo-written');
-      const parsed = parseRedo(redo);
-      if (!parsed) throw new Error('snapshot not written: the page-redo record does not verify');
-      applyRedo(dbPath, parsed, () => failpoint('db-partly-written'));
+      applyRedo(dbPath, redo, () => failpoint('db-partly-written'));
       failpoint('db-written');
-      this.lastSnapshot = { kind: 'pages', bytes: redo.length, ms: Date.now() - t0 };
+      this.lastSnapshot = { kind: 'pages', bytes: bytes.length, ms: Date.now() - t0 };
     } else {
       writeFull(this.db, dbPath, path.join(this.dir, FILES.tmp), this.dir, validateSnapshotBytes);
       failpoint('full-written');

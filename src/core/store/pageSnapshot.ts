@@ -54,8 +54,8 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-/** Builds the redo record of the given chunks (read from the live database). */
-export function buildRedo(db: LedgerDb, chunks: readonly number[], dbBytes: number): Uint8Array {
+/** Builds the redo record of the given chunks (read from the live database): its bytes and its parsed form. */
+export function buildRedo(db: LedgerDb, chunks: readonly number[], dbBytes: number): { bytes: Uint8Array; redo: Redo } {
   const cb = CHUNK_BYTES;
   const dataStart = HEADER + 4 * chunks.length;
   const out = new Uint8Array(dataStart + cb * chunks.length + 4);
@@ -71,7 +71,7 @@ export function buildRedo(db: LedgerDb, chunks: readonly number[], dbBytes: numb
     at += count * cb;
   }
   view.setUint32(at, crc32(out, 0, at), true);
-  return out;
+  return { bytes: out, redo: { chunkBytes: cb, dbBytes, chunks: [...chunks], data: out.subarray(dataStart, at) } };
 }
 
 export interface Redo {
