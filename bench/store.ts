@@ -56,7 +56,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const fmt = (n: number, d = 1) => n.toFixed(d);
 
 /** Bare sql.js: the same records as rows of one 18-column table, prepared inserts, 1,000 per transaction. */
-async function bareInsertRate(batches: NormRecord[][]): Promise<number> {
+export async function bareInsertRate(batches: NormRecord[][]): Promise<number> {
   const SQL = await loadSqlJs(path.join(ROOT, 'dist/sql-wasm.wasm'));
   const db = new SQL.Database();
   db.exec(`CREATE TABLE ev (kind TEXT, name TEXT, session TEXT, time_ms REAL, model TEXT, cost REAL, input INT, output INT, cache_read INT,
@@ -87,7 +87,7 @@ async function bareInsertRate(batches: NormRecord[][]): Promise<number> {
 }
 
 /** The store's own apply (idempotency keys, interning, rollups) on the same records, no journal, no decode. */
-async function applyOnlyRate(batches: NormRecord[][]): Promise<number> {
+export async function applyOnlyRate(batches: NormRecord[][]): Promise<number> {
   const db = LedgerDb.open(await loadSqlJs(path.join(ROOT, 'dist/sql-wasm.wasm')));
   const t0 = performance.now();
   let n = 0;

@@ -42,6 +42,9 @@ export interface WorkerStats {
   wasmHeapBytes: number;
   /** The last snapshot: how (pages = changed pages only), bytes written, duration in the worker. */
   lastSnapshot: { kind: 'pages' | 'full' | 'export'; bytes: number; ms: number } | null;
+  /** Group commit: ingest groups written (one journal write + fsync each) and the requests in them. */
+  ingestGroups: number;
+  groupedRequests: number;
 }
 
 /**
