@@ -77,7 +77,8 @@ const handlers: WorkerHandlers = {
   stats: () => {
     const h = getHeapStatistics();
     const s = need('stats');
-    return { result: { heapUsedBytes: h.used_heap_size, externalBytes: h.external_memory, dbBytes: s.sizeBytes(), journalBytes: s.journalBytes, ...groupStats } };
+    const m = s.memoryFacts();
+    return { result: { heapUsedBytes: h.used_heap_size, externalBytes: h.external_memory, dbBytes: s.sizeBytes(), journalBytes: s.journalBytes, ...m, lastSnapshot: s.lastSnapshot ?? null, ...groupStats } };
   },
   close: () => {
     store?.close();

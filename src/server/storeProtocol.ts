@@ -36,6 +36,12 @@ export interface WorkerStats {
   externalBytes: number;
   dbBytes: number;
   journalBytes: number;
+  /** The database file in sql.js's in-memory file system (page_count x page_size). */
+  dbFileBytes: number;
+  /** sql.js's wasm heap (page cache, statements, sorting); it grows and never shrinks. */
+  wasmHeapBytes: number;
+  /** The last snapshot: how (pages = changed pages only), bytes written, duration in the worker. */
+  lastSnapshot: { kind: 'pages' | 'full' | 'export'; bytes: number; ms: number } | null;
   /** Group commit: ingest groups written (one journal write + fsync each) and the requests in them. */
   ingestGroups: number;
   groupedRequests: number;

@@ -149,3 +149,58 @@ test('an existing v2 data directory migrates forward through DurableStore', asyn
   reopened.close();
   fresh.close();
 });
+
+const V7_DB = path.join(ROOT, 'test/fixtures/store/schema-v7.db');
+
+test('a schema v7 database (written by the v7 code) migrates to v8: same answers, same metric points, idempotency kept', async () => {
+  const SQL = await sqlJs();
+  const recs = allRecords();
+  const v7 = new SQL.Database(readFileSync(V7_DB));
+  const v7Points = v7.exec('SELECT series_id, start_ns, time_ns, time_ms, value, delta, temporality FROM metric_points ORDER BY series_id, start_ns, time_ns')[0].values;
+  v7.close();
+  assert.ok(v7Points.length > 50, 'the fixture holds metric points');
+  const old = LedgerDb.open(SQL, readFileSync(V7_DB));
+  assert.equal(old.migratedFrom, 7);
+  const fresh = LedgerDb.open(SQL);
+  for (const b of recs) fresh.apply(b);
+  assert.deepEqual(columnsOf(old.sql), columnsOf(fresh.sql), 'same tables, views, columns and keys');
+  const indexes = (sql: StatementCache) => sql.all<{ name: string; sql: string | null }>(`SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name`);
+  assert.deepEqual(indexes(old.sql), indexes(fresh.sql), 'same indexes');
+  const now = nowOf(recs);
+  const ctxOf = (sql: StatementCache) => ({ sql, nowMs: now, dataVersion: fresh.dataVersion, lastEventMs: fresh.lastEventMs });
+  assert.ok(sameAnswers(old.sql, fresh.sql, ctxOf) > 30);
+  // Every point kept, the nanosecond times exact (integers now; compared as decimal strings).
+  const points = (sql: StatementCache) =>
+    sql.all<Record<string, unknown>>(
+      'SELECT series_id, CAST(start_ns AS TEXT) AS start_ns, CAST(time_ns AS TEXT) AS time_ns, typeof(time_ns) AS t, time_ms, value, delta, temporality FROM metric_points ORDER BY series_id, start_ns, time_ns',
+    );
+  const migrated = points(old.sql);
+  assert.deepEqual(migrated, points(fresh.sql));
+  assert.deepEqual(
+    migrated.map((p) => [p.series_id, p.start_ns, p.time_ns, p.time_ms, p.value, p.delta, p.temporality]),
+    v7Points,
+    'the v7 rows, unchanged',
+  );
+  assert.ok(migrated.every((p) => p.t === 'integer'));
+  // Replaying every payload into the migrated store adds nothing (the new key still deduplicates).
+  for (const b of recs) assert.equal(old.apply(b).applied, 0);
+  old.close();
+  fresh.close();
+});
+
+test('an existing v7 data directory migrates forward through DurableStore and reopens at the new version', async () => {
+  const SQL = await sqlJs();
+  const dir = mkdtempSync(path.join(tmpdir(), 'ledger-migrate7-'));
+  writeFileSync(path.join(dir, FILES.db), readFileSync(V7_DB));
+  const logs: string[] = [];
+  const recs = allRecords();
+  const s = await DurableStore.open(SQL, { dataDir: dir, log: (l, m) => logs.push(`${l} ${m}`), now: () => nowOf(recs) });
+  assert.match(logs.join('\n'), new RegExp(`migrated the database from schema 7 to ${SCHEMA_VERSION}`));
+  const before = s.query('summary', { range: ALL });
+  s.close();
+  const reopened = LedgerDb.open(SQL, readFileSync(path.join(dir, FILES.db)));
+  assert.equal(reopened.migratedFrom, SCHEMA_VERSION, 'the snapshot was written at the new version');
+  const after = runQuery({ sql: reopened.sql, nowMs: nowOf(recs), dataVersion: reopened.dataVersion, lastEventMs: reopened.lastEventMs }, 'summary', { range: ALL });
+  assert.deepEqual(after, before);
+  reopened.close();
+});

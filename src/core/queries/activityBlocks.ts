@@ -17,7 +17,11 @@ export const BLOCK_MS = 5 * 3_600_000;
 const HOUR_MS = 3_600_000;
 
 export interface BlockEntry {
+  /** The (first) request's time. */
   timeMs: number;
+  /** Entries that stand for several requests (one UTC minute, blockEntries): the last one's time, and how many. */
+  lastMs?: number;
+  requests?: number;
   costUsd: number;
   tokens: { input: number; output: number; cacheRead: number; cacheCreation: number };
 }
@@ -41,8 +45,8 @@ export function computeBlocks(entries: readonly BlockEntry[], nowMs: number): Ac
       cur = { startMs: Math.floor(e.timeMs / HOUR_MS) * HOUR_MS, firstMs: e.timeMs, lastMs: e.timeMs, requests: 0, costUsd: 0, tokens: { input: 0, output: 0, cacheRead: 0, cacheCreation: 0 } };
       blocks.push(cur);
     }
-    cur.lastMs = e.timeMs;
-    cur.requests++;
+    cur.lastMs = e.lastMs ?? e.timeMs;
+    cur.requests += e.requests ?? 1;
     cur.costUsd += e.costUsd;
     cur.tokens.input += e.tokens.input;
     cur.tokens.output += e.tokens.output;
@@ -69,15 +73,21 @@ export function computeBlocks(entries: readonly BlockEntry[], nowMs: number): Ac
   });
 }
 
-/** Requests from `fromMs` (a block in progress at fromMs starts later than it did: callers look back far enough). */
+/**
+ * Requests from `fromMs` (a block in progress at fromMs starts later than it did: callers look back far
+ * enough), one entry per UTC minute with its first and last request time. The same blocks as one entry per
+ * request: a block ends at a whole UTC hour (a minute boundary) and a gap of more than 5 hours cannot lie
+ * inside a minute, so the requests of one minute always fall in one block. Far fewer rows leave sql.js.
+ */
 export function blockEntries(ctx: QueryContext, fromMs: number, toMs: number): BlockEntry[] {
   return ctx.sql
-    .all<{ t: number; c: number; i: number; o: number; cr: number; cc: number }>(
-      `SELECT time_ms AS t, cost_usd AS c, input_tokens AS i, output_tokens AS o, cache_read_tokens AS cr, cache_creation_tokens AS cc
-       FROM api_requests WHERE time_ms >= ? AND time_ms < ? ORDER BY time_ms`,
+    .all<{ t: number; l: number; n: number; c: number; i: number; o: number; cr: number; cc: number }>(
+      `SELECT min(time_ms) AS t, max(time_ms) AS l, count(*) AS n, total(cost_usd) AS c, total(input_tokens) AS i, total(output_tokens) AS o,
+         total(cache_read_tokens) AS cr, total(cache_creation_tokens) AS cc
+       FROM api_requests WHERE time_ms >= ? AND time_ms < ? GROUP BY CAST(time_ms / 60000 AS INTEGER) ORDER BY t`,
       [fromMs, toMs],
     )
-    .map((r) => ({ timeMs: r.t, costUsd: r.c ?? 0, tokens: { input: r.i ?? 0, output: r.o ?? 0, cacheRead: r.cr ?? 0, cacheCreation: r.cc ?? 0 } }));
+    .map((r) => ({ timeMs: r.t, lastMs: r.l, requests: r.n, costUsd: r.c, tokens: { input: r.i, output: r.o, cacheRead: r.cr, cacheCreation: r.cc } }));
 }
 
 export function activityBlocksQuery(ctx: QueryContext, p: { range?: RangeSpec; limit?: number }): ActivityBlocksDto {

@@ -6,11 +6,16 @@
 //             + fsync -> apply to the DB -> reply. The receiver answers 200 only after the reply.
 //             Group commit (ingestMany): the requests queued together are decoded one by one, their
 //             frames appended with one write + one fsync, applied in one transaction, then answered.
-//   snapshot: db.export() -> validate -> write ledger.db.tmp -> fsync -> rename over ledger.db -> fsync
-//             dir -> truncate journal. A crash anywhere leaves either the old snapshot + full journal or
-//             the new snapshot + a journal whose frames are already in it (replay is idempotent).
-//   open:     lock -> load ledger.db (a corrupt one is moved aside, never deleted) -> replay journal
-//             (a torn tail is cut off).
+//   snapshot: only the pages written since the previous snapshot (pageTracker.ts, pageSnapshot.ts):
+//             copy them -> ledger.db.redo + fsync (+ dir) -> write them in place into ledger.db + fsync
+//             -> journal covered -> delete the redo record. When ledger.db does not hold the previous
+//             state (first snapshot, corrupt file moved aside, a failed snapshot), the whole live file is
+//             streamed to ledger.db.tmp -> fsync -> rename -> fsync dir. A crash anywhere leaves the old
+//             snapshot (+ a torn redo record, dropped) + the full journal, or a complete redo record that
+//             open() finishes, or the new snapshot + a journal whose frames are in it (replay is idempotent).
+//             Without page tracking (another sql.js build) db.export() is written the full way.
+//   open:     lock -> finish or drop a redo record -> load ledger.db (a corrupt one is moved aside, never
+//             deleted) -> replay journal (a torn tail is cut off).
 import type { StatuslinePostDto, StatuslineReplyDto } from '../../protocol/limitsDto';
 import { costBetween } from '../queries/burnRate';
 import { localDayBounds } from '../time/range';
@@ -34,8 +39,9 @@ import { describeSchema, type SchemaDescription } from './describeSchema';
 import { DataDirLockedError, SchemaTooNewError, StoreClosedError } from './errors';
 import type { IngestResult } from './ingestResult';
 import { JournalFile, type Encoding, type JournalFrame } from './journal';
-import { LedgerDb } from './ledgerDb';
+import { LedgerDb, pageTrackerOf } from './ledgerDb';
 import { DEFAULT_RETENTION_OPTIONS, DEFAULT_SNAPSHOT_OPTIONS, ROWS_PAGE_DEFAULT, ROWS_PAGE_MAX, type RetentionOptions, type SnapshotOptions } from './options';
+import { applyRedo, buildRedo, failpoint, fsyncDir, recoverRedo, writeFull, writeRedo } from './pageSnapshot';
 import { pruneStep } from './retention';
 
 export type LogFn = (level: 'info' | 'warn' | 'error', msg: string) => void;
@@ -73,7 +79,7 @@ function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
-export const FILES = { db: 'ledger.db', tmp: 'ledger.db.tmp', journal: 'journal.bin', lock: 'ledger.lock' } as const;
+export const FILES = { db: 'ledger.db', tmp: 'ledger.db.tmp', redo: 'ledger.db.redo', journal: 'journal.bin', lock: 'ledger.lock' } as const;
 
 function isAlive(pid: number): boolean {
   try {
@@ -120,14 +126,15 @@ export function acquireLock(dataDir: string, log: LogFn): string {
 }
 
 /** Cheap structural check of exported bytes: SQLite header and page size x page count = length. */
-export function validateSnapshotBytes(bytes: Uint8Array): string | undefined {
+export function validateSnapshotBytes(bytes: Uint8Array, length = bytes.length): string | undefined {
   const header = 'SQLite format 3\u0000';
+  if (bytes.length < 32) return 'missing SQLite header';
   for (let i = 0; i < header.length; i++) if (bytes[i] !== header.charCodeAt(i)) return 'missing SQLite header';
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pageSize = view.getUint16(16);
   if (pageSize === 1) pageSize = 65536;
   const pages = view.getUint32(28);
-  if (pages * pageSize !== bytes.length) return `size ${bytes.length} does not match ${pages} pages of ${pageSize} bytes`;
+  if (pages * pageSize !== length) return `size ${length} does not match ${pages} pages of ${pageSize} bytes`;
   return undefined;
 }
 
@@ -139,6 +146,10 @@ export class DurableStore {
   private readonly snapshotOpts: SnapshotOptions;
   private readonly ingestOpts: IngestOptions;
   private snapshotVersion = -1;
+  /** ledger.db holds exactly the state of the last page snapshot (so the next one may write only changes). */
+  private diskMatches = false;
+  /** Last snapshot: pages written and how (bench, logs). */
+  lastSnapshot: { kind: 'pages' | 'full' | 'export'; bytes: number; ms: number } | undefined;
   /** Changes that are neither journaled nor counted in dataVersion (migration, audit rows). */
   private dirty = false;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -175,6 +186,8 @@ export class DurableStore {
     try {
       const dbPath = path.join(this.dir, FILES.db);
       rmSync(path.join(this.dir, FILES.tmp), { force: true }); // a snapshot interrupted by a crash
+      const recovered = recoverRedo(dbPath, path.join(this.dir, FILES.redo), this.dir);
+      if (recovered) log('info', recovered);
       let loaded = false;
       if (existsSync(dbPath)) {
         const bytes = readFileSync(dbPath);
@@ -192,8 +205,12 @@ export class DurableStore {
           log('error', `the snapshot ${dbPath} could not be opened (${(err as Error).message}); moved it to ${aside} and starting from the journal only`);
         }
       }
+      // Loaded unchanged from ledger.db: the tracker's changes since the load are exactly what differs.
+      this.diskMatches = loaded;
       if (!loaded) this.db = LedgerDb.open(this.SQL, undefined, { priceOverrides: this.opts.priceOverrides });
       this.snapshotVersion = loaded ? this.db.dataVersion : -1;
+      const tracker = pageTrackerOf(this.SQL);
+      if (!tracker?.active) log('warn', `snapshots copy the whole database: page tracking is unavailable (${tracker?.reason ?? 'sql.js not loaded by loadSqlJs'})`);
       this.journal = new JournalFile(path.join(this.dir, FILES.journal));
       this.replay();
     } catch (err) {
@@ -229,6 +246,11 @@ export class DurableStore {
 
   sizeBytes(): number {
     return this.db.sizeBytes();
+  }
+
+  /** Where the worker's memory goes: the database file (sql.js MEMFS) and the wasm heap. */
+  memoryFacts(): { dbFileBytes: number; wasmHeapBytes: number } {
+    return { dbFileBytes: this.db.fileBytes(), wasmHeapBytes: pageTrackerOf(this.SQL)?.wasmHeapBytes ?? 0 };
   }
 
   get journalBytes(): number {
@@ -318,10 +340,42 @@ export class DurableStore {
 
   snapshotNow(): void {
     this.assertOpen('snapshotNow');
+    const t0 = Date.now();
+    const dbPath = path.join(this.dir, FILES.db);
+    const chunks = this.db.takeChangedChunks();
+    const matched = this.diskMatches;
+    this.diskMatches = false; // until this snapshot is complete: a failure makes the next one full
+    if (chunks === undefined) {
+      this.writeExport(dbPath);
+      this.lastSnapshot = { kind: 'export', bytes: this.db.fileBytes(), ms: Date.now() - t0 };
+    } else if (matched) {
+      const { bytes, redo } = buildRedo(this.db, chunks, this.db.fileBytes());
+      writeRedo(path.join(this.dir, FILES.redo), this.dir, bytes);
+      failpoint('redo-written');
+      applyRedo(dbPath, redo, () => failpoint('db-partly-written'));
+      failpoint('db-written');
+      this.lastSnapshot = { kind: 'pages', bytes: bytes.length, ms: Date.now() - t0 };
+    } else {
+      writeFull(this.db, dbPath, path.join(this.dir, FILES.tmp), this.dir, validateSnapshotBytes);
+      failpoint('full-written');
+      this.lastSnapshot = { kind: 'full', bytes: this.db.fileBytes(), ms: Date.now() - t0 };
+    }
+    // Every frame journaled so far is in ledger.db now.
+    this.journal.truncate();
+    failpoint('journal-truncated');
+    if (chunks !== undefined && matched) {
+      rmSync(path.join(this.dir, FILES.redo), { force: true });
+    }
+    this.diskMatches = chunks !== undefined;
+    this.snapshotVersion = this.db.dataVersion;
+    this.dirty = false;
+  }
+
+  /** The old way (no page tracking): one export() copy, written to ledger.db.tmp and renamed. */
+  private writeExport(dbPath: string): void {
     const bytes = this.db.export();
     const problem = validateSnapshotBytes(bytes);
     if (problem) throw new Error(`snapshot not written: the exported database is invalid (${problem}); the previous snapshot and the journal are kept`);
-    const dbPath = path.join(this.dir, FILES.db);
     const tmp = path.join(this.dir, FILES.tmp);
     const fd = openSync(tmp, 'w', 0o600);
     try {
@@ -332,15 +386,7 @@ export class DurableStore {
       closeSync(fd);
     }
     renameSync(tmp, dbPath);
-    const dfd = openSync(this.dir, 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-    this.journal.truncate();
-    this.snapshotVersion = this.db.dataVersion;
-    this.dirty = false;
+    fsyncDir(this.dir);
   }
 
   private needsSnapshot(): boolean {

@@ -1,25 +1,56 @@
 // The database itself: a sql.js Database with the schema, the applier and the query helpers.
 // Pure (no file I/O): durableStore.ts adds the journal, snapshots and the lock. Tests use this class
 // directly with hand-made or decoded records.
+import { readFileSync } from 'node:fs';
 import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
 import type { NormRecord } from '../otlp/records';
 import { localPeriodStart } from '../time/range';
 import type { ImportCounts } from '../transcripts/importSummary';
 import type { TranscriptItem } from '../transcripts/transcriptRecords';
 import { Applier, DEFAULT_APPLY_OPTIONS, type ApplyOptions } from './apply';
+import { CHUNK_BYTES, PageTracker } from './pageTracker';
 import { migrate, SCHEMA_VERSION } from './schema';
 import { StatementCache } from './statementCache';
 
 const sqlJsCache = new Map<string, Promise<SqlJsStatic>>();
+const trackers = new WeakMap<SqlJsStatic, PageTracker>();
 
-/** Loads sql.js once per wasm path. */
+/**
+ * Loads sql.js once per wasm path, with a PageTracker on its file syscalls (pageTracker.ts): snapshots
+ * then write only the pages that changed.
+ */
 export function loadSqlJs(wasmPath: string): Promise<SqlJsStatic> {
   let p = sqlJsCache.get(wasmPath);
   if (!p) {
-    p = initSqlJs({ locateFile: () => wasmPath });
+    const tracker = new PageTracker();
+    p = initSqlJs({
+      locateFile: () => wasmPath,
+      instantiateWasm(imports: Record<string, Record<string, unknown>>, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) {
+        tracker.wrapImports(imports);
+        WebAssembly.instantiate(readFileSync(wasmPath), imports as WebAssembly.Imports).then(
+          ({ instance, module }) => {
+            tracker.attach(instance.exports);
+            receive(instance, module);
+          },
+          (err: unknown) => {
+            throw err;
+          },
+        );
+        return {};
+      },
+    } as Parameters<typeof initSqlJs>[0]).then((SQL) => {
+      tracker.selfTest(SQL);
+      trackers.set(SQL, tracker);
+      return SQL;
+    });
     sqlJsCache.set(wasmPath, p);
   }
   return p;
+}
+
+/** The page tracker of a sql.js instance loaded by loadSqlJs (undefined for other instances). */
+export function pageTrackerOf(SQL: SqlJsStatic): PageTracker | undefined {
+  return trackers.get(SQL);
 }
 
 export interface ApplyResult {
@@ -31,6 +62,9 @@ export interface ApplyResult {
 export class LedgerDb {
   readonly sql: StatementCache;
   private readonly applier: Applier;
+  private readonly tracker: PageTracker | undefined;
+  /** The database's file in sql.js's in-memory file system. */
+  private readonly file: string;
   dataVersion = 0;
   /** Set by the owner: price overrides etc. are in the applier options. */
   readonly migratedFrom: number;
@@ -39,7 +73,10 @@ export class LedgerDb {
     private db: Database,
     opts: ApplyOptions,
     migratedFrom: number,
+    tracker: PageTracker | undefined,
   ) {
+    this.tracker = tracker?.active ? tracker : undefined;
+    this.file = `/${(db as unknown as { filename: string }).filename}`;
     this.sql = new StatementCache(db);
     this.applier = new Applier(this.sql, opts);
     this.migratedFrom = migratedFrom;
@@ -66,7 +103,7 @@ export class LedgerDb {
         if (verdict !== 'ok') throw new Error(`database failed PRAGMA quick_check: ${verdict}`);
       }
       const { from } = migrate(db);
-      return new LedgerDb(db, { ...DEFAULT_APPLY_OPTIONS, ...opts }, from);
+      return new LedgerDb(db, { ...DEFAULT_APPLY_OPTIONS, ...opts }, from, pageTrackerOf(SQL));
     } catch (err) {
       db.close();
       throw err;
@@ -226,6 +263,28 @@ export class LedgerDb {
     return bytes;
   }
 
+  /**
+   * The 4 KB chunks of the database file written since the previous call (sorted), or undefined when
+   * page tracking is unavailable (then only export() can snapshot). Call between transactions only.
+   */
+  takeChangedChunks(): number[] | undefined {
+    return this.tracker?.take(this.file);
+  }
+
+  /** The database file's size in bytes: page_count x page_size. */
+  fileBytes(): number {
+    const r = this.db.exec('PRAGMA page_count; PRAGMA page_size');
+    return Number(r[0].values[0][0]) * Number(r[1].values[0][0]);
+  }
+
+  /** Copies file bytes at `offset` into dst (zeros past the end). Needs page tracking. */
+  readFile(offset: number, dst: Uint8Array): void {
+    if (!this.tracker) throw new Error('page tracking is unavailable');
+    this.tracker.readInto(this.file, offset, dst);
+  }
+
+  static readonly chunkBytes = CHUNK_BYTES;
+
   /** Live size: pages in use (freed pages of pruned rows are reused, so they do not count). */
   sizeBytes(): number {
     const r = this.db.exec('PRAGMA page_count; PRAGMA freelist_count; PRAGMA page_size');
@@ -249,6 +308,7 @@ export class LedgerDb {
   close(): void {
     this.sql.forget();
     this.db.close();
+    this.tracker?.forget(this.file);
   }
 
   static readonly schemaVersion = SCHEMA_VERSION;

@@ -6,14 +6,16 @@ import { BUCKET_MS } from '../time/range';
 import type { LedgerDb } from './ledgerDb';
 import type { RetentionOptions } from './options';
 
-const RAW_TABLES: readonly { table: string; time: string }[] = [
-  { table: 'api_requests', time: 'time_ms' },
-  { table: 'prompts', time: 'time_ms' },
-  { table: 'tool_calls', time: 'time_ms' },
-  { table: 'api_errors', time: 'time_ms' },
-  { table: 'generic_events', time: 'time_ms' },
-  { table: 'metric_points', time: 'time_ms' },
-  { table: 'spans', time: 'start_ms' },
+/** Raw tables: `order` is the column that follows arrival (rowid, or metric_points' time-first key). */
+const RAW_TABLES: readonly { table: string; time: string; order: string; ms: number }[] = [
+  { table: 'api_requests', time: 'time_ms', order: 'id', ms: 1 },
+  { table: 'prompts', time: 'time_ms', order: 'id', ms: 1 },
+  { table: 'tool_calls', time: 'time_ms', order: 'id', ms: 1 },
+  { table: 'api_errors', time: 'time_ms', order: 'id', ms: 1 },
+  { table: 'generic_events', time: 'time_ms', order: 'id', ms: 1 },
+  // WITHOUT ROWID, keyed by time_ns first (schema v8): the oldest rows are a key range.
+  { table: 'metric_points', time: 'time_ns', order: 'time_ns', ms: 1e6 },
+  { table: 'spans', time: 'start_ms', order: 'id', ms: 1 },
 ];
 const ROLLUP_TABLES: readonly string[] = [
   'effective_usage', 'usage_rollup', 'activity_rollup', 'file_rollup', 'tool_rollup', 'tool_hist', 'decision_rollup', 'edit_decision_rollup',
@@ -39,14 +41,17 @@ export function pruneStep(db: LedgerDb, opts: RetentionOptions, nowMs: number): 
   // Above the size cap, raw detail goes from the oldest end regardless of age (a tenth of the
   // retention window at a time); rollups are never pruned for size.
   const rawCutoff = nowMs - opts.rawDays * 86_400_000;
-  for (const { table, time } of RAW_TABLES) {
+  for (const { table, time, order, ms } of RAW_TABLES) {
     let cutoff = rawCutoff;
     if (overSize) {
-      const oldest = db.sql.get<{ t: number | null }>(`SELECT min(${time}) AS t FROM (SELECT ${time} FROM ${table} ORDER BY id LIMIT ${batch})`);
-      if (oldest?.t != null) cutoff = Math.max(cutoff, oldest.t + (opts.rawDays * 86_400_000) / 10);
+      const oldest = db.sql.get<{ t: number | null }>(`SELECT min(${time}) AS t FROM (SELECT ${time} FROM ${table} ORDER BY ${order} LIMIT ${batch})`);
+      if (oldest?.t != null) cutoff = Math.max(cutoff, oldest.t / ms + (opts.rawDays * 86_400_000) / 10);
     }
     const n = db.transaction(() =>
-      db.sql.run(`DELETE FROM ${table} WHERE id IN (SELECT id FROM (SELECT id, ${time} AS t FROM ${table} ORDER BY id LIMIT ${batch}) WHERE t < ?)`, [cutoff]),
+      order === 'id'
+        ? db.sql.run(`DELETE FROM ${table} WHERE id IN (SELECT id FROM (SELECT id, ${time} AS t FROM ${table} ORDER BY id LIMIT ${batch}) WHERE t < ?)`, [cutoff])
+        : // a key range: the oldest `batch` keys, and only those older than the cutoff
+          db.sql.run(`DELETE FROM ${table} WHERE ${order} < ? AND ${order} <= (SELECT max(k) FROM (SELECT ${order} AS k FROM ${table} ORDER BY ${order} LIMIT ${batch}))`, [cutoff * ms]),
     );
     if (n > 0) return { deleted: n, what: `${table} older than ${new Date(cutoff).toISOString()}${overSize ? ' (size cap)' : ''}` };
   }

@@ -368,10 +368,32 @@ CREATE INDEX rate_limit_snapshots_last ON rate_limit_snapshots(last_ms);
 `;
 
 /**
+ * v8: the store at scale (issue 11). metric_points, the largest table (most records are metric points,
+ * and no named query reads them: totals come from rollups), becomes a WITHOUT ROWID table keyed by
+ * (time_ns, series_id, start_ns): the row is stored once in its key's b-tree instead of a rowid table
+ * plus a UNIQUE index that repeated the two nanosecond times as 19-digit text. The key is the same set of
+ * columns as the old UNIQUE constraint (idempotency unchanged); the times are integers (exact int64), and
+ * time first makes inserts append and lets retention delete a key range. api_requests gets an index on
+ * time_ms: activityBlocks and planLimits read requests by time and scanned the whole table.
+ */
+const V8 = `
+CREATE TABLE metric_points_v8 (
+  time_ns INTEGER NOT NULL, series_id INTEGER NOT NULL, start_ns INTEGER NOT NULL,
+  time_ms REAL NOT NULL, value REAL NOT NULL, delta REAL NOT NULL, temporality INTEGER NOT NULL,
+  PRIMARY KEY (time_ns, series_id, start_ns)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO metric_points_v8 (time_ns, series_id, start_ns, time_ms, value, delta, temporality)
+  SELECT CAST(time_ns AS INTEGER), series_id, CAST(start_ns AS INTEGER), time_ms, value, delta, temporality FROM metric_points ORDER BY time_ns;
+DROP TABLE metric_points;
+ALTER TABLE metric_points_v8 RENAME TO metric_points;
+CREATE INDEX api_requests_time ON api_requests(time_ms);
+`;
+
+/**
  * Forward migrations; index i brings a database from version i to i + 1. A new database runs them all
  * (v1's short names are renamed by v3), so a fresh and a migrated database have the same schema.
  */
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export function readSchemaVersion(db: Database): number {
@@ -417,7 +439,7 @@ export const TABLE_MEANINGS: Record<string, string> = {
   api_errors: 'api_error (kind 0) and api_retries_exhausted (kind 1) events.',
   generic_events: 'Other events (assistant_response, hooks, MCP connections, unknown names), bounded.',
   metric_series: 'One row per metric series (name + resource + scope + point attributes); attrs is JSON of the point attributes plus team.id and user.email when Claude Code sent them.',
-  metric_points: 'Metric data points as received; delta = the cumulative-to-delta converted value.',
+  metric_points: 'Metric data points as received, keyed by (time_ns, series_id, start_ns) (integers, epoch ns); delta = the cumulative-to-delta converted value.',
   metric_series_state: 'Last value per cumulative series (for cumulative-to-delta conversion across restarts).',
   spans: 'Trace spans (interaction, llm_request, tool, tool.blocked_on_user, tool.execution).',
   effective_usage: 'Rollup by 15-minute bucket (bucket = epoch_ms / 900000) x model of the effective usage (what totals show). Prefer v_usage_15m.',
