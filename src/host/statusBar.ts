@@ -28,6 +28,8 @@ export interface StatusBarDeps {
   /** Budget notifications come from the leader window only, so several windows do not all notify. */
   isLeader(): boolean;
   globalState: vscode.Memento;
+  /** Called with every new snapshot (the walkthrough ticks "Run claude" on the first OTLP data). */
+  onSnapshot?(s: StatusSnapshotDto): void;
   /** More tooltip blocks (e.g. other listeners, forwarding), read at every render. */
   extraSections?(): TooltipSection[];
 }
@@ -108,6 +110,7 @@ export class StatusBar implements vscode.Disposable {
     this.inFlight = true;
     try {
       this.snapshot = await this.deps.api.query('status', {});
+      this.deps.onSnapshot?.(this.snapshot);
       try {
         this.limits = await this.deps.api.query('planLimits', {});
       } catch (err) {

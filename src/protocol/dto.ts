@@ -349,6 +349,8 @@ export interface StatusSnapshotDto {
   /** Start of the first 15-minute bucket with usage today / this month (local), null when none. */
   firstUsageTodayMs: number | null;
   firstUsageMonthMs: number | null;
+  /** OTLP telemetry has ever been stored (metrics, spans or events, not only imported transcripts). */
+  otlpReceived: boolean;
 }
 
 /** Price components, per million units (tokens; webSearch: requests). */

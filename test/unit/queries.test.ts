@@ -209,6 +209,7 @@ test('sessions, costSeries, burnRate and status agree with the totals', async ()
   assert.equal(lastHourRate(st.recentBuckets, st.asOfMs).toFixed(9), b.lastHourUsdPerHour.toFixed(9));
   assert.ok(st.firstUsageTodayMs !== null && st.firstUsageTodayMs <= st.asOfMs && st.asOfMs - st.firstUsageTodayMs < 3_600_000, String(st.firstUsageTodayMs));
   assert.equal(st.firstUsageMonthMs, st.firstUsageTodayMs);
+  assert.equal(st.otlpReceived, true, 'h-long-session is OTLP');
   const t = st.todayTokens;
   assert.equal(st.cacheHitRateToday, t.cacheRead / (t.input + t.cacheRead + t.cacheCreation));
   assert.equal(st.cacheSavingsTodayUsd.toFixed(9), ((gt.api_requests.tokens.cache_read * (5 - 0.5)) / 1e6).toFixed(9));

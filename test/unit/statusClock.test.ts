@@ -51,7 +51,7 @@ function snapshotAt(nowMs: number, over: Partial<StatusSnapshotDto> = {}): Statu
     todayTokens: { input: 10, output: 20, cacheRead: 0, cacheCreation: 0 }, cacheHitRateToday: 0, cacheSavingsTodayUsd: 0,
     lastHourUsdPerHour: 0.3, forecastTodayUsd: 0, forecastMonthUsd: 0, modelMixToday: [{ model: 'claude-opus-4-8', costUsd: 0.3 }],
     sessionsToday: 1, requestsToday: 3, lastEventAt: toLocalIso(nowMs), estimatedToday: false, dataVersion: 5,
-    asOfMs: nowMs, recentBuckets: [{ startMs: bucket, costUsd: 0.3 }], firstUsageTodayMs: nowMs - 3 * 60_000, firstUsageMonthMs: nowMs - 3 * 60_000,
+    asOfMs: nowMs, recentBuckets: [{ startMs: bucket, costUsd: 0.3 }], firstUsageTodayMs: nowMs - 3 * 60_000, firstUsageMonthMs: nowMs - 3 * 60_000, otlpReceived: true,
     ...over,
   };
 }

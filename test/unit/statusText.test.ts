@@ -31,6 +31,7 @@ const snap: StatusSnapshotDto = {
   ],
   firstUsageTodayMs: Date.parse('2026-11-21T09:00:00.000Z'),
   firstUsageMonthMs: Date.parse('2026-11-01T09:00:00.000Z'),
+  otlpReceived: true,
 };
 const now = new Date('2026-11-21T14:01:00.000Z');
 const noBudget = { dailyUsd: 0, monthlyUsd: 0 };

@@ -64,5 +64,8 @@ export function statusQuery(ctx: QueryContext, _p: QueryMethods['status']['param
     recentBuckets: recent.map((r) => ({ startMs: r.bucket * BUCKET_MS, costUsd: r.c ?? 0 })),
     firstUsageTodayMs,
     firstUsageMonthMs,
+    // Tables only OTLP fills (transcripts never create metric series or spans); each probe reads one row.
+    otlpReceived:
+      ctx.sql.get<{ x: number }>('SELECT EXISTS (SELECT 1 FROM metric_series) OR EXISTS (SELECT 1 FROM spans) OR EXISTS (SELECT 1 FROM generic_events) AS x')?.x === 1,
   };
 }
