@@ -222,6 +222,24 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A free port below 10000. VS Code's port auto-forwarding notifies at once for such ports, but waits
+ * 3 s for a "better" one above 10000 (and drops it when another port appears meanwhile), so a check
+ * about its notification needs a low port to be decisive.
+ */
+export async function freeLowPort(): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = 5000 + Math.floor(Math.random() * 5000);
+    const ok = await new Promise<boolean>((res) => {
+      const srv = createServer();
+      srv.once('error', () => res(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => res(true)));
+    });
+    if (ok) return port;
+  }
+  throw new Error('no free port between 5000 and 9999');
+}
+
 function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): string {
   const r = spawnSync(cmd, args, { cwd: opts.cwd ?? REPO_ROOT, env: opts.env ?? process.env, encoding: 'utf8', timeout: opts.timeoutMs, maxBuffer: 64 * 1024 * 1024 });
   const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
@@ -434,6 +452,18 @@ export async function launchBrowser(): Promise<Browser> {
   browsers.push(browser);
   for (const p of descendants(process.pid)) if (!before.has(p.pid) && /chrom/.test(p.cmdline)) record(p.pid);
   return browser;
+}
+
+/**
+ * Closes one browser now (the demo's, once its scripted session is done: headless Chromium holds
+ * ~600 MB) and stops whatever of its process tree is left, by recorded PID.
+ */
+export async function closeBrowser(browser: Browser, graceMs = DEFAULT_LIMITS.stopGraceMs): Promise<void> {
+  const i = browsers.indexOf(browser);
+  if (i >= 0) browsers.splice(i, 1);
+  const before = descendants(process.pid).filter((p) => /chrom/.test(p.cmdline)).map((p) => p.pid);
+  await browser.close();
+  await stopPids(before.filter(isAlive), undefined, graceMs);
 }
 
 export async function newPage(browser: Browser): Promise<Page> {
