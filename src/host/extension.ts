@@ -25,7 +25,7 @@ import { StatusBar } from './statusBar';
 import { removeStatusLineCommand, setupStatusLine, writeLauncher } from './statusLineCommands';
 import { applyTerminalEnv } from './terminalEnv';
 import { ignoreReceiverPorts, receiverPorts } from './portAttributes';
-import { walkthroughEvent } from './walkthrough';
+import { initWalkthrough, walkthroughEvent } from './walkthrough';
 
 let shutdown: (() => Promise<void>) | undefined;
 
@@ -37,6 +37,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const version = String((context.extension.packageJSON as { version?: string }).version ?? '0');
   log.info(`Claude Code Ledger ${version} activating (VS Code ${vscode.version}, pid ${process.pid})`);
 
+  initWalkthrough(context.extension.id, tagged(log, 'walkthrough'));
   let settings: LedgerSettings = readConfig(log);
   const storageDir = context.globalStorageUri.fsPath;
   const dataDir = path.join(storageDir, 'data');

@@ -314,6 +314,17 @@ describe('VS Code end to end: real VS Code, real Claude Code, packaged extension
   }));
 
   it('4b. the walkthrough ticks the steps that happened (receiver, telemetry, dashboard)', step('04b', async () => {
+    try {
+      await walkthroughTicks();
+    } finally {
+      // Leave the workbench as the next steps expect it: the walkthrough editor closed.
+      await page.keyboard.press('Escape');
+      await page.locator('.tab', { hasText: 'Welcome' }).first().click().catch(() => undefined);
+      await h.runCommand(page, 'View: Close Editor').catch(() => undefined);
+    }
+  }));
+
+  async function walkthroughTicks(): Promise<void> {
     await h.runCommand(page, 'Welcome: Open Walkthrough...');
     await h.pickQuickInput(page, 'Get started with Claude Code Ledger');
     const stepButton = (id: string) => page.locator(`button.getting-started-step[data-step-id$="${id}"]`);
@@ -335,8 +346,7 @@ describe('VS Code end to end: real VS Code, real Claude Code, packaged extension
       return false;
     }, 30_000);
     await h.screenshot(page, '04f-walkthrough-run-claude');
-    await page.locator('.tab', { hasText: /Walkthrough|Welcome/ }).first().locator('.codicon-close').click().catch(() => undefined);
-  }));
+  }
 
   it('5. "Export Usage CSV…" from the palette writes a file whose rows match', step('05', async () => {
     assert.equal(runs.length, 1, 'step 2 did not complete a claude run');

@@ -68,7 +68,9 @@ test('the palette: titles sorted as VS Code lists them start with a harmless com
 
 test('walkthrough: short titles, no literal codicons or backticks, steps complete on events the host raises', () => {
   const hostKeys = readFileSync(join(root, 'src', 'host', 'walkthrough.ts'), 'utf8');
-  const keys = new Set([...hostKeys.matchAll(/'(claudeLedger\.[A-Za-z]+)'/g)].map((m) => m[1]));
+  const keys = new Set([...hostKeys.matchAll(/context: '(claudeLedger\.[A-Za-z]+)'/g)].map((m) => m[1]));
+  const hostSteps = new Set([...hostKeys.matchAll(/step: '([A-Za-z]+)'/g)].map((m) => m[1]));
+  assert.equal(pkg.contributes.walkthroughs[0].id, /WALKTHROUGH_ID = '([^']+)'/.exec(hostKeys)?.[1]);
   const steps = pkg.contributes.walkthroughs[0].steps as { id: string; title: string; description: string; media: { markdown: string }; completionEvents: string[] }[];
   for (const s of steps) {
     // The step list cut "Let Claude Code ask about its o.." at about 30 characters.
@@ -80,6 +82,7 @@ test('walkthrough: short titles, no literal codicons or backticks, steps complet
     // The media pane clipped long code lines: no fenced blocks, no line longer than the pane holds.
     assert.doesNotMatch(readFileSync(join(root, s.media.markdown), 'utf8'), /^```/m, `code block in ${s.media.markdown}`);
     assert.ok(s.completionEvents.length > 0, `${s.id} never ticks`);
+    assert.ok(hostSteps.has(s.id), `${s.id}: no host event marks it complete (src/host/walkthrough.ts)`);
     for (const e of s.completionEvents) {
       const m = /^onContext:(.+)$/.exec(e);
       if (m) assert.ok(keys.has(m[1]), `${s.id}: ${m[1]} is not set by src/host/walkthrough.ts`);
