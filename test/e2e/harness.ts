@@ -581,7 +581,20 @@ export async function acceptSaveDialog(page: Page, absolutePath: string, limits:
   await waitFor(`the save dialog to hold ${absolutePath}`, async () => (await input.inputValue()) === absolutePath, l.paletteMs);
   await page.keyboard.press('Enter');
   try {
-    await widget.waitFor({ state: 'hidden', timeout: l.paletteMs });
+    try {
+      await widget.waitFor({ state: 'hidden', timeout: l.paletteMs });
+    } catch (err) {
+      // Seen once in a busy run: Enter judged a stale state of the typed path ("The folder already
+      // exists") while the input held the right one. Retype its last character and press Enter again.
+      const message = await widget.locator('.quick-input-message').innerText().catch(() => '');
+      if (!/already exists/i.test(message) || (await input.inputValue()) !== absolutePath) throw err;
+      await page.keyboard.press('End');
+      await page.keyboard.press('Backspace');
+      await page.keyboard.type(absolutePath.slice(-1));
+      await waitFor(`the save dialog to hold ${absolutePath} again`, async () => (await input.inputValue()) === absolutePath, l.paletteMs);
+      await page.keyboard.press('Enter');
+      await widget.waitFor({ state: 'hidden', timeout: l.paletteMs });
+    }
   } catch (err) {
     const value = await input.inputValue().catch(() => '?');
     const message = await widget.locator('.quick-input-message').innerText().catch(() => '');
