@@ -241,6 +241,18 @@ describe('VS Code end to end: real VS Code, real Claude Code, packaged extension
     const text = await statusShows(page, spent(), 'run 1');
     await h.screenshot(page, '03-status-after-run');
     assert.ok(showsCost(dollars(text)[0], runs[0].totalCostUsd));
+    // The tooltip after a first run: its age in seconds, forecasts held back with the reason.
+    const item = h.statusBarItem(page, STATUS_ID);
+    await page.mouse.move(0, 0);
+    await item.hover();
+    const hover = page.locator('.workbench-hover, .monaco-hover').filter({ visible: true }).last();
+    await hover.waitFor({ state: 'visible' });
+    const tip = (await hover.innerText()).replace(/\u00a0/g, ' ');
+    await h.screenshot(page, '03-status-tooltip-after-run');
+    await page.mouse.move(0, 0);
+    assert.match(tip, /Last event: \d\d:\d\d:\d\d \(\d+ (s|min) ago\)/, tip);
+    assert.match(tip, /Forecast today\s+after 1 h of use today/, tip);
+    assert.match(tip, /Forecast month\s+after 3 days of use this month/, tip);
   }));
 
   it('3b. VS Code does not offer to forward or open the receiver port', step('03b', async () => {
