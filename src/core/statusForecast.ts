@@ -46,11 +46,6 @@ function daysBetween(fromDayStartMs: number, toDayStartMs: number): number {
   return Math.round((toDayStartMs - fromDayStartMs) / DAY);
 }
 
-function durationWords(ms: number): string {
-  const min = Math.max(0, Math.floor(ms / 60_000));
-  return min < 60 ? `${min} min` : `${Math.floor(min / 60)} h ${min % 60} min`;
-}
-
 export function timeRelative(s: StatusSnapshotDto, nowMs: number): TimeRelative {
   const rate = lastHourRate(s.recentBuckets, nowMs);
   const day = localDayBounds(nowMs);
@@ -58,7 +53,8 @@ export function timeRelative(s: StatusSnapshotDto, nowMs: number): TimeRelative 
   let today: ForecastFigure;
   const usedToday = s.firstUsageTodayMs === null ? -1 : nowMs - s.firstUsageTodayMs;
   if (s.firstUsageTodayMs === null) today = { unavailable: 'no use today yet' };
-  else if (usedToday < FORECAST_MIN.todayMs) today = { unavailable: `after 1 h of use today (${durationWords(usedToday)} so far)` };
+  // No "n min so far": today's first use is known to the 15-minute bucket only.
+  else if (usedToday < FORECAST_MIN.todayMs) today = { unavailable: 'after 1 h of use today' };
   else today = { usd: s.todayUsd + (rate * Math.max(0, day.toMs - nowMs)) / HOUR };
 
   let month: ForecastFigure;

@@ -97,7 +97,7 @@ test('the last-hour burn rate falls to $0.00/h an hour after the last usage, wit
 
 test('forecasts only when the data supports them; otherwise the reason, and they appear as the clock moves', () => {
   const { clock, p, last } = setup(snapshotAt(T0));
-  assert.match(last().tooltip, /\| Forecast today \| _after 1 h of use today \(3 min so far\)_ \|/);
+  assert.match(last().tooltip, /\| Forecast today \| _after 1 h of use today_ \|/);
   assert.match(last().tooltip, /\| Forecast month \| _after 3 days of use this month \(day 1 of 3\)_ \|/);
   assert.doesNotMatch(last().tooltip, /Forecast (today|month) \| \$/);
   clock.advance(FORECAST_MIN.todayMs);
