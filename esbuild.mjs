@@ -28,6 +28,8 @@ const targets = [
   { name: 'db-worker', ...node, entryPoints: ['src/server/dbWorker.ts'], outfile: 'dist/dbWorker.js' },
   { name: 'sql-worker', ...node, entryPoints: ['src/server/mcp/sqlWorker.ts'], outfile: 'dist/sqlWorker.js' },
   { name: 'mcp', ...node, entryPoints: ['src/server/mcp/mcpHandler.ts'], outfile: 'dist/mcp.js' },
+  // OTLP/gRPC (@grpc/grpc-js): required only when the gRPC port is on (src/server/grpc/grpcLoader.ts).
+  { name: 'grpc', ...node, entryPoints: ['src/server/grpc/otlpService.ts'], outfile: 'dist/grpc.js' },
   {
     name: 'webview',
     bundle: true,

@@ -8,6 +8,7 @@ const USAGE = `Claude Code Ledger (headless)
 
 Usage:
   node dist/cli.js serve  --port P --data DIR [--token T] [--host 127.0.0.1] [--transcripts DIR|default ...]
+                          [--grpc-port P] (OTLP/gRPC on 127.0.0.1:P too, e.g. 4317; off by default)
   node dist/cli.js import --data DIR [--from DIR ...] [--json] [--capture-prompts]
                           (--from: a folder of project folders like ~/.claude/projects;
                            default: $CLAUDE_CONFIG_DIR/projects and ~/.claude/projects)

@@ -16,10 +16,9 @@ import { portAttributesUpdate, type PortAttributesMap } from '../core/portAttrib
 const SECTION = 'remote';
 const KEY = 'portsAttributes';
 
-/** The gRPC receiver's port setting when present (another part of the extension may add it), else 4317. */
-export function receiverPorts(httpPort: number): number[] {
-  const grpc = vscode.workspace.getConfiguration('claudeLedger').get<number>('grpcPort');
-  return [...new Set([httpPort, typeof grpc === 'number' && grpc > 0 ? grpc : 4317])];
+/** The ports our receivers bind: OTLP/HTTP and, when on (not 0), OTLP/gRPC (`claudeLedger.grpcPort`). */
+export function receiverPorts(httpPort: number, grpcPort: number): number[] {
+  return [...new Set(grpcPort > 0 ? [httpPort, grpcPort] : [httpPort])];
 }
 
 /** Makes sure every receiver port is ignored by port auto-forwarding; never throws (logs instead). */

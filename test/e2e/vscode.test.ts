@@ -74,6 +74,7 @@ describe('VS Code end to end: real VS Code, real Claude Code, packaged extension
   let browser: Browser | undefined;
   let page: Page;
   let receiverPort = 0;
+  let grpcPort = 0;
   const runs: ClaudeRun[] = [];
   const spent = () => runs.reduce((a, r) => a + r.totalCostUsd, 0);
 
@@ -89,13 +90,14 @@ describe('VS Code end to end: real VS Code, real Claude Code, packaged extension
     fake = await startFakeAnthropic({ turns: [] });
     // claude on PATH as for a user who installed it with npm (terminals and the Connect command).
     h.writeShellProfile(home, [join(h.REPO_ROOT, 'node_modules', '.bin')]);
-    // A free port, not the default 4318: other test runs on this machine may hold it. Below 10000, so
-    // VS Code would notify about it at once if it auto-forwarded it (step 3b).
+    // Free ports, not the defaults 4318/4317: other test runs on this machine may hold them. Below 10000,
+    // so VS Code would notify about them at once if it auto-forwarded them (step 3b).
     receiverPort = await h.freeLowPort();
+    do grpcPort = await h.freeLowPort(); while (grpcPort === receiverPort);
     server = await h.startCodeServer({
       vsix,
       workspace: ws,
-      userSettings: { 'claudeLedger.port': receiverPort },
+      userSettings: { 'claudeLedger.port': receiverPort, 'claudeLedger.grpcPort': grpcPort },
       env: {
         // Scratch HOME for VS Code, its terminals and claude; the repo's claude on PATH so both the
         // terminal and the extension's "Connect" command find it, as on a user's machine.
@@ -189,6 +191,8 @@ describe('VS Code end to end: real VS Code, real Claude Code, packaged extension
     await h.screenshot(page, '01-status-zero-listening');
     assert.equal(text, '$0.00');
     assert.match(tooltip, new RegExp(`receiving on 127\\.0\\.0\\.1:${receiverPort}`), `tooltip: ${tooltip}`);
+    // The OTLP/gRPC receiver (dist/grpc.js from the packaged VSIX) listens beside it.
+    assert.match(tooltip, new RegExp(`127\\.0\\.0\\.1:${grpcPort} \\(OTLP/gRPC\\)`), `tooltip: ${tooltip}`);
   }));
 
   it('1b. the palette lists a harmless Claude Ledger command first (not the destructive one)', step('01b', async () => {
@@ -283,10 +287,12 @@ describe('VS Code end to end: real VS Code, real Claude Code, packaged extension
       await h.waitFor(`the control port ${control} in the Ports view`, async () => new RegExp(`\\b${control}\\b`).test(await panelText()) || false, 30_000);
       await h.screenshot(page, '03b-ports-view-control-only');
       const ports = await panelText();
-      assert.doesNotMatch(ports, new RegExp(`\\b${receiverPort}\\b`), `the receiver port ${receiverPort} was forwarded: ${ports}`);
       const seen = await h.notificationsSeen(page);
-      const ours = seen.filter((t) => new RegExp(`\\b${receiverPort}\\b`).test(t));
-      assert.deepEqual(ours, [], `a notification names the receiver port ${receiverPort}: ${JSON.stringify(seen)}`);
+      for (const [what, port] of [['OTLP/HTTP', receiverPort], ['OTLP/gRPC', grpcPort]] as const) {
+        assert.doesNotMatch(ports, new RegExp(`\\b${port}\\b`), `the ${what} receiver port ${port} was forwarded: ${ports}`);
+        const ours = seen.filter((t) => new RegExp(`\\b${port}\\b`).test(t));
+        assert.deepEqual(ours, [], `a notification names the ${what} receiver port ${port}: ${JSON.stringify(seen)}`);
+      }
     } finally {
       child?.kill('SIGTERM');
       await page.locator('.part.panel [role="tab"]', { hasText: 'Terminal' }).first().click().catch(() => undefined);

@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import type { Logger } from '../../core/log';
 import type { LedgerSettings } from '../../core/settings';
 import type { CsvDataset } from '../../core/export/csv';
-import { PortInUseError, startLedgerServer } from '../httpServer';
+import { startGrpcIfEnabled, type GrpcModule } from '../grpc/grpcLoader';
+import { DEFAULT_RECEIVER_LIMITS, PortInUseError, startLedgerServer } from '../httpServer';
 import { DataDirLockedError, StoreClient } from '../storeClient';
 import { defaultTranscriptRoots, expandHome } from '../transcripts/transcriptFiles';
 import { TranscriptImporter } from '../transcripts/transcriptImporter';
@@ -19,6 +20,8 @@ export interface LeaderServicesOptions {
   version: string;
   /** Read at each start, so a restart picks up changed settings; MCP budgets read it at each burn_rate call. */
   getSettings(): LedgerSettings;
+  /** Tests running the TypeScript sources load the gRPC module themselves; default: distDir/grpc.js. */
+  loadGrpc?: () => Promise<GrpcModule>;
 }
 
 export function leaderStarter(o: LeaderServicesOptions): (port: number) => Promise<LeaderServices> {
@@ -59,6 +62,16 @@ export function leaderStarter(o: LeaderServicesOptions): (port: number) => Promi
       throw err;
     }
     o.log.info(`receiving on ${server.url} (data: ${o.dataDir})`);
+    // OTLP/gRPC beside it: a failure (port taken) is reported in the state, never fatal to the leader.
+    const L = DEFAULT_RECEIVER_LIMITS;
+    const grpc = await startGrpcIfEnabled({
+      port: s.grpcPort,
+      sink: store,
+      log: o.log,
+      limits: { maxDecompressedBytes: L.maxDecompressedBytes, bodyTimeoutMs: L.bodyTimeoutMs },
+      distDir: o.distDir,
+      load: o.loadGrpc,
+    });
     // Transcripts: the host runs the first pass (with its progress notification), then following starts.
     let transcripts: TranscriptImporter | undefined;
     if (s.transcriptsEnabled) {
@@ -73,9 +86,11 @@ export function leaderStarter(o: LeaderServicesOptions): (port: number) => Promi
       rows: (dataset, range) => store.rows(dataset as CsvDataset, range),
       clearAll: () => store.clearAll(),
       dataVersion: () => server.dataVersion,
+      grpc: grpc.state,
       close: async () => {
         try {
           await transcripts?.dispose();
+          await grpc.receiver?.close();
           await server.close();
         } finally {
           await store.close();
