@@ -4,6 +4,7 @@ import type { StatusSnapshotDto, TokenCounts } from '../protocol/dto';
 import { formatCount, formatPercent, formatUsd } from './format/numbers';
 import type { RateLimitSnapshotDto } from '../protocol/limitsDto';
 import { limitsLevel, limitsText, limitsTooltipLines } from './limitsText';
+import { timeRelative, type ForecastFigure } from './statusForecast';
 
 /** The leader's OTLP/gRPC receiver: off (claudeLedger.grpcPort 0), listening, or why it is not. */
 export type GrpcListenState = { kind: 'off' } | { kind: 'listening'; port: number } | { kind: 'failed'; port: number; message: string };
@@ -52,6 +53,8 @@ export interface StatusInput {
   now: Date;
   /** The latest plan-limit snapshot (planLimits query); undefined/null when none was reported. */
   limits?: RateLimitSnapshotDto | null;
+  /** More tooltip blocks from the host (shown after the figures, before the links). */
+  extraSections?: readonly TooltipSection[];
 }
 
 export function statusView(i: StatusInput): StatusView {
@@ -123,42 +126,60 @@ export function budgetMessage(a: BudgetAlert): string {
     : `${what} Claude Code spend ${formatUsd(a.spentUsd)} is at ${Math.floor((a.spentUsd / a.budgetUsd) * 100)}% of the ${a.budget} budget of ${formatUsd(a.budgetUsd)}.`;
 }
 
-function tooltipMarkdown(i: StatusInput): string {
-  const lines: string[] = [`**Claude Code Ledger** — ${stateLine(i.state)}`, ''];
+/**
+ * One block of the tooltip (lines joined with newlines; blocks are separated by an empty line). The
+ * tooltip is a list of these, so a new kind of line (forwarding, another listener) is one more section.
+ */
+export interface TooltipSection {
+  /** For tests and ordering only (`state`, `spend`, `tokens`, ... or a caller's own). */
+  id: string;
+  lines: string[];
+}
+
+/** The tooltip's sections in order; callers may add theirs through `StatusInput.extraSections`. */
+export function tooltipSections(i: StatusInput): TooltipSection[] {
+  const out: TooltipSection[] = [{ id: 'state', lines: [`**Claude Code Ledger** — ${stateLine(i.state)}`] }];
   const s = i.snapshot;
   if (s === undefined) {
-    lines.push(i.state.kind === 'error' ? 'No data while the receiver is down.' : 'Waiting for the first numbers…', '');
+    out.push({ id: 'waiting', lines: [i.state.kind === 'error' ? 'No data while the receiver is down.' : 'Waiting for the first numbers…'] });
   } else {
-    lines.push(
-      '| | |',
-      '|---|--:|',
-      `| Today | ${formatUsd(s.todayUsd)}${s.estimatedToday ? ' (partly estimated)' : ''} |`,
-      `| Forecast today | ${formatUsd(s.forecastTodayUsd)} |`,
-      `| This month | ${formatUsd(s.monthUsd)} |`,
-      `| Forecast month | ${formatUsd(s.forecastMonthUsd)} |`,
-      `| Current session | ${s.currentSession ? formatUsd(s.currentSession.costUsd) : '—'} |`,
-      `| Burn rate (last hour) | ${formatUsd(s.lastHourUsdPerHour)}/h |`,
-      '',
-      `Tokens today: ${tokenLine(s.todayTokens)}`,
-      '',
-      `Cache hit rate ${formatPercent(s.cacheHitRateToday)}, saved ${formatUsd(s.cacheSavingsTodayUsd)} today (cache reads are cheap, not free)`,
-      '',
-      `Models today: ${modelMix(s.modelMixToday)}`,
-      '',
-      `Sessions today: ${s.sessionsToday} · requests ${s.requestsToday}`,
-      '',
-      `Last event: ${s.lastEventAt ? lastEvent(s.lastEventAt, i.now) : 'none yet'}`,
-      '',
+    const t = timeRelative(s, i.now.getTime());
+    const figure = (f: ForecastFigure) => ('usd' in f ? formatUsd(f.usd) : `_${f.unavailable}_`);
+    out.push(
+      {
+        id: 'spend',
+        lines: [
+          '| | |',
+          '|---|--:|',
+          `| Today | ${formatUsd(s.todayUsd)}${s.estimatedToday ? ' (partly estimated)' : ''} |`,
+          `| Forecast today | ${figure(t.today)} |`,
+          `| This month | ${formatUsd(s.monthUsd)} |`,
+          `| Forecast month | ${figure(t.month)} |`,
+          `| Current session | ${s.currentSession ? formatUsd(s.currentSession.costUsd) : '—'} |`,
+          `| Burn rate (last hour) | ${formatUsd(t.lastHourUsdPerHour)}/h |`,
+        ],
+      },
+      { id: 'tokens', lines: [`Tokens today: ${tokenLine(s.todayTokens)}`] },
+      { id: 'cache', lines: [`Cache hit rate ${formatPercent(s.cacheHitRateToday)}, saved ${formatUsd(s.cacheSavingsTodayUsd)} today (cache reads are cheap, not free)`] },
+      { id: 'models', lines: [`Models today: ${modelMix(s.modelMixToday)}`] },
+      { id: 'sessions', lines: [`Sessions today: ${s.sessionsToday} · requests ${s.requestsToday}`] },
+      { id: 'lastEvent', lines: [`Last event: ${s.lastEventAt ? lastEvent(s.lastEventAt, i.now) : 'none yet'}`] },
     );
     const budget = budgetLines(s, i.budgets);
-    if (budget) lines.push(budget, '');
-    if (i.limits || i.show === 'limits') lines.push(...limitsTooltipLines(i.limits, i.now), '');
+    if (budget) out.push({ id: 'budget', lines: [budget] });
+    if (i.limits || i.show === 'limits') out.push({ id: 'limits', lines: limitsTooltipLines(i.limits, i.now) });
   }
+  for (const x of i.extraSections ?? []) if (x.lines.length > 0) out.push(x);
   const settingsArg = encodeURIComponent(JSON.stringify(['claudeLedger']));
-  lines.push(
-    `[$(graph) Open Dashboard](command:claudeLedger.openDashboard) · [$(gear) Settings](command:workbench.action.openSettings?${settingsArg}) · [$(output) Log](command:claudeLedger.showLog)`,
-  );
-  return lines.join('\n');
+  out.push({
+    id: 'links',
+    lines: [`[$(graph) Open Dashboard](command:claudeLedger.openDashboard) · [$(gear) Settings](command:workbench.action.openSettings?${settingsArg}) · [$(output) Log](command:claudeLedger.showLog)`],
+  });
+  return out;
+}
+
+function tooltipMarkdown(i: StatusInput): string {
+  return tooltipSections(i).map((x) => x.lines.join('\n')).join('\n\n');
 }
 
 function grpcLine(g: GrpcListenState | undefined): string {

@@ -25,6 +25,8 @@ import { classifyLeadFailure, leaderStarter } from '../server/leadership/leaderS
 import { StatusBar } from './statusBar';
 import { removeStatusLineCommand, setupStatusLine, writeLauncher } from './statusLineCommands';
 import { applyTerminalEnv } from './terminalEnv';
+import { ignoreReceiverPorts, receiverPorts } from './portAttributes';
+import { initWalkthrough, walkthroughEvent } from './walkthrough';
 
 let shutdown: (() => Promise<void>) | undefined;
 
@@ -36,6 +38,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const version = String((context.extension.packageJSON as { version?: string }).version ?? '0');
   log.info(`Claude Code Ledger ${version} activating (VS Code ${vscode.version}, pid ${process.pid})`);
 
+  initWalkthrough(context.extension.id, tagged(log, 'walkthrough'));
   let settings: LedgerSettings = readConfig(log);
   const storageDir = context.globalStorageUri.fsPath;
   const dataDir = path.join(storageDir, 'data');
@@ -57,6 +60,9 @@ export function activate(context: vscode.ExtensionContext): void {
     getState: () => leadership?.receiverState ?? { kind: 'starting' },
     isLeader: () => leadership?.role === 'leader',
     globalState: context.globalState,
+    onSnapshot: (s) => {
+      if (s.otlpReceived) walkthroughEvent('receivedTelemetry');
+    },
   });
   context.subscriptions.push(statusBar);
 
@@ -123,6 +129,8 @@ export function activate(context: vscode.ExtensionContext): void {
     });
     leadership = l;
     l.onDidChangeState(() => {
+      const kind = l.receiverState.kind;
+      if (kind === 'listening' || kind === 'follower') walkthroughEvent('receiverReady');
       statusBar.render();
       statusBar.refresh();
       endpointChanged.fire();
@@ -132,6 +140,8 @@ export function activate(context: vscode.ExtensionContext): void {
       statusBar.refresh();
       dataChanged.fire(v);
     });
+    // Before the port is bound, so VS Code's first port scan already ignores it (no "Open in Browser").
+    await ignoreReceiverPorts(receiverPorts(settings.port, settings.grpcPort), tagged(log, 'ports'));
     l.start(settings.port);
   }
 
@@ -165,6 +175,7 @@ export function activate(context: vscode.ExtensionContext): void {
       if (impact.restart) refreshLauncher();
       if (impact.restart && leadership) {
         log.info('receiver settings changed; restarting the receiver');
+        void ignoreReceiverPorts(receiverPorts(settings.port, settings.grpcPort), tagged(log, 'ports'));
         leadership.start(settings.port);
       }
       if (impact.statusBar) statusBar.render();
@@ -178,13 +189,18 @@ export function activate(context: vscode.ExtensionContext): void {
     workspaceFolders: () => vscode.workspace.workspaceFolders,
     budgets: () => ({ dailyUsd: settings.budgetDailyUsd || null, monthlyUsd: settings.budgetMonthlyUsd || null }),
   });
-  const openDashboard = (): void => dashboard.open();
+  const openDashboard = (): void => {
+    dashboard.open();
+    walkthroughEvent('dashboardOpened');
+  };
   // MCP: VS Code's chat finds the leader's /mcp through this provider; Claude Code in a terminal through
   // the user-scope registration that "Connect Claude Code to MCP" writes (${CLAUDE_LEDGER_TOKEN} reference).
   const mcpEndpoint = () => (settings.mcpEnabled ? leadership?.endpoint() : undefined);
   registerMcp(context, { getEndpoint: mcpEndpoint, onDidChangeEndpoint: endpointChanged.event, log: tagged(log, 'mcp') });
-  const connectClaude = (): Promise<void> =>
-    connectClaudeCode({ getEndpoint: mcpEndpoint, log: tagged(log, 'mcp'), terminalEnvEnabled: () => settings.terminalEnvEnabled });
+  const connectClaude = async (): Promise<void> => {
+    await connectClaudeCode({ getEndpoint: mcpEndpoint, log: tagged(log, 'mcp'), terminalEnvEnabled: () => settings.terminalEnvEnabled });
+    walkthroughEvent('mcpConnected');
+  };
 
   const setupDeps = { log: tagged(log, 'setup'), getSettings: () => settings, port: () => settings.port, get token() {
     if (token === undefined) throw new Error('Claude Code Ledger is still starting');

@@ -1,10 +1,14 @@
 // The status bar item: `$(pulse) $3.42`, a Markdown tooltip, budget colours and notifications.
-// Refreshes only when data changed (store.onDidChange / the leader's long poll), when the receiver
-// state or the relevant settings change, and at local midnight (when "today" starts over): no polling.
+// Queries the store only when data changed (store.onDidChange / the leader's long poll), when the
+// receiver state or the relevant settings change, and at local midnight (when "today" starts over).
+// Between those, StatusPresenter (src/core/statusPresenter.ts) recomputes the time-relative parts
+// ("2 min ago", the last-hour rate, forecasts) on a timer while the window is focused, from the last
+// snapshot: no store query, and the item is touched only when its text changed.
 import * as vscode from 'vscode';
 import type { Logger } from '../core/log';
 import type { LedgerSettings } from '../core/settings';
-import { budgetMessage, pendingAlerts, statusView, type ReceiverState } from '../core/statusText';
+import { budgetMessage, pendingAlerts, type ReceiverState, type StatusView, type TooltipSection } from '../core/statusText';
+import { StatusPresenter, realClock } from '../core/statusPresenter';
 import type { QueryApi, StatusSnapshotDto } from '../protocol/dto';
 import type { PlanLimitsDto } from '../protocol/limitsDto';
 import { limitAlerts, limitMessage, pendingLimitAlerts, type LimitAlert } from '../core/limitsText';
@@ -24,6 +28,10 @@ export interface StatusBarDeps {
   /** Budget notifications come from the leader window only, so several windows do not all notify. */
   isLeader(): boolean;
   globalState: vscode.Memento;
+  /** Called with every new snapshot (the walkthrough ticks "Run claude" on the first OTLP data). */
+  onSnapshot?(s: StatusSnapshotDto): void;
+  /** More tooltip blocks (e.g. other listeners, forwarding), read at every render. */
+  extraSections?(): TooltipSection[];
 }
 
 export class StatusBar implements vscode.Disposable {
@@ -35,11 +43,17 @@ export class StatusBar implements vscode.Disposable {
   private inFlight = false;
   private again = false;
   private disposed = false;
+  private readonly presenter: StatusPresenter;
+  private readonly windowState: vscode.Disposable;
 
   constructor(private readonly deps: StatusBarDeps) {
     this.item = vscode.window.createStatusBarItem(STATUS_ITEM_ID, vscode.StatusBarAlignment.Right, 100);
     this.item.name = 'Claude Code Ledger';
     this.item.command = 'claudeLedger.openDashboard';
+    this.presenter = new StatusPresenter(realClock, () => this.input(), (view, changed) => this.apply(view, changed));
+    // Ticks run while the window is focused (the item is in sight); focusing it again renders at once.
+    this.presenter.setVisible(vscode.window.state.focused);
+    this.windowState = vscode.window.onDidChangeWindowState((s) => this.presenter.setVisible(s.focused));
     this.render();
     this.item.show();
     this.scheduleMidnight();
@@ -52,25 +66,35 @@ export class StatusBar implements vscode.Disposable {
     this.timer = setTimeout(() => void this.fetch(), REFRESH_DEBOUNCE_MS);
   }
 
-  /** State or settings changed: redraw now from what we have (and refetch). */
+  /** State or settings changed: redraw now from what we have. */
   render(): void {
     if (this.disposed) return;
+    this.presenter.render();
+  }
+
+  private input() {
     const settings = this.deps.getSettings();
     const state = this.deps.getState();
-    const view = statusView({
+    return {
       state,
       snapshot: state.kind === 'error' ? undefined : this.snapshot,
       show: settings.statusBarShow,
       budgets: { dailyUsd: settings.budgetDailyUsd, monthlyUsd: settings.budgetMonthlyUsd },
-      now: new Date(),
       limits: this.limits?.latest ?? null,
-    });
-    this.item.text = view.text;
-    const md = new vscode.MarkdownString(view.tooltip, true);
-    md.isTrusted = { enabledCommands: ['claudeLedger.openDashboard', 'claudeLedger.showLog', 'workbench.action.openSettings'] };
-    this.item.tooltip = md;
-    this.item.backgroundColor = view.background ? new vscode.ThemeColor(`statusBarItem.${view.background}Background`) : undefined;
-    this.item.accessibilityInformation = { label: `Claude Code Ledger: ${view.text.replace(/\$\([^)]*\)\s*/g, '')}`, role: 'button' };
+      extraSections: this.deps.extraSections?.() ?? [],
+    };
+  }
+
+  private apply(view: StatusView, changed: boolean): void {
+    if (changed) {
+      this.item.text = view.text;
+      const md = new vscode.MarkdownString(view.tooltip, true);
+      md.isTrusted = { enabledCommands: ['claudeLedger.openDashboard', 'claudeLedger.showLog', 'workbench.action.openSettings'] };
+      this.item.tooltip = md;
+      this.item.backgroundColor = view.background ? new vscode.ThemeColor(`statusBarItem.${view.background}Background`) : undefined;
+      this.item.accessibilityInformation = { label: `Claude Code Ledger: ${view.text.replace(/\$\([^)]*\)\s*/g, '')}`, role: 'button' };
+    }
+    const settings = this.deps.getSettings();
     if (this.deps.isLeader() && view.alerts.length > 0) this.notifyBudgets(view.alerts);
     if (this.deps.isLeader() && settings.limitsNotifications) {
       const la = limitAlerts(this.limits?.latest, new Date());
@@ -86,6 +110,7 @@ export class StatusBar implements vscode.Disposable {
     this.inFlight = true;
     try {
       this.snapshot = await this.deps.api.query('status', {});
+      this.deps.onSnapshot?.(this.snapshot);
       try {
         this.limits = await this.deps.api.query('planLimits', {});
       } catch (err) {
@@ -152,6 +177,8 @@ export class StatusBar implements vscode.Disposable {
 
   dispose(): void {
     this.disposed = true;
+    this.presenter.dispose();
+    this.windowState.dispose();
     clearTimeout(this.timer);
     clearTimeout(this.midnight);
     this.item.dispose();

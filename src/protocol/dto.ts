@@ -383,6 +383,19 @@ export interface StatusSnapshotDto {
   estimatedToday: boolean;
   /** Increments on every ingest that changed data (lets followers and views skip refetches). */
   dataVersion: number;
+  /**
+   * What the time-relative parts need, so the status bar recomputes "2 min ago", the last-hour rate
+   * and the forecasts on a clock without a new query while no data arrives (src/core/statusForecast.ts).
+   * `asOfMs`: when the snapshot was taken.
+   */
+  asOfMs: number;
+  /** Cost per 15-minute bucket from the one holding asOf - 1 h to asOf's (only buckets with usage), oldest first. */
+  recentBuckets: { startMs: number; costUsd: number }[];
+  /** Start of the first 15-minute bucket with usage today / this month (local), null when none. */
+  firstUsageTodayMs: number | null;
+  firstUsageMonthMs: number | null;
+  /** OTLP telemetry has ever been stored (metrics, spans or events, not only imported transcripts). */
+  otlpReceived: boolean;
 }
 
 /** Price components, per million units (tokens; webSearch: requests). */

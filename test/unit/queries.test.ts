@@ -1,6 +1,7 @@
 // Golden outputs of every named query on fixture data. Expected values come from ground-truth.json
 // and the fixture content (file paths, tool names, decision sources, durations on the wire), not
 // from a previous run of these queries.
+import { lastHourRate } from '../../src/core/statusForecast';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { QueryMethods, QueryName } from '../../src/protocol/dto';
@@ -204,6 +205,11 @@ test('sessions, costSeries, burnRate and status agree with the totals', async ()
   assert.equal(st.sessionsToday, 1);
   assert.equal(st.dataVersion, db.dataVersion);
   assert.equal(st.estimatedToday, false);
+  // The time-relative inputs reproduce the query's own rate, and name today's first usage.
+  assert.equal(lastHourRate(st.recentBuckets, st.asOfMs).toFixed(9), b.lastHourUsdPerHour.toFixed(9));
+  assert.ok(st.firstUsageTodayMs !== null && st.firstUsageTodayMs <= st.asOfMs && st.asOfMs - st.firstUsageTodayMs < 3_600_000, String(st.firstUsageTodayMs));
+  assert.equal(st.firstUsageMonthMs, st.firstUsageTodayMs);
+  assert.equal(st.otlpReceived, true, 'h-long-session is OTLP');
   const t = st.todayTokens;
   assert.equal(st.cacheHitRateToday, t.cacheRead / (t.input + t.cacheRead + t.cacheCreation));
   assert.equal(st.cacheSavingsTodayUsd.toFixed(9), ((gt.api_requests.tokens.cache_read * (5 - 0.5)) / 1e6).toFixed(9));

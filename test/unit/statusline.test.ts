@@ -156,6 +156,7 @@ const snap = (five: number | null, seven: number | null, resetIn = 3600_000): Ra
 const STATUS: StatusSnapshotDto = {
   todayUsd: 3.1, monthUsd: 40, currentSession: null, todayTokens: { input: 0, output: 0, cacheRead: 0, cacheCreation: 0 }, cacheHitRateToday: 0, cacheSavingsTodayUsd: 0,
   lastHourUsdPerHour: 0, forecastTodayUsd: 3.1, forecastMonthUsd: 40, modelMixToday: [], sessionsToday: 1, requestsToday: 1, lastEventAt: null, estimatedToday: false, dataVersion: 1,
+  asOfMs: NOW.getTime(), recentBuckets: [], firstUsageTodayMs: null, firstUsageMonthMs: null, otlpReceived: true,
 };
 
 test('status bar in limits mode: text, colours at 80/95 %, tooltip with both reset times and the age', () => {

@@ -3,6 +3,7 @@
 import type { BurnRateDto, QueryMethods } from '../../protocol/dto';
 import { BUCKET_MS, bucketOf, localDayBounds, startOfLocalMonth, startOfNextLocalMonth } from '../time/range';
 import type { QueryContext } from './common';
+import { lastHourRate } from '../statusForecast';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -14,19 +15,12 @@ export function costBetween(ctx: QueryContext, fromMs: number, toMs: number): nu
   return r?.c ?? 0;
 }
 
-/**
- * USD per hour over the last 60 minutes, from 15-minute buckets: the oldest bucket counts with the
- * fraction of it that lies inside the window (costs inside a bucket are assumed evenly spread).
- */
+/** USD per hour over the last 60 minutes (the formula: statusForecast.ts `lastHourRate`). */
 export function lastHourUsdPerHour(ctx: QueryContext): number {
-  const from = ctx.nowMs - HOUR;
-  const b0 = bucketOf(from);
   const rows = ctx.sql.all<{ bucket: number; c: number }>('SELECT bucket, sum(cost_usd) AS c FROM effective_usage WHERE bucket >= ? AND bucket <= ? GROUP BY bucket', [
-    b0, bucketOf(ctx.nowMs),
+    bucketOf(ctx.nowMs - HOUR), bucketOf(ctx.nowMs),
   ]);
-  let usd = 0;
-  for (const r of rows) usd += r.bucket === b0 ? (r.c * ((b0 + 1) * BUCKET_MS - from)) / BUCKET_MS : r.c;
-  return usd;
+  return lastHourRate(rows.map((r) => ({ startMs: r.bucket * BUCKET_MS, costUsd: r.c })), ctx.nowMs);
 }
 
 export interface Forecast {

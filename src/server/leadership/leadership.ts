@@ -146,7 +146,7 @@ export class Leadership implements QueryApi {
     const c = await this.ready();
     if (c.kind !== 'leader') {
       // The leader's /api has no clear route: a destructive call stays with the window owning the data.
-      throw new Error('Clear All Data runs in the VS Code window that receives the telemetry (the one whose status bar tooltip says "receiving"). Run it there.');
+      throw new Error('Delete All Usage Data runs in the VS Code window that receives the telemetry (the one whose status bar tooltip says "receiving"). Run it there.');
     }
     await c.svc.clearAll();
   }
