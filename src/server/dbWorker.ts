@@ -24,6 +24,7 @@ async function open(p: WorkerOpenParams): Promise<{ dataVersion: number }> {
     retention: p.retention,
     snapshot: p.snapshot,
     priceOverrides: p.priceOverrides,
+    forward: p.forward,
     log,
     onChanged: (dataVersion) => post({ type: 'changed', dataVersion }),
   });
@@ -71,6 +72,10 @@ const handlers: WorkerHandlers = {
     const h = getHeapStatistics();
     const s = need('stats');
     return { result: { heapUsedBytes: h.used_heap_size, externalBytes: h.external_memory, dbBytes: s.sizeBytes(), journalBytes: s.journalBytes } };
+  },
+  forwardStatus: ({ status }) => {
+    need('forwardStatus').setForwardStatus(status);
+    return { result: null };
   },
   close: () => {
     store?.close();

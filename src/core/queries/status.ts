@@ -47,5 +47,6 @@ export function statusQuery(ctx: QueryContext, _p: QueryMethods['status']['param
     lastEventAt: ctx.lastEventMs > 0 ? toLocalIso(ctx.lastEventMs) : null,
     estimatedToday: estimated,
     dataVersion: ctx.dataVersion,
+    forward: ctx.forward ?? null,
   };
 }
