@@ -102,15 +102,21 @@ export function quoteBigIntegers(text: string): string {
       continue;
     }
     if ((c >= 48 && c <= 57) || c === 45 /* - */) {
-      let j = i + (c === 45 ? 1 : 0);
-      while (j < n && text.charCodeAt(j) >= 48 && text.charCodeAt(j) <= 57) j++;
-      const digits = j - i - (c === 45 ? 1 : 0);
-      const next = j < n ? text[j] : '';
-      if (digits >= 16 && next !== '.' && next !== 'e' && next !== 'E') {
-        out += `${text.slice(last, i)}"${text.slice(i, j)}"`;
-        last = j;
+      // One whole number token: sign, integer digits, then any fraction or exponent.
+      const start = i;
+      if (c === 45) i++;
+      const intStart = i;
+      while (i < n && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
+      const intDigits = i - intStart;
+      let plain = true;
+      while (i < n && /[0-9.eE+-]/.test(text[i])) {
+        plain = false;
+        i++;
       }
-      i = j;
+      if (plain && intDigits >= 16) {
+        out += `${text.slice(last, start)}"${text.slice(start, i)}"`;
+        last = i;
+      }
       continue;
     }
     i++;
