@@ -1,7 +1,7 @@
 // One function turns (receiver state, latest StatusSnapshotDto, settings) into what the status bar
 // shows: text, Markdown tooltip, background colour. Pure, so every state is unit-tested without VS Code.
-import type { StatusSnapshotDto, TokenCounts } from '../protocol/dto';
-import { formatCount, formatPercent, formatUsd } from './format/numbers';
+import type { ForwardStatusDto, StatusSnapshotDto, TokenCounts } from '../protocol/dto';
+import { formatCount, formatForwardLine, formatPercent, formatUsd } from './format/numbers';
 import type { RateLimitSnapshotDto } from '../protocol/limitsDto';
 import { limitsLevel, limitsText, limitsTooltipLines } from './limitsText';
 
@@ -150,6 +150,7 @@ function tooltipMarkdown(i: StatusInput): string {
     const budget = budgetLines(s, i.budgets);
     if (budget) lines.push(budget, '');
     if (i.limits || i.show === 'limits') lines.push(...limitsTooltipLines(i.limits, i.now), '');
+    if (s.forward) lines.push(forwardTooltipLine(s.forward), '');
   }
   const settingsArg = encodeURIComponent(JSON.stringify(['claudeLedger']));
   lines.push(
@@ -169,6 +170,12 @@ function stateLine(s: ReceiverState): string {
     case 'error':
       return `receiver error: ${escapeMd(s.message)}`;
   }
+}
+
+/** Forwarding: upstream, state with the last error, backlog, drops (the one-line text the dashboard shows too). */
+function forwardTooltipLine(f: ForwardStatusDto): string {
+  const icon = f.state === 'ok' ? '$(cloud-upload)' : f.state === 'retrying' ? '$(sync)' : '$(warning)';
+  return `${icon} ${escapeMd(formatForwardLine(f))}`;
 }
 
 function budgetLines(s: StatusSnapshotDto, b: Budgets): string | undefined {

@@ -14,7 +14,24 @@ export interface FakeOptions {
   workspace: string;
   /** Files that "no longer exist on disk". */
   missing: string[];
+  /** The status carries a forwarder that is failing with a backlog and drops (`?forward=1`). */
+  forward?: boolean;
 }
+
+const FAILING_FORWARD = {
+  endpoint: 'https://collector.example.com:4318',
+  content: 'without-content',
+  state: 'failing',
+  lastError: 'HTTP 503: upstream overloaded',
+  lastErrorAt: '2026-11-21T13:58:00.000Z',
+  backlogRequests: 42,
+  backlogBytes: 812_000,
+  sentRequests: 1_200,
+  rejectedRequests: 0,
+  droppedRequests: 3,
+  droppedBytes: 54_000,
+  lastSentAt: '2026-11-21T13:40:00.000Z',
+} as const;
 
 type Handlers = { [M in RequestMethod]: (p: ParamsOf<M>) => ResultOf<M> };
 
@@ -53,7 +70,10 @@ export function installFakeHost(o: FakeOptions): void {
     }),
     'acceptance/get': () => f.acceptance,
     'tools/get': () => ({ tools: f.toolStats, errors: f.apiErrors }),
-    'status/get': () => (o.empty ? { ...f.status, lastEventAt: null, todayUsd: 0, sessionsToday: 0, requestsToday: 0, currentSession: null } : f.status),
+    'status/get': () => ({
+      ...(o.empty ? { ...f.status, lastEventAt: null, todayUsd: 0, sessionsToday: 0, requestsToday: 0, currentSession: null } : f.status),
+      forward: o.forward ? FAILING_FORWARD : null,
+    }),
     // Plan limits relative to the page's clock (a snapshot 3 minutes old; 5h at 86 %, weekly at 12 %).
     'limits/get': () => {
       const now = Date.now();

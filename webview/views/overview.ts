@@ -1,5 +1,6 @@
 // Overview: spend tiles and the four charts, each with its table alternative.
 import { drawChart, type ChartKind, type ValueKind } from '../charts';
+import { formatForwardLine } from '../../src/core/format/numbers';
 import { append, h, simpleTable } from '../dom';
 import { costByRepoChart, costPerBucketChart, estimatesNote, modelMixChart, overviewTiles, tokensPerBucketChart, type ChartModel } from '../model';
 import { request, runAction } from '../host';
@@ -47,11 +48,14 @@ function limitsSection(d: Awaited<ReturnType<typeof request<'limits/get'>>>): HT
 }
 
 export async function renderOverview(root: HTMLElement, ctx: ViewContext): Promise<void> {
-  const [o, limits] = await Promise.all([
+  const [o, limits, status] = await Promise.all([
     request('overview/get', { range: { key: ctx.range } }),
     // An older leader window may not know the request: the overview still draws without it.
     request('limits/get', {}).catch(() => undefined),
+    // Forwarding (leader's forwarder, via the status query); absent when off.
+    request('status/get', {}).catch(() => undefined),
   ]);
+  const forward = status?.forward;
   if (!ctx.isCurrent()) return;
   const tiles = overviewTiles(o);
   const cs = o.costSeries;
@@ -66,6 +70,9 @@ export async function renderOverview(root: HTMLElement, ctx: ViewContext): Promi
       ),
     ),
     limits ? limitsSection(limits) : null,
+    forward
+      ? h('p', { class: `forward-line forward-${forward.state}`, role: 'status', 'data-testid': 'forward-line', title: forward.lastErrorAt ? `last error at ${forward.lastErrorAt}` : '' }, formatForwardLine(forward))
+      : null,
     o.summary.unpricedModels.length
       ? h('p', { class: 'warn', role: 'note' }, `No price known for ${o.summary.unpricedModels.join(', ')}: their cost is not included.`)
       : null,
