@@ -61,6 +61,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   if (!v.data) throw new Error('--data DIR is required');
   const host = v.host ?? '127.0.0.1';
   if (!['127.0.0.1', 'localhost', '::1'].includes(host)) throw new Error(`--host must be a loopback address (got ${host})`);
+  const forward = parseForwardArgs(v, env);
   return {
     port,
     host,
@@ -70,7 +71,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     captureCommands: !(v['no-capture-commands'] ?? false),
     verbose: v.verbose ?? false,
     transcripts: (v.transcripts ?? []).flatMap((t) => (t === 'default' ? defaultTranscriptRoots() : [path.resolve(expandHome(t))])),
-    forward: parseForwardArgs(v, env),
+    ...(forward ? { forward } : {}),
   };
 }
 
