@@ -278,3 +278,44 @@ test('forwarding off removes the spool (disk use as without forwarding); bad --f
   const badHeaders = await runCli(['serve', '--port', '0', '--data', dir, '--forward', 'http://127.0.0.1:9'], { ...process.env, CLAUDE_LEDGER_FORWARD_HEADERS: 'Content-Type=text/plain' });
   assert.match(badHeaders.stderr, /CLAUDE_LEDGER_FORWARD_HEADERS: Content-Type is set by the forwarder/);
 });
+
+test('a leader window forwards: the leader services (no vscode) with forward settings and header values from the host', { timeout: 120_000 }, async () => {
+  const { leaderStarter } = await import('../../src/server/leadership/leaderServices');
+  const { defaultSettings } = await import('../../src/core/settings');
+  const { memoryLogger } = await import('../../src/core/log');
+  const fault = await FaultOtlpServer.start();
+  const port = await freePort();
+  const log = memoryLogger();
+  const asked: string[][] = [];
+  const start = leaderStarter({
+    dataDir: tmp('leader'),
+    distDir: path.join(REPO_ROOT, 'dist'),
+    token: TEST_TOKEN,
+    log,
+    version: 'test',
+    getSettings: () => ({ ...defaultSettings(), forwardEndpoint: fault.url, forwardHeaders: ['Authorization'], forwardContent: 'without-content' }),
+    // What src/host/forwardHeaders.ts reads from VS Code's SecretStorage.
+    forwardHeaders: async (names) => {
+      asked.push([...names]);
+      return { Authorization: 'Bearer from-secret-storage' };
+    },
+  });
+  const svc = await start(port);
+  try {
+    assert.equal(await postOtlp(port, '/v1/logs', readFileSync(path.join(FIX, 'b-write-edit-bash/logs-001.bin'))), 200);
+    await fault.waitForRequests(1);
+    assert.deepEqual(asked, [['Authorization']]);
+    const r = fault.received[0];
+    assert.equal(r.headers.authorization, 'Bearer from-secret-storage');
+    assert.ok(!r.body.includes('Create hello.py'), 'without-content from the setting');
+    const until = Date.now() + 30_000;
+    let st: ForwardStatusDto | null | undefined;
+    while (Date.now() < until && !(st && st.sentRequests === 1)) st = (await svc.query('status', {})).forward;
+    assert.equal(st?.sentRequests, 1, 'the leader window\'s status query shows the forwarder');
+    assert.equal(st?.endpoint, fault.url);
+  } finally {
+    await svc.close();
+    await fault.close();
+  }
+  assert.doesNotMatch(log.lines.join('\n'), /from-secret-storage/);
+});
