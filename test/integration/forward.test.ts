@@ -235,7 +235,8 @@ test('past forward.maxBacklogMB the oldest requests are dropped, counted, logged
   await postBatches(port, 1, n);
   const st = await waitForStatus(port, 'drops', (s) => s.droppedRequests > 0 && s.backlogRequests + s.droppedRequests === n);
   assert.ok(st.backlogBytes <= 1024 * 1024, `backlog ${st.backlogBytes} fits the bound`);
-  assert.match(st.lastError ?? '', /dropped/);
+  // Shown: the dropped count is in the status every window reads (lastError is the latest failure, a 503 again by now).
+  assert.ok(st.droppedBytes > 0);
   assert.match(local.log(), /the backlog passed forward\.maxBacklogMB .* dropped the \d+ oldest request\(s\)/);
   // Upstream recovers: every request not dropped arrives, the newest included, nothing dropped twice.
   fault.script = [];
