@@ -19,6 +19,13 @@ export interface ForwardLimits extends RetryOptions {
   maxResponseBytes: number;
   /** Backstop poll of the spool when no wake-up came (the leader wakes the forwarder after each ingest). */
   idlePollMs: number;
+  /**
+   * After a wake-up the forwarder waits this long before reading: Claude Code exports its three signals in
+   * a burst, which is then journaled without the forwarder competing for the CPU, and sent back to back.
+   */
+  lingerMs: number;
+  /** The cursor file is rewritten at most this often while a backlog drains (always when it empties). */
+  cursorWriteMs: number;
 }
 
 export const DEFAULT_FORWARD_LIMITS: ForwardLimits = {
@@ -26,6 +33,8 @@ export const DEFAULT_FORWARD_LIMITS: ForwardLimits = {
   requestTimeoutMs: 30_000, // the OTLP SDK exporters' default timeout is 10 s; a slow collector gets 30 s
   maxResponseBytes: 64 * 1024, // a google.rpc.Status or partial_success is a few hundred bytes
   idlePollMs: 5_000,
+  lingerMs: 100,
+  cursorWriteMs: 250, // a crash re-sends at most ~250 ms of requests more (at least once either way)
 };
 
 /** The default of claudeLedger.forward.maxBacklogMB: hours of a busy team member's telemetry. */

@@ -53,6 +53,9 @@ export class Forwarder {
   private woken = false;
   private running: Promise<void> | undefined;
   private lastPosted = '';
+  private lastCursorWrite = 0;
+  /** Segments below this were deleted already (no directory listing per request). */
+  private deletedBelow = 0;
 
   constructor(private readonly o: ForwarderOptions) {
     this.limits = { ...DEFAULT_FORWARD_LIMITS, ...o.limits };
@@ -120,6 +123,7 @@ export class Forwarder {
       }
       await this.sendOne(ref);
     }
+    await this.advance(true); // the last answers' position (the cursor may lag by cursorWriteMs until now)
   }
 
   /** One frame: read, (strip), send; on a retryable failure wait (scanning and bounding meanwhile). */
@@ -175,6 +179,7 @@ export class Forwarder {
         if (this.backlog.peek() === ref) this.backlog.shift();
         this.counters.rejected++;
         this.attempt = 0;
+        this.lastCursorWrite = 0; // a refusal is written at once
         this.noteError(`rejected: ${r.outcome.why}`);
         this.o.log('error', `forward: upstream refused a ${frame.signal} request (${ref.length} bytes) with ${r.outcome.why}; not retried (OTLP: only 429/502/503/504 are), skipped`);
         if (this.state !== 'ok') this.setState('ok', 'upstream answers');
@@ -232,7 +237,10 @@ export class Forwarder {
       this.wakeUp = () => {
         this.wakeUp = undefined;
         this.woken = false;
-        done();
+        clearTimeout(t);
+        // Linger: let the rest of the export burst be journaled first (stop() does not wait for it).
+        if (this.stopped) done();
+        else setTimeout(done, this.limits.lingerMs);
       };
     });
   }
@@ -245,21 +253,28 @@ export class Forwarder {
     this.attempt = 0;
     this.noteError(`backlog over ${this.o.maxBacklogBytes} bytes: dropped ${d.requests} oldest request(s)`);
     this.o.log('error', `forward: the backlog passed forward.maxBacklogMB (${this.o.maxBacklogBytes} bytes); dropped the ${d.requests} oldest request(s) (${d.bytes} bytes), ${this.counters.dropped} dropped in all`);
-    await this.advance();
+    await this.advance(true);
   }
 
   /** Persists the cursor (the next frame not done) and deletes the segments below it. */
-  private async advance(): Promise<void> {
+  private async advance(force = false): Promise<void> {
     const head = this.backlog.peek();
     const cursor: FramePos = head ? { seq: head.seq, offset: head.offset } : this.scanPos;
+    // While a backlog drains, the cursor is written at most every cursorWriteMs (a crash re-sends a little
+    // more, never less); always when the backlog empties, after a drop or a refusal, and at stop.
+    const now = Date.now();
+    if (!force && head && now - this.lastCursorWrite < this.limits.cursorWriteMs) return;
+    this.lastCursorWrite = now;
     const text = JSON.stringify({ v: 1, endpoint: this.o.endpoint, seq: cursor.seq, offset: cursor.offset, ...this.counters });
     const tmp = `${this.cursorFile}.tmp`;
     await fsp.writeFile(tmp, text, { mode: 0o600 });
     await fsp.rename(tmp, this.cursorFile);
+    if (cursor.seq <= this.deletedBelow) return;
     for (const seq of await this.segments()) {
       if (seq >= cursor.seq) break;
       await fsp.rm(path.join(this.spool, segmentName(seq)), { force: true });
     }
+    this.deletedBelow = cursor.seq;
   }
 
   private async segments(): Promise<number[]> {
