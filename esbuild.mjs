@@ -29,6 +29,8 @@ const targets = [
   { name: 'forward-worker', ...node, entryPoints: ['src/server/forward/forwardWorker.ts'], outfile: 'dist/forwardWorker.js' },
   { name: 'sql-worker', ...node, entryPoints: ['src/server/mcp/sqlWorker.ts'], outfile: 'dist/sqlWorker.js' },
   { name: 'mcp', ...node, entryPoints: ['src/server/mcp/mcpHandler.ts'], outfile: 'dist/mcp.js' },
+  // OTLP/gRPC (@grpc/grpc-js): required only when the gRPC port is on (src/server/grpc/grpcLoader.ts).
+  { name: 'grpc', ...node, entryPoints: ['src/server/grpc/otlpService.ts'], outfile: 'dist/grpc.js' },
   {
     name: 'webview',
     bundle: true,

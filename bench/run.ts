@@ -17,6 +17,10 @@ async function main(): Promise<void> {
     const { runStatuslineBench } = await import('./statusline');
     await runStatuslineBench(print);
   }
+  if (only.length === 0 || only.includes('grpc')) {
+    const { runGrpcBench } = await import('./grpc');
+    await runGrpcBench(print);
+  }
   if (only.length === 0 || only.includes('transcripts')) {
     const { runTranscriptBench } = await import('./transcripts');
     await runTranscriptBench(print);

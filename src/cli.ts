@@ -12,6 +12,7 @@ Usage:
                            [--forward-max-backlog-mb N] [--forward-timeout-ms N] [--forward-backoff-ms N]]
                           (--forward: OTLP/HTTP base URL of the team's collector; headers from
                            CLAUDE_LEDGER_FORWARD_HEADERS='Name=value,Name2=value2', never from argv)
+                          [--grpc-port P] (OTLP/gRPC on 127.0.0.1:P too, e.g. 4317; off by default)
   node dist/cli.js import --data DIR [--from DIR ...] [--json] [--capture-prompts]
                           (--from: a folder of project folders like ~/.claude/projects;
                            default: $CLAUDE_CONFIG_DIR/projects and ~/.claude/projects)

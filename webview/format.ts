@@ -1,6 +1,10 @@
 // Time and label formatting for the dashboard. Pure (no DOM), so it is golden-tested under plain Node
 // (test/unit/webviewModel.test.ts) and bundled into the webview unchanged. Numbers (money, counts,
-// percentages, durations) are formatted by src/core/format/numbers.ts, shared with the status bar and MCP.
+// percentages, durations, chart scales) are src/core/format/numbers.ts, shared with the status bar and
+// MCP: this file formats none itself and re-exports them, so a view has one place to import from.
+import type { SeriesBucket } from '../src/protocol/dto';
+export { formatCount, formatMs, formatPercent, formatUsd, scaleFormatter } from '../src/core/format/numbers';
+import { formatMs as formatMsFromNumbers } from '../src/core/format/numbers';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -32,11 +36,17 @@ export function formatClock(iso: string): string {
   return m ? m[1] : iso;
 }
 
-/** A bucket label: a day ("Nov 21") or an hour ("14:00"). */
-export function formatBucket(iso: string, bucket: 'hour' | 'day'): string {
+/** A bucket label: an hour ("14:00"), a day ("Nov 21") or a week by its Monday ("Nov 17"). */
+export function formatBucket(iso: string, bucket: SeriesBucket): string {
   const p = parts(iso);
   if (!p) return iso;
   return bucket === 'hour' ? `${p.hh}:00` : `${MONTHS[p.mo - 1]} ${p.d}`;
+}
+
+/** "+72 ms", "+1.2 s": how long after `fromIso` an item happened (rows of one prompt differ by this). */
+export function formatOffset(iso: string, fromIso: string): string {
+  const d = Date.parse(iso) - Date.parse(fromIso);
+  return Number.isFinite(d) ? `+${formatMsFromNumbers(Math.max(0, d))}` : '';
 }
 
 /** Model ids as people say them: the `[1m]` context suffix and a trailing date are noise in a legend. */

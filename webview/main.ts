@@ -8,6 +8,7 @@ import './styles.css';
 import { RANGE_KEYS, type RangeKey } from '../src/protocol/dto';
 import { DASHBOARD_VIEWS, type DashboardState, type DashboardView } from '../src/protocol/messages';
 import { recolorAll } from './charts';
+import { RANGE_TITLES } from './model';
 import { clear, h } from './dom';
 import { HostError, loadState, onChanged, request, saveState, sayReady } from './host';
 import { onThemeChange, readPalette, type Palette } from './theme';
@@ -30,14 +31,6 @@ const VIEWS: Record<DashboardView, { label: string; render(root: HTMLElement, ct
   files: { label: 'Files edited', render: renderFiles },
   acceptance: { label: 'Acceptance', render: renderAcceptance },
   tools: { label: 'Tools & errors', render: renderTools },
-};
-const RANGE_LABELS: Record<RangeKey, string> = {
-  today: 'Today',
-  yesterday: 'Yesterday',
-  '7d': 'Last 7 days',
-  '30d': 'Last 30 days',
-  month: 'This month',
-  all: 'All time',
 };
 
 const state: DashboardState = loadState() ?? {
@@ -64,7 +57,7 @@ const nav = h('div', { role: 'tablist', 'aria-label': 'Dashboard views', class: 
 const rangeSelect = h(
   'vscode-single-select',
   { id: 'range', label: 'Range', 'data-testid': 'range' },
-  ...RANGE_KEYS.map((k) => h('vscode-option', { value: k, selected: k === state.range }, RANGE_LABELS[k])),
+  ...RANGE_KEYS.map((k) => h('vscode-option', { value: k, selected: k === state.range }, RANGE_TITLES[k])),
 );
 const main = h('main', { id: 'view', role: 'tabpanel', tabindex: -1 });
 const live = h('div', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite', id: 'live' });

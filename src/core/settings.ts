@@ -18,6 +18,8 @@ export interface PriceOverride {
 
 export interface LedgerSettings {
   port: number;
+  /** OTLP/gRPC receiver port on 127.0.0.1; 0 = off. */
+  grpcPort: number;
   terminalEnvEnabled: boolean;
   captureToolDetails: boolean;
   capturePrompts: boolean;
@@ -60,6 +62,8 @@ type Spec =
  */
 export const SETTING_SPECS: Record<string, { field: keyof LedgerSettings; spec: Spec }> = {
   port: { field: 'port', spec: { kind: 'int', default: 4318, min: 1024, max: 65535 } },
+  // 0 = off; 4317 is the standard OTLP/gRPC port (an OpenTelemetry Collector may hold it: then pick another).
+  grpcPort: { field: 'grpcPort', spec: { kind: 'int', default: 4317, min: 0, max: 65535 } },
   'terminalEnv.enabled': { field: 'terminalEnvEnabled', spec: { kind: 'bool', default: true } },
   'capture.toolDetails': { field: 'captureToolDetails', spec: { kind: 'bool', default: true } },
   'capture.prompts': { field: 'capturePrompts', spec: { kind: 'bool', default: false } },

@@ -5,9 +5,12 @@ import { formatCount, formatForwardLine, formatPercent, formatUsd } from './form
 import type { RateLimitSnapshotDto } from '../protocol/limitsDto';
 import { limitsLevel, limitsText, limitsTooltipLines } from './limitsText';
 
+/** The leader's OTLP/gRPC receiver: off (claudeLedger.grpcPort 0), listening, or why it is not. */
+export type GrpcListenState = { kind: 'off' } | { kind: 'listening'; port: number } | { kind: 'failed'; port: number; message: string };
+
 export type ReceiverState =
   | { kind: 'starting' }
-  | { kind: 'listening'; port: number }
+  | { kind: 'listening'; port: number; grpc?: GrpcListenState }
   | { kind: 'follower'; port: number }
   | { kind: 'error'; message: string; port?: number };
 
@@ -159,12 +162,18 @@ function tooltipMarkdown(i: StatusInput): string {
   return lines.join('\n');
 }
 
+function grpcLine(g: GrpcListenState | undefined): string {
+  if (g === undefined || g.kind === 'off') return '';
+  if (g.kind === 'listening') return ` (OTLP/HTTP) and 127.0.0.1:${g.port} (OTLP/gRPC)`;
+  return ` (OTLP/HTTP); OTLP/gRPC not listening: ${escapeMd(g.message)}`;
+}
+
 function stateLine(s: ReceiverState): string {
   switch (s.kind) {
     case 'starting':
       return 'receiver starting';
     case 'listening':
-      return `receiving on 127.0.0.1:${s.port}`;
+      return `receiving on 127.0.0.1:${s.port}${grpcLine(s.grpc)}`;
     case 'follower':
       return `another VS Code window receives on 127.0.0.1:${s.port}; this one shows its numbers`;
     case 'error':

@@ -1,6 +1,7 @@
 // The environment that makes Claude Code send its telemetry to our receiver. One pure function feeds
 // three places: the integrated terminals (environmentVariableCollection), ~/.claude/settings.json
 // ("Set Up Everywhere") and the "Copy Shell Setup" lines, so they can never disagree.
+import type { ExportPlan } from './claudeExportPlan';
 
 export interface TelemetryEnvOptions {
   port: number;
@@ -14,6 +15,11 @@ export interface TelemetryEnvOptions {
   repoName?: string;
   /** The user's own OTEL_RESOURCE_ATTRIBUTES (from process.env); kept, with our repo.name merged in. */
   existingResourceAttributes?: string;
+  /**
+   * Protocol and endpoints from planExport (claudeExportPlan.ts): what Claude Code's settings make it
+   * use (gRPC -> claudeLedger.grpcPort). Absent: OTLP/HTTP protobuf on `port`.
+   */
+  plan?: Pick<ExportPlan, 'protocol' | 'endpoint' | 'signalEndpoints'>;
 }
 
 /**
@@ -32,6 +38,9 @@ export const OUR_ENV_KEYS = [
   'OTEL_TRACES_EXPORTER',
   'OTEL_EXPORTER_OTLP_PROTOCOL',
   'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
   'OTEL_METRIC_EXPORT_INTERVAL',
   'OTEL_LOGS_EXPORT_INTERVAL',
   'OTEL_TRACES_EXPORT_INTERVAL',
@@ -53,13 +62,17 @@ export function telemetryEnv(o: TelemetryEnvOptions): Partial<Record<OurEnvKey, 
     OTEL_METRICS_EXPORTER: 'otlp',
     OTEL_LOGS_EXPORTER: 'otlp',
     OTEL_TRACES_EXPORTER: 'otlp',
-    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    OTEL_EXPORTER_OTLP_PROTOCOL: o.plan?.protocol ?? 'http/protobuf',
     // 127.0.0.1, not localhost: the receiver binds IPv4 loopback only, and localhost may resolve to ::1 first.
-    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${o.port}`,
+    OTEL_EXPORTER_OTLP_ENDPOINT: o.plan?.endpoint ?? `http://127.0.0.1:${o.port}`,
     OTEL_METRIC_EXPORT_INTERVAL: String(EXPORT_INTERVALS.metricsMs),
     OTEL_LOGS_EXPORT_INTERVAL: String(EXPORT_INTERVALS.logsMs),
     OTEL_TRACES_EXPORT_INTERVAL: String(EXPORT_INTERVALS.tracesMs),
   };
+  // Only when Claude Code's signals use different protocols (e.g. logs over gRPC, metrics over HTTP).
+  if (o.plan?.signalEndpoints.logs) env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT = o.plan.signalEndpoints.logs;
+  if (o.plan?.signalEndpoints.metrics) env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT = o.plan.signalEndpoints.metrics;
+  if (o.plan?.signalEndpoints.traces) env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = o.plan.signalEndpoints.traces;
   if (o.toolDetails) env.OTEL_LOG_TOOL_DETAILS = '1';
   if (o.prompts) env.OTEL_LOG_USER_PROMPTS = '1';
   const attrs = mergeResourceAttributes(o.existingResourceAttributes, o.repoName);

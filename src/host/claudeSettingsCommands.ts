@@ -2,13 +2,14 @@
 // block as the terminals, for Claude Code sessions started outside VS Code. The file edit itself is
 // pure (src/core/claudeSettings.ts); here: locate, preview in a modal, write atomically.
 import * as fs from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { describeChanges, mergeEnvIntoSettings, removeEnvFromSettings, type SettingsEdit } from '../core/claudeSettings';
 import type { Logger } from '../core/log';
 import type { LedgerSettings } from '../core/settings';
+import { planExport } from '../core/claudeExportPlan';
 import { OUR_ENV_KEYS, shellExportLines, telemetryEnv } from '../core/telemetryEnv';
+import { claudeUserSettingsPath, readClaudeEnvLayers } from '../server/claudeEnvLayers';
 
 export interface SetupDeps {
   log: Logger;
@@ -19,19 +20,23 @@ export interface SetupDeps {
 
 /** Claude Code's user settings; it honours CLAUDE_CONFIG_DIR when set. */
 export function claudeSettingsPath(): string {
-  const dir = process.env.CLAUDE_CONFIG_DIR || path.join(os.homedir(), '.claude');
-  return path.join(dir, 'settings.json');
+  return claudeUserSettingsPath();
 }
 
-/** The block for sessions outside VS Code: no repo.name (the folder is unknown there). */
-function globalEnv(d: SetupDeps): Record<string, string> {
+/**
+ * The block for sessions outside VS Code: no repo.name (the folder is unknown there). Protocol and
+ * endpoints follow Claude Code's managed and user settings (gRPC there -> our gRPC port).
+ */
+async function globalEnv(d: SetupDeps): Promise<Record<string, string>> {
   const s = d.getSettings();
-  const env = telemetryEnv({ port: d.port(), token: d.token, toolDetails: s.captureToolDetails, prompts: s.capturePrompts });
+  const plan = planExport(await readClaudeEnvLayers(), { http: d.port(), grpc: s.grpcPort });
+  const env = telemetryEnv({ port: d.port(), token: d.token, toolDetails: s.captureToolDetails, prompts: s.capturePrompts, plan });
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
 export async function setupEverywhere(d: SetupDeps): Promise<void> {
-  await editWithPreview(d, 'Set up', (text) => mergeEnvIntoSettings(text, globalEnv(d)));
+  const env = await globalEnv(d);
+  await editWithPreview(d, 'Set up', (text) => mergeEnvIntoSettings(text, env));
 }
 
 export async function removeSetup(d: SetupDeps): Promise<void> {
@@ -39,7 +44,7 @@ export async function removeSetup(d: SetupDeps): Promise<void> {
 }
 
 export async function copyShellSetup(d: SetupDeps): Promise<void> {
-  await vscode.env.clipboard.writeText(shellExportLines(globalEnv(d)));
+  await vscode.env.clipboard.writeText(shellExportLines(await globalEnv(d)));
   void vscode.window.showInformationMessage('Shell setup copied: paste the export lines into your shell profile (~/.bashrc, ~/.zshrc).');
 }
 

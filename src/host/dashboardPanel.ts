@@ -21,6 +21,7 @@ import type {
 import { REQUEST_METHODS } from '../protocol/messages';
 import { tagged, type Logger } from '../core/log';
 import { dashboardHtml } from './dashboardHtml';
+import { overviewOf } from '../core/dashboard/overview';
 
 export const DASHBOARD_VIEW_TYPE = 'claudeLedger.dashboard';
 
@@ -110,17 +111,7 @@ export function registerDashboard(context: vscode.ExtensionContext, deps: Dashbo
     'overview/get': async (raw) => {
       const p = obj('overview/get', raw);
       const r = range('overview/get', p);
-      const b = deps.budgets?.() ?? { dailyUsd: null, monthlyUsd: null };
-      const bucket = r.key === 'today' || r.key === 'yesterday' ? 'hour' : 'day';
-      const [summary, s7, s30, burnRate, costSeries, acceptance] = await Promise.all([
-        deps.api.query('summary', { range: r }),
-        deps.api.query('summary', { range: { key: '7d' } }),
-        deps.api.query('summary', { range: { key: '30d' } }),
-        deps.api.query('burnRate', { dailyBudgetUsd: b.dailyUsd, monthlyBudgetUsd: b.monthlyUsd }),
-        deps.api.query('costSeries', { range: r, bucket }),
-        deps.api.query('acceptance', { range: r }),
-      ]);
-      return { summary, spend: { today: burnRate.todayUsd, last7d: s7.costUsd, last30d: s30.costUsd, month: burnRate.monthUsd }, burnRate, costSeries, acceptance };
+      return overviewOf(deps.api, r, deps.budgets?.() ?? { dailyUsd: null, monthlyUsd: null });
     },
     'sessions/list': async (raw) => {
       const p = obj('sessions/list', raw);

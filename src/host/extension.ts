@@ -11,6 +11,7 @@ import * as vscode from 'vscode';
 import type { Logger } from '../core/log';
 import { neverThrows, tagged } from '../core/log';
 import type { LedgerSettings } from '../core/settings';
+import { readClaudeEnvLayers } from '../server/claudeEnvLayers';
 import { ensureTokenFile } from '../server/serveCommand';
 import { copyShellSetup, removeSetup, setupEverywhere } from './claudeSettingsCommands';
 import { registerDashboard } from './dashboardPanel';
@@ -85,9 +86,20 @@ export function activate(context: vscode.ExtensionContext): void {
     if (value !== undefined) await updatePort(Number(value)); // the configuration change restarts the scope
   }
 
+  // Claude Code's own settings (managed and user) decide its OTLP protocol; read them (async, small
+  // files) each time the env is refreshed, so a gRPC setting there points terminals at the gRPC port.
+  let envRefresh = 0;
   function refreshTerminalEnv(): void {
     if (token === undefined) return;
-    applyTerminalEnv(context.environmentVariableCollection, { settings, port: settings.port, token, log: tagged(log, 'terminal') });
+    const t = token;
+    const mine = ++envRefresh;
+    readClaudeEnvLayers().then(
+      (layers) => {
+        if (mine !== envRefresh) return; // a newer refresh is under way
+        applyTerminalEnv(context.environmentVariableCollection, { settings, port: settings.port, token: t, log: tagged(log, 'terminal'), layers });
+      },
+      (err: unknown) => log.error(`terminal environment not set: ${(err as Error)?.stack ?? String(err)}`),
+    );
   }
 
   // The status line launcher in the storage folder names this install and the current port.

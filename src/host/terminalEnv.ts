@@ -8,11 +8,14 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../core/log';
 import type { LedgerSettings } from '../core/settings';
+import type { ClaudeEnvLayers } from '../core/claudeExportPlan';
+import { planExport } from '../core/claudeExportPlan';
 import { telemetryEnv } from '../core/telemetryEnv';
 
+/** `layers`: Claude Code's managed/user settings env and process.env (readClaudeEnvLayers), which decide its protocol. */
 export function applyTerminalEnv(
   collection: vscode.GlobalEnvironmentVariableCollection,
-  o: { settings: LedgerSettings; port: number; token: string; log: Logger },
+  o: { settings: LedgerSettings; port: number; token: string; log: Logger; layers: ClaudeEnvLayers },
 ): void {
   collection.clear();
   if (!o.settings.terminalEnvEnabled) {
@@ -20,7 +23,10 @@ export function applyTerminalEnv(
     return;
   }
   const folder = vscode.workspace.workspaceFolders?.[0];
+  const plan = planExport(o.layers, { http: o.port, grpc: o.settings.grpcPort });
+  for (const note of plan.notes) o.log.info(note);
   const env = telemetryEnv({
+    plan,
     port: o.port,
     token: o.token,
     toolDetails: o.settings.captureToolDetails,
@@ -32,8 +38,9 @@ export function applyTerminalEnv(
     if (v !== undefined) collection.replace(k, v);
   }
   collection.description = new vscode.MarkdownString(
-    `Claude Code Ledger: sends Claude Code's telemetry to the local receiver on 127.0.0.1:${o.port}` +
+    `Claude Code Ledger: sends Claude Code's telemetry to the local receiver on ${plan.endpoint.replace('http://', '')}` +
       `${o.settings.capturePrompts ? ' (prompt text included)' : ''}. Turn off with the setting \`claudeLedger.terminalEnv.enabled\`.`,
   );
-  o.log.info(`terminal environment set: endpoint http://127.0.0.1:${o.port}${folder ? `, repo.name=${folder.name}` : ''}`);
+  const perSignal = Object.entries(plan.signalEndpoints).map(([sig, url]) => `, ${sig} ${url}`).join('');
+  o.log.info(`terminal environment set: ${plan.protocol} endpoint ${plan.endpoint}${perSignal}${folder ? `, repo.name=${folder.name}` : ''}`);
 }

@@ -96,7 +96,7 @@ export interface SummaryDto {
 }
 
 export interface CostSeriesPointDto {
-  /** Bucket start, ISO-8601 with offset (local day or hour). */
+  /** Bucket start, ISO-8601 with offset (local hour, day or week from Monday); one of CostSeriesDto.buckets. */
   bucket: string;
   model: string;
   costUsd: number;
@@ -106,7 +106,16 @@ export interface CostSeriesPointDto {
 
 export interface CostSeriesDto {
   range: ResolvedRange;
-  bucket: 'hour' | 'day';
+  /** The bucket size asked, else the one seriesBucketFor chose from the range (hours for a day, days for a month, weeks beyond). */
+  bucket: SeriesBucket;
+  /**
+   * Every bucket start of the range, oldest first, with or without data: a chart draws these (zero
+   * where no point names it). A range from the beginning of time ("all") starts at the first data.
+   * At most 600 (MAX_SERIES_PERIODS in src/core/time/buckets.ts, the newest): reached only when a
+   * bucket far too small for the range is asked for (hours over months); `points` are all kept.
+   */
+  buckets: string[];
+  /** Only buckets x models with data (the rest are zero). */
   points: CostSeriesPointDto[];
   /** Cost by repo over the range (for the "cost by repo" chart). */
   byRepo: { repo: string; costUsd: number }[];
@@ -153,12 +162,35 @@ export interface SessionRowDto {
   title: string | null;
   /** Git branch from the transcript, null when unknown. */
   branch: string | null;
+  /**
+   * What the session was about, for a list: its title (from the transcript, with prompt capture), else
+   * its first prompt (captured text only, cut to SESSION_HEADLINE_CHARS), else the first file it
+   * touched, else its first tool; null for a session with none of them.
+   */
+  headline: { text: string; from: 'title' | 'prompt' | 'file' | 'tool' } | null;
 }
+
+/** Longest first-prompt text a session headline carries (a list line, not the prompt). */
+export const SESSION_HEADLINE_CHARS = 120;
 
 export interface SessionsDto {
   range: ResolvedRange;
   total: number;
   sessions: SessionRowDto[];
+  /** Sums over every session matching the range and filters (`total` of them, not only this page). */
+  totals: SessionTotalsDto;
+}
+
+/** The sessions table's totals row: all-time totals of the sessions listed, like each row. */
+export interface SessionTotalsDto {
+  costUsd: number;
+  prompts: number;
+  requests: number;
+  durationMs: number;
+  linesAdded: number;
+  linesRemoved: number;
+  accepts: number;
+  rejects: number;
 }
 
 export interface TimelineRequestDto {
@@ -181,6 +213,8 @@ export interface TimelineToolDto {
   /** Display name: `Write`, `Bash`, `mcp__server__tool`. */
   tool: string;
   filePath: string | null;
+  /** filePath relative to the session's working folder (transcript cwd) when inside it, else as filePath. */
+  displayPath: string | null;
   /** Present only when command capture is enabled. */
   command: string | null;
   decision: string | null;
@@ -215,7 +249,18 @@ export interface WaterfallSpanDto {
   depth: number;
 }
 
+/**
+ * What a timeline group is: a user's prompt; Claude Code's own request naming the session (query source
+ * `generate_session_title`, no prompt of its own); other requests without a prompt (metrics, background).
+ */
+export const TIMELINE_GROUP_KINDS = ['prompt', 'sessionTitle', 'other'] as const;
+export type TimelineGroupKind = (typeof TIMELINE_GROUP_KINDS)[number];
+
+/** Claude Code's query source of the request that writes a session's title (not a user prompt). */
+export const SESSION_TITLE_QUERY_SOURCE = 'generate_session_title';
+
 export interface TimelinePromptDto {
+  kind: TimelineGroupKind;
   promptId: string | null;
   time: string;
   promptLength: number | null;
@@ -407,7 +452,8 @@ export interface PricesDto {
 /** Names of the store's named queries, their params and results. */
 export interface QueryMethods {
   summary: { params: { range: RangeSpec; groupBy?: GroupBy }; result: SummaryDto };
-  costSeries: { params: { range: RangeSpec; bucket: 'hour' | 'day' }; result: CostSeriesDto };
+  /** `bucket` absent: chosen from the range (seriesBucketFor). */
+  costSeries: { params: { range: RangeSpec; bucket?: SeriesBucket }; result: CostSeriesDto };
   sessions: {
     params: { range: RangeSpec; limit?: number; offset?: number; sort?: SessionSort; repo?: string; model?: string };
     result: SessionsDto;

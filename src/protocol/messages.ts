@@ -37,6 +37,8 @@ export interface DashboardFilesDto {
 /** Everything the overview tab shows, fetched in one round trip so the first paint is one response. */
 export interface OverviewDto {
   summary: SummaryDto;
+  /** The period just before the range, of the same length (the headline's change); null for "all". */
+  previous: { range: ResolvedRange; costUsd: number; requests: number } | null;
   /** Fixed ranges for the "spend" tiles (independent of the range picker). */
   spend: { today: number; last7d: number; last30d: number; month: number };
   burnRate: BurnRateDto;

@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { streamLogger } from '../core/log';
-import { startLedgerServer } from './httpServer';
+import { startGrpcIfEnabled } from './grpc/grpcLoader';
+import { DEFAULT_RECEIVER_LIMITS, startLedgerServer } from './httpServer';
 import { StoreClient } from './storeClient';
 import { defaultTranscriptRoots, expandHome } from './transcripts/transcriptFiles';
 import { TranscriptImporter } from './transcripts/transcriptImporter';
@@ -17,6 +18,8 @@ import { startForwarding } from './forward/startForwarding';
 
 export interface ServeArgs {
   port: number;
+  /** OTLP/gRPC port (`--grpc-port P`); 0 = off, the default headless (a Collector may hold 4317). */
+  grpcPort: number;
   host: string;
   dataDir: string;
   token?: string;
@@ -42,6 +45,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     strict: true,
     options: {
       port: { type: 'string' },
+      'grpc-port': { type: 'string' },
       host: { type: 'string' },
       data: { type: 'string' },
       token: { type: 'string' },
@@ -58,12 +62,15 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   });
   const port = v.port === undefined ? 4318 : Number(v.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535`);
+  const grpcPort = v['grpc-port'] === undefined ? 0 : Number(v['grpc-port']);
+  if (!Number.isInteger(grpcPort) || grpcPort < 0 || grpcPort > 65535) throw new Error(`--grpc-port must be 0..65535`);
   if (!v.data) throw new Error('--data DIR is required');
   const host = v.host ?? '127.0.0.1';
   if (!['127.0.0.1', 'localhost', '::1'].includes(host)) throw new Error(`--host must be a loopback address (got ${host})`);
   const forward = parseForwardArgs(v, env);
   return {
     port,
+    grpcPort,
     host,
     dataDir: path.resolve(v.data),
     token: v.token,
@@ -164,6 +171,15 @@ export async function runServeCommand(argv: string[]): Promise<number> {
     await store.close();
     throw err;
   }
+  // OTLP/gRPC (only with --grpc-port): a failure is logged and HTTP keeps working.
+  const L = DEFAULT_RECEIVER_LIMITS;
+  const grpc = await startGrpcIfEnabled({
+    port: args.grpcPort,
+    sink: store,
+    log,
+    limits: { maxDecompressedBytes: L.maxDecompressedBytes, bodyTimeoutMs: L.bodyTimeoutMs },
+    distDir: __dirname,
+  });
   let importer: TranscriptImporter | undefined;
   if (args.transcripts.length > 0) {
     const roots = args.transcripts;
@@ -184,6 +200,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
   }
   process.stdout.write(`Claude Code Ledger listening on ${server.url} (data: ${args.dataDir})\n`);
   process.stdout.write(`OTEL_EXPORTER_OTLP_ENDPOINT=${server.url}\n`);
+  if (grpc.receiver) process.stdout.write(`OTLP/gRPC listening on ${grpc.receiver.url} (OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_EXPORTER_OTLP_ENDPOINT=${grpc.receiver.url})\n`);
 
   await new Promise<void>((resolve) => {
     let stopping = false;
@@ -198,6 +215,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
       deadline.unref();
       Promise.resolve(importer?.dispose())
         .then(() => forwarding?.close())
+        .then(() => grpc.receiver?.close())
         .then(() => server.close())
         .then(() => store.close())
         .catch((err: unknown) => log.error(`shutdown: ${(err as Error).message}`))

@@ -182,8 +182,8 @@ describe('VS Code end to end: first start with an existing Claude Code history',
     // The default range is the last 7 days, which holds the whole history.
     assert.equal(values.sessions, count(corpus.sessions), 'Sessions tile');
     assert.equal(values.requests, count(corpus.distinctRequests), 'Requests tile');
-    const detail = await frame.locator('[data-testid="tile-range-cost"] .tile-detail').innerText();
-    assert.match(detail, /estimated/, 'the range cost says it is estimated from tokens');
+    const detail = await frame.locator('[data-testid="headline"] .tile-detail').innerText();
+    assert.match(detail, /estimated/, 'the range cost (the headline) says it is estimated from tokens');
   }));
 
   it('5. dashboard sessions: every imported session is listed, badged as from its transcript, with its repository', step('history-05', async () => {
@@ -196,8 +196,8 @@ describe('VS Code end to end: first start with an existing Claude Code history',
     const col = (c: string) => frame.locator(`[data-testid="sessions-table"] tbody tr td[data-col="${c}"]`).allInnerTexts();
     const costs = await col('cost');
     const requests = await col('requests');
-    // The repository cell also holds the branch (" · main") and the session's title under it.
-    const repos = (await col('repo')).map((t) => t.split(/ · |\n/)[0].trim());
+    // The session cell holds its headline, then the repository and branch ("acme-web · main").
+    const repos = (await frame.locator('[data-testid="sessions-table"] tbody tr td[data-col="repo"] .session-where').allInnerTexts()).map((t) => t.split(' · ')[0].trim());
     const badges = await frame.locator('[data-testid="sessions-table"] tbody tr td[data-col="cost"] [data-testid="source-badge"]').allInnerTexts();
     assert.deepEqual(badges.map((b) => b.trim()), costs.map(() => 'transcript'), `every imported session's cost carries the transcript badge: ${JSON.stringify(costs)}`);
     const requestSum = requests.reduce((a, r) => a + Number(r.replace(/,/g, '')), 0);

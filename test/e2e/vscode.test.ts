@@ -73,6 +73,7 @@ describe('VS Code end to end: real VS Code, real Claude Code, packaged extension
   let browser: Browser | undefined;
   let page: Page;
   let receiverPort = 0;
+  let grpcPort = 0;
   const runs: ClaudeRun[] = [];
   const spent = () => runs.reduce((a, r) => a + r.totalCostUsd, 0);
 
@@ -90,10 +91,11 @@ describe('VS Code end to end: real VS Code, real Claude Code, packaged extension
     h.writeShellProfile(home, [join(h.REPO_ROOT, 'node_modules', '.bin')]);
     // A free port, not the default 4318: other test runs on this machine may hold it.
     receiverPort = await h.freePort();
+    grpcPort = await h.freePort();
     server = await h.startCodeServer({
       vsix,
       workspace: ws,
-      userSettings: { 'claudeLedger.port': receiverPort },
+      userSettings: { 'claudeLedger.port': receiverPort, 'claudeLedger.grpcPort': grpcPort },
       env: {
         // Scratch HOME for VS Code, its terminals and claude; the repo's claude on PATH so both the
         // terminal and the extension's "Connect" command find it, as on a user's machine.
@@ -186,6 +188,8 @@ describe('VS Code end to end: real VS Code, real Claude Code, packaged extension
     await h.screenshot(page, '01-status-zero-listening');
     assert.equal(text, '$0.00');
     assert.match(tooltip, new RegExp(`receiving on 127\\.0\\.0\\.1:${receiverPort}`), `tooltip: ${tooltip}`);
+    // The OTLP/gRPC receiver (dist/grpc.js from the packaged VSIX) listens beside it.
+    assert.match(tooltip, new RegExp(`127\\.0\\.0\\.1:${grpcPort} \\(OTLP/gRPC\\)`), `tooltip: ${tooltip}`);
   }));
 
   it('2. a terminal gets our telemetry env; real claude -p runs Write + Edit + Bash in it', step('02', async () => {

@@ -25,6 +25,8 @@ import { Leadership } from '../../src/server/leadership/leadership';
 import type { LeadFailure } from '../../src/server/leadership/leadership';
 import { classifyLeadFailure, leaderStarter } from '../../src/server/leadership/leaderServices';
 import { postOtlp } from '../support/postOtlp';
+import { grpcRaw } from '../support/grpcRaw';
+import { OTLP_GRPC_METHODS } from '../../src/server/grpc/grpcAnswer';
 
 const root = join(__dirname, '..', '..');
 const distDir = join(root, 'dist');
@@ -33,6 +35,8 @@ const truth = JSON.parse(readFileSync(join(fixture, 'ground-truth.json'), 'utf8'
 const dataDir = mkdtempSync(join(tmpdir(), 'ledger-lead-'));
 const token = randomBytes(32).toString('hex');
 const cleanups: (() => Promise<unknown>)[] = [];
+/** claudeLedger.grpcPort for the leaders: off unless a test turns it on (dist/grpc.js is then loaded). */
+let grpcPort = 0;
 after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
@@ -55,7 +59,7 @@ interface Attempt {
 
 /** `released()` says whether the old leader is gone (port and lock free); attempts are recorded against it. */
 function starter(dir: string, log: ReturnType<typeof memoryLogger>, attempts: Attempt[], released: () => boolean) {
-  const start = leaderStarter({ dataDir: dir, distDir, token, log, version: 'test', getSettings: defaultSettings });
+  const start = leaderStarter({ dataDir: dir, distDir, token, log, version: 'test', getSettings: () => ({ ...defaultSettings(), grpcPort }) });
   return async (port: number) => {
     const a: Attempt = { afterRelease: released() };
     attempts.push(a);
@@ -114,9 +118,13 @@ function until(l: Leadership, kind: ReceiverState['kind'], timeoutMs = 20_000): 
 test('one leader, followers read its numbers, a follower takes over when the leader closes', async (t) => {
   assert.ok(existsSync(join(distDir, 'dbWorker.js')), 'run `node esbuild.mjs` first (dist/dbWorker.js)');
   const port = await freePort();
+  grpcPort = await freePort();
+  t.after(() => void (grpcPort = 0));
   const a = window('A');
   a.l.start(port);
   await until(a.l, 'listening');
+  // The leader runs OTLP/gRPC beside HTTP (the bundle dist/grpc.js, loaded on demand).
+  assert.deepEqual(a.l.receiverState, { kind: 'listening', port, grpc: { kind: 'listening', port: grpcPort } });
   let aReleased = false;
   const b = window('B', undefined, () => aReleased);
   b.l.start(port);
@@ -162,12 +170,17 @@ test('one leader, followers read its numbers, a follower takes over when the lea
   t.diagnostic(assertEventDrivenTakeover(b.log.lines, b.attempts));
   const after = await b.l.query('summary', { range: { key: 'all' } });
   assert.equal(after.costUsd, truth.api_requests.cost_usd);
+  // A closed its gRPC receiver with the rest: B binds the same gRPC port, and it ingests.
+  assert.deepEqual(b.l.receiverState, { kind: 'listening', port, grpc: { kind: 'listening', port: grpcPort } });
+  const viaGrpc = await grpcRaw(grpcPort, OTLP_GRPC_METHODS.logs, readFileSync(join(root, 'test/fixtures/claude-code-otlp/a-plain-text/logs-001.bin')));
+  assert.equal(viaGrpc.code, 0, viaGrpc.message);
+  assert.ok((await b.l.query('summary', { range: { key: 'all' } })).requests > truth.api_requests.count, 'the gRPC export reached the new leader\'s store');
 
   // A third window follows the new leader; exactly one leader at any time.
   const c = window('C');
   c.l.start(port);
   await until(c.l, 'follower');
-  assert.equal((await c.l.query('summary', { range: { key: 'all' } })).requests, truth.api_requests.count);
+  assert.equal((await c.l.query('summary', { range: { key: 'all' } })).requests, (await b.l.query('summary', { range: { key: 'all' } })).requests);
   assert.match(b.log.lines.join('\n'), /follower -> probing \(leaderLost\)/);
 });
 

@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const CLAUDE_BIN = join(REPO_ROOT, 'node_modules', '.bin', 'claude');
 
-export type OtlpProtocol = 'http/protobuf' | 'http/json';
+export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
 
 export interface TelemetryOptions {
   /** OTEL_EXPORTER_OTLP_PROTOCOL; default http/protobuf. */

@@ -8,11 +8,12 @@ import { parseExportArgs } from '../../src/server/exportCommand';
 
 test('serve: defaults, values, flags', () => {
   assert.deepEqual(parseServeArgs(['--data', 'd']), {
-    port: 4318, host: '127.0.0.1', dataDir: resolve('d'), token: undefined, capturePrompts: false, captureCommands: true, verbose: false,
+    port: 4318, grpcPort: 0, host: '127.0.0.1', dataDir: resolve('d'), token: undefined, capturePrompts: false, captureCommands: true, verbose: false,
     transcripts: [],
   });
   const a = parseServeArgs(['--port', '0', '--data', '/x', '--token', 't', '--capture-prompts', '--no-capture-commands', '--verbose']);
   assert.deepEqual([a.port, a.dataDir, a.token, a.capturePrompts, a.captureCommands, a.verbose], [0, '/x', 't', true, false, true]);
+  assert.equal(parseServeArgs(['--data', 'd', '--grpc-port', '4317']).grpcPort, 4317, '--grpc-port turns OTLP/gRPC on');
 });
 
 test('serve --transcripts: folders resolved, "default" = the default roots; import: --from repeatable, --data required', () => {
@@ -44,6 +45,7 @@ test('serve --forward: URL checked, content, backlog bound, headers from CLAUDE_
 test('serve: bad input says what is wrong', () => {
   assert.throws(() => parseServeArgs([]), /--data DIR is required/);
   assert.throws(() => parseServeArgs(['--data', 'd', '--port', '70000']), /--port must be/);
+  assert.throws(() => parseServeArgs(['--data', 'd', '--grpc-port', 'x']), /--grpc-port must be 0..65535/);
   assert.throws(() => parseServeArgs(['--data', 'd', '--host', '0.0.0.0']), /loopback/);
   assert.throws(() => parseServeArgs(['--data', 'd', '--bogus']), /bogus/);
   assert.throws(() => parseServeArgs(['--data']), /data/);

@@ -10,7 +10,7 @@ import { MCP_TOOLS_VERSION } from '../../src/server/mcp/mcpTypes';
 import { formatCount as count, formatUsd as usd } from '../../src/core/format/numbers';
 import { TOOLS } from '../../src/server/mcp/tools';
 
-const PINNED = { version: '3', hash: '0d9cd9379436cd5e' };
+const PINNED = { version: '4', hash: 'd06a9f34ceb788f7' };
 
 function toolSetHash(): string {
   const desc = TOOLS.map((t) => ({

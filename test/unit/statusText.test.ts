@@ -121,3 +121,14 @@ test('tooltip: forwarding shows the upstream, its state with the last error, the
   const off = statusView({ state: { kind: 'listening', port: 4318 }, snapshot: { ...snap, forward: null }, show: 'today', budgets: noBudget, now }).tooltip;
   assert.doesNotMatch(off, /Forwarding/);
 });
+
+test('tooltip names the OTLP/gRPC receiver: listening, off (nothing said), or why it is not listening', () => {
+  const tip = (grpc?: Parameters<typeof statusView>[0]['state'] & { kind: 'listening' }) =>
+    statusView({ state: grpc ?? { kind: 'listening', port: 4318 }, snapshot: snap, show: 'today', budgets: noBudget, now }).tooltip.split('\n')[0];
+  assert.equal(tip({ kind: 'listening', port: 4318, grpc: { kind: 'listening', port: 4317 } }), '**Claude Code Ledger** — receiving on 127.0.0.1:4318 (OTLP/HTTP) and 127.0.0.1:4317 (OTLP/gRPC)');
+  assert.equal(tip({ kind: 'listening', port: 4318, grpc: { kind: 'off' } }), '**Claude Code Ledger** — receiving on 127.0.0.1:4318');
+  const failed = tip({ kind: 'listening', port: 4318, grpc: { kind: 'failed', port: 4317, message: 'port 4317 on 127.0.0.1 is already in use' } });
+  assert.equal(failed, '**Claude Code Ledger** — receiving on 127.0.0.1:4318 (OTLP/HTTP); OTLP/gRPC not listening: port 4317 on 127\\.0\\.0\\.1 is already in use', 'the message is Markdown-escaped');
+  // The spend stays normal: HTTP works, so no error colour.
+  assert.equal(statusView({ state: { kind: 'listening', port: 4318, grpc: { kind: 'failed', port: 4317, message: 'x' } }, snapshot: snap, show: 'today', budgets: noBudget, now }).background, undefined);
+});

@@ -15,8 +15,10 @@ import {
   modelMixChart,
   SESSION_COLUMNS,
   sortRows,
+  timelineHeadings,
   timelineItems,
   tokensPerBucketChart,
+  waterfallAxis,
   toolTable,
   waterfallBars,
 } from '../../webview/model';
@@ -62,17 +64,19 @@ test('cost per day stacked by model (golden)', () => {
 
 test('tokens per day by type (golden) add up to the summary tokens', () => {
   const c = tokensPerBucketChart(costSeries);
+  // Output first (the bottom of each stack) and in its own colour (purple, index 3), not a sliver on top.
   assert.deepEqual(
-    c.series.map((s) => [s.label, s.values]),
+    c.series.map((s) => [s.label, s.colorIndex, s.values]),
     [
-      ['Input', [116158, 65271, 155344, 18287, 90696, 247325, 117553]],
-      ['Output', [14780, 12624, 20689, 4897, 15780, 49165, 19542]],
-      ['Cache read', [1676019, 1054731, 2200700, 268354, 1325382, 3830040, 1699220]],
-      ['Cache write', [156082, 110302, 225801, 23068, 158007, 334882, 164651]],
+      ['Output', 3, [14780, 12624, 20689, 4897, 15780, 49165, 19542]],
+      ['Input', 0, [116158, 65271, 155344, 18287, 90696, 247325, 117553]],
+      ['Cache write', 1, [156082, 110302, 225801, 23068, 158007, 334882, 164651]],
+      ['Cache read', 2, [1676019, 1054731, 2200700, 268354, 1325382, 3830040, 1699220]],
     ],
   );
   const sum = (i: number) => c.series[i].values.reduce((a, b) => a + b, 0);
-  assert.deepEqual([sum(0), sum(1), sum(2), sum(3)], [summary.tokens.input, summary.tokens.output, summary.tokens.cacheRead, summary.tokens.cacheCreation]);
+  assert.deepEqual([sum(0), sum(1), sum(2), sum(3)], [summary.tokens.output, summary.tokens.input, summary.tokens.cacheCreation, summary.tokens.cacheRead]);
+  assert.equal(c.statement, null);
 });
 
 test('model mix and cost by repo tables (golden)', () => {
@@ -121,28 +125,59 @@ test('timeline items of scenario b (golden)', () => {
       ['request', 'claude-opus-4-8', 'ok', null, '1,411 in · 73 out · 5,632 cache read · 256 cache write · $0.013 · took 11 ms · first token 9 ms'],
     ],
   );
+  // Paths relative to the session's folder; times as offsets from the prompt's start, different per row.
+  assert.deepEqual(items.filter((i) => i.filePath).map((i) => i.displayPath), ['hello.py', 'hello.py']);
+  assert.deepEqual(items.map((i) => i.offset), ['+72 ms', '+76 ms', '+110 ms', '+112 ms', '+148 ms', '+152 ms', '+212 ms']);
   const c = timelines['a1b2c0b5-afec-4e82-83ee-2e09a6ca5d8c'].prompts[0]; // scenario c: Bash rm denied
   assert.deepEqual(timelineItems(c).filter((i) => i.kind === 'tool').map((i) => [i.title, i.status, i.detail]), [['Bash', 'rejected', 'rm notes.txt · reject by settings rule (auto)']]);
 });
 
-test('waterfall bars: scaled to the prompt, nesting kept, tiny spans visible', () => {
+test('waterfall bars: one row per tool call (waiting and execution are its segments), scaled, nesting kept', () => {
   const bars = waterfallBars(timelines[B].prompts[0].waterfall);
-  assert.equal(bars.length, 14);
-  assert.deepEqual(bars.slice(0, 5).map((b) => [b.type, b.depth, b.leftPct, b.widthPct, b.durationText]), [
-    ['interaction', 0, 0, 100, '253 ms'],
-    ['llm_request', 1, 30.04, 13.68, '35 ms'],
-    ['tool', 1, 44.27, 3.72, '9 ms'],
-    ['blocked', 2, 44.27, 1.46, '4 ms'],
-    ['execution', 2, 45.45, 2.13, '5 ms'],
+  assert.equal(bars.length, 8, 'interaction, 4 model requests, 3 tools (not 14 spans)');
+  assert.deepEqual(bars.slice(0, 3).map((b) => [b.type, b.label, b.depth, b.leftPct, b.widthPct, b.durationText]), [
+    ['interaction', 'Whole prompt', 0, 0, 100, '253 ms'],
+    ['llm_request', 'claude-opus-4-8 · 1000→40 tok', 1, 30.04, 13.68, '35 ms'],
+    ['tool', 'Write', 1, 44.27, 3.72, '9 ms'],
   ]);
+  assert.deepEqual(bars[2].segments.map((x) => [x.type, x.leftPct, x.widthPct, x.durationText]), [
+    ['blocked', 44.27, 1.46, '4 ms'],
+    ['execution', 45.45, 2.13, '5 ms'],
+  ]);
+  assert.deepEqual(bars.filter((b) => b.type === 'tool').map((b) => b.label), ['Write', 'Edit', 'Bash']);
   for (const b of bars) assert.ok(b.leftPct >= 0 && b.leftPct + b.widthPct <= 100.5, `${b.label} inside the track`);
+  // A subagent's spans under the Task tool's execution: one level under the Task row (the execution is merged).
   const sub = waterfallBars(timelines['9e0c1d2b-3a4f-4e5d-8c6b-7a8f9e0d1c2b'].prompts[0].waterfall);
-  assert.deepEqual(sub.filter((b) => b.depth === 3).map((b) => b.label), [
+  assert.deepEqual(sub.filter((b) => b.depth === 2).map((b) => b.label), [
     'claude-haiku-4-5 · 880→141 tok (subagent)',
     'Bash',
     'claude-haiku-4-5 · 1020→212 tok (subagent)',
   ]);
   assert.deepEqual(waterfallBars([]), []);
+  const axis = waterfallAxis(timelines[B].prompts[0].waterfall);
+  assert.deepEqual(axis.map((t) => t.text), ['0', '100 ms', '200 ms']);
+});
+
+test('timeline headings: prompts numbered, the title request named', () => {
+  const p = timelines[B].prompts[0];
+  const title = { ...p, kind: 'sessionTitle' as const, promptId: null, requests: p.requests.slice(0, 1), tools: [], costUsd: 0.0023 };
+  assert.deepEqual(timelineHeadings([p, title, { ...p, kind: 'prompt' as const }]), [
+    'Prompt 1 · 19:46:28 · $0.055 · 4 requests',
+    "Session title (Claude Code's own request, not a prompt) · 19:46:28 · $0.002 · 1 request",
+    'Prompt 2 · 19:46:28 · $0.055 · 4 requests',
+  ]);
+});
+
+test('charts with nothing to say are sentences: empty range, one model, one repository', () => {
+  const empty = { ...costSeries, points: [], byRepo: [] };
+  assert.equal(costPerBucketChart(empty, 'yesterday').statement, 'No activity yesterday.');
+  assert.equal(costPerBucketChart(empty, 'yesterday').labels.length, 7, 'the range is still filled');
+  assert.equal(tokensPerBucketChart(empty, '7d').statement, 'No tokens in the last 7 days.');
+  assert.equal(costByRepoChart(empty, 'month').statement, 'No cost this month.');
+  const one = { ...summary, byModel: summary.byModel.slice(0, 1), costUsd: summary.byModel[0].costUsd };
+  assert.match(modelMixChart(one, '7d').statement ?? '', /^All cost from claude-opus-4-8: \$15\.45 over 230 requests\.$/);
+  assert.equal(modelMixChart(summary, '7d').statement, null);
+  assert.equal(costByRepoChart({ ...costSeries, byRepo: [{ repo: 'acme-web', costUsd: 1.5 }] }).statement, 'All cost in acme-web: $1.50.');
 });
 
 test('acceptance keeps user and auto sources apart; tool table (golden)', () => {

@@ -1,20 +1,18 @@
 /// <reference lib="dom" />
 // Browser-side fake of the VS Code webview host, bundled by the test into an inline script that runs
 // before the dashboard bundle. Mocked because a real VS Code cannot run inside this test (the e2e
-// suite covers the real host); it speaks the real protocol of src/protocol/messages.ts and answers from
-// test/fixtures/dto/*.json. Every message the page posts is recorded in window.__posted.
-import type { Fixtures } from '../support/dtoFixtures';
-import type { DashboardFileDto, HostToWebview, ParamsOf, RequestMethod, ResultOf, WebviewToHost } from '../../src/protocol/messages';
-
-export type { Fixtures };
+// suite covers the real host); it speaks the real protocol of src/protocol/messages.ts and passes every
+// request to the test process (window.__ledgerRequest, a Playwright binding: not subject to the page's
+// CSP), which answers with the real named queries over a LedgerDb of real Claude Code payloads
+// (test/support/dashboardData.ts). Every message the page posts is recorded in window.__posted.
+import type { HostToWebview, RequestMethod, WebviewToHost } from '../../src/protocol/messages';
 
 export interface FakeOptions {
-  fixtures: Fixtures;
+  /** Which store answers (test/support/dashboardData.ts DATASETS). */
+  dataset: string;
+  /** The store has no event at all: status says so (the empty state). */
   empty: boolean;
-  workspace: string;
-  /** Files that "no longer exist on disk". */
-  missing: string[];
-  /** The status carries a forwarder that is failing with a backlog and drops (`?forward=1`). */
+  /** The status carries a forwarder failing with a backlog and drops (`?forward=1`); the real store has none. */
   forward?: boolean;
 }
 
@@ -33,10 +31,9 @@ const FAILING_FORWARD = {
   lastSentAt: '2026-11-21T13:40:00.000Z',
 } as const;
 
-type Handlers = { [M in RequestMethod]: (p: ParamsOf<M>) => ResultOf<M> };
+type LedgerRequest = (dataset: string, method: RequestMethod, params: unknown) => Promise<unknown>;
 
 export function installFakeHost(o: FakeOptions): void {
-  const f = o.fixtures;
   const posted: WebviewToHost[] = [];
   const requests: string[] = [];
   const w = window as unknown as Record<string, unknown>;
@@ -45,50 +42,16 @@ export function installFakeHost(o: FakeOptions): void {
   w.__cspViolations = [] as string[];
   document.addEventListener('securitypolicyviolation', (e) => (w.__cspViolations as string[]).push(`${e.violatedDirective} ${e.blockedURI}`));
 
-  const handlers: Handlers = {
-    'overview/get': (p) => ({
-      summary: p.range.key === 'today' ? f.summaryToday : f.summary,
-      spend: f.spend,
-      burnRate: f.burnRate,
-      costSeries: f.costSeries,
-      acceptance: f.acceptance,
-    }),
-    'sessions/list': (p) => {
-      let rows = f.sessions.sessions.filter((s) => (p.repo === undefined || s.repo === p.repo) && (p.model === undefined || s.models.includes(p.model)));
-      const key = p.sort ?? 'start';
-      const v = (s: (typeof rows)[number]) => (key === 'cost' ? s.costUsd : key === 'requests' ? s.requests : key === 'duration' ? s.durationMs : Date.parse(s.start));
-      rows = [...rows].sort((a, b) => v(b) - v(a));
-      return { range: f.sessions.range, total: rows.length, sessions: rows.slice(0, p.limit) };
-    },
-    'sessions/timeline': (p) => f.sessionTimelines[p.sessionId] ?? { sessionId: p.sessionId, found: false, session: null, prompts: [] },
-    'files/list': (p) => ({
-      range: f.filesEdited.range,
-      files: f.filesEdited.files.slice(0, p.limit).map((x): DashboardFileDto => {
-        const inside = x.path.startsWith(o.workspace + '/');
-        return { ...x, displayPath: inside ? x.path.slice(o.workspace.length + 1) : x.path, workspaceFolder: inside ? 'acme-web' : null, exists: !o.missing.includes(x.path) };
-      }),
-    }),
-    'acceptance/get': () => f.acceptance,
-    'tools/get': () => ({ tools: f.toolStats, errors: f.apiErrors }),
-    'status/get': () => ({
-      ...(o.empty ? { ...f.status, lastEventAt: null, todayUsd: 0, sessionsToday: 0, requestsToday: 0, currentSession: null } : f.status),
-      forward: o.forward ? FAILING_FORWARD : null,
-    }),
-    // Plan limits relative to the page's clock (a snapshot 3 minutes old; 5h at 86 %, weekly at 12 %).
-    'limits/get': () => {
-      const now = Date.now();
-      const iso = (ms: number) => new Date(ms).toISOString();
-      if (o.empty) return { latest: null, accounts: [], currentBlock: null, recentBlocks: [] };
-      const latest = {
-        account: null, sessionId: 's1', model: 'Opus 4.5', firstSeen: iso(now - 600_000), lastSeen: iso(now - 180_000), ageMs: 180_000,
-        fiveHour: { usedPercent: 86, resetsAt: iso(now + 7_200_000) }, sevenDay: { usedPercent: 12, resetsAt: iso(now + 400_000_000) },
-      };
-      const block = {
-        start: iso(now - 3_600_000), end: iso(now + 14_400_000), firstActivity: iso(now - 3_500_000), lastActivity: iso(now - 60_000), active: true,
-        requests: 42, costUsd: 3.5, tokens: { input: 1, output: 1, cacheRead: 1, cacheCreation: 1 }, burnUsdPerHour: 3.6, projectedCostUsd: 18.25,
-      };
-      return { latest, accounts: [latest], currentBlock: block, recentBlocks: [block] };
-    },
+  const answer = async (method: RequestMethod, params: unknown): Promise<unknown> => {
+    if (method === 'status/get' && o.empty) {
+      const s = (await (w.__ledgerRequest as LedgerRequest)(o.dataset, method, params)) as Record<string, unknown>;
+      return { ...s, lastEventAt: null, todayUsd: 0, sessionsToday: 0, requestsToday: 0, currentSession: null };
+    }
+    // Plan limits come from Claude Code's status line, which the OTLP fixtures do not have: this one
+    // answer is made here, relative to the page's clock (test/e2e/limits.test.ts drives the real one).
+    if (method === 'limits/get') return limits(o.empty);
+    if (method === 'status/get' && o.forward) return { ...((await (w.__ledgerRequest as LedgerRequest)(o.dataset, method, params)) as object), forward: FAILING_FORWARD };
+    return (w.__ledgerRequest as LedgerRequest)(o.dataset, method, params);
   };
 
   const send = (m: HostToWebview) => setTimeout(() => window.dispatchEvent(new MessageEvent('message', { data: m })), 0);
@@ -101,14 +64,11 @@ export function installFakeHost(o: FakeOptions): void {
       if (msg.type === 'ready') ready = true;
       if (msg.type !== 'request') return;
       requests.push(msg.method);
-      const h = handlers[msg.method] as ((p: unknown) => unknown) | undefined;
-      if (!h) return send({ type: 'response', id: msg.id, error: `unknown method ${String(msg.method)}` });
-      try {
+      answer(msg.method, msg.params).then(
         // A structured clone, as postMessage would do: the page must not share objects with the host.
-        send({ type: 'response', id: msg.id, result: structuredClone(h(msg.params)) });
-      } catch (e) {
-        send({ type: 'response', id: msg.id, error: String(e) });
-      }
+        (result) => send({ type: 'response', id: msg.id, result: structuredClone(result) }),
+        (e) => send({ type: 'response', id: msg.id, error: String(e) }),
+      );
     },
     getState: () => {
       const s = sessionStorage.getItem(STATE_KEY);
@@ -122,6 +82,22 @@ export function installFakeHost(o: FakeOptions): void {
   w.__fakeHost = {
     changed: () => ready && send({ type: 'changed', what: 'usage' }),
   };
+}
+
+/** Plan limits relative to the page's clock (a snapshot 3 minutes old; 5h at 86 %, weekly at 12 %). */
+function limits(empty: boolean): unknown {
+  const now = Date.now();
+  const iso = (ms: number) => new Date(ms).toISOString();
+  if (empty) return { latest: null, accounts: [], currentBlock: null, recentBlocks: [] };
+  const latest = {
+    account: null, sessionId: 's1', model: 'Opus 4.5', firstSeen: iso(now - 600_000), lastSeen: iso(now - 180_000), ageMs: 180_000,
+    fiveHour: { usedPercent: 86, resetsAt: iso(now + 7_200_000) }, sevenDay: { usedPercent: 12, resetsAt: iso(now + 400_000_000) },
+  };
+  const block = {
+    start: iso(now - 3_600_000), end: iso(now + 14_400_000), firstActivity: iso(now - 3_500_000), lastActivity: iso(now - 60_000), active: true,
+    requests: 42, costUsd: 3.5, tokens: { input: 1, output: 1, cacheRead: 1, cacheCreation: 1 }, burnUsdPerHour: 3.6, projectedCostUsd: 18.25,
+  };
+  return { latest, accounts: [latest], currentBlock: block, recentBlocks: [block] };
 }
 
 /** Sets the --vscode-* variables on <html> (through the CSSOM, as VS Code does) and the body class. */

@@ -9,15 +9,15 @@ export async function renderAcceptance(root: HTMLElement, ctx: ViewContext): Pro
   const a = await request('acceptance/get', { range: { key: ctx.range } });
   if (!ctx.isCurrent()) return;
   const tile = (id: string, label: string, r: { accepts: number; rejects: number; rate: number | null }, detail: string) =>
-    h('div', { class: 'tile', 'data-testid': `tile-${id}` }, h('div', { class: 'tile-label' }, label), h('div', { class: 'tile-value' }, formatPercent(r.rate)), h('div', { class: 'tile-detail' }, `${r.accepts} accepted · ${r.rejects} rejected. ${detail}`));
+    h('div', { class: 'tile', 'data-testid': `tile-${id}` }, h('div', { class: 'tile-label' }, label), h('div', { class: 'tile-value' }, formatPercent(r.rate)), h('div', { class: 'tile-detail' }, r.accepts + r.rejects === 0 ? `None in this range. ${detail}` : `${r.accepts} accepted · ${r.rejects} rejected. ${detail}`));
   root.append(
     h('h2', { class: 'visually-hidden' }, 'Acceptance'),
     h(
       'section',
       { class: 'tiles', 'aria-label': 'Acceptance rates' },
-      tile('accept-user', 'Your decisions', a.user, 'Prompts you answered.'),
-      tile('accept-auto', 'Auto-approved', a.auto, 'Settings rules and hooks.'),
-      tile('accept-overall', 'All decisions', a.overall, 'Mixes both; read with care.'),
+      tile('accept-user', 'Your decisions', a.user, 'Tool uses Claude Code asked you about.'),
+      tile('accept-auto', 'Automatic', a.auto, 'Decided by your settings rules or hooks, without asking you.'),
+      tile('accept-overall', 'All decisions', a.overall, 'Yours and the automatic ones together.'),
     ),
     h('div', { class: 'tables' }, ...acceptanceTables(a).map((t, i) => simpleTable(t.caption, t.head, t.rows, t.align, ['accept-tool', 'accept-language', 'accept-source'][i]))),
   );

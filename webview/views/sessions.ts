@@ -4,7 +4,7 @@ import type { SessionRowDto } from '../../src/protocol/dto';
 import { h } from '../dom';
 import { formatUsd } from '../../src/core/format/numbers';
 import { shortModel } from '../format';
-import { SESSION_COLUMNS, serverSortFor, sessionSourceBadge, sessionTitle } from '../model';
+import { SESSION_COLUMNS, serverSortFor, sessionSourceBadge, sessionTitle, sessionTotalsRow } from '../model';
 import { request } from '../host';
 import type { ViewContext } from './context';
 import { sortableTable } from './sortable';
@@ -22,7 +22,7 @@ function filterSelect(label: string, testId: string, current: string | null, opt
   const sel = h(
     'vscode-single-select',
     { 'data-testid': testId, label },
-    h('vscode-option', { value: ALL, selected: current === null }, `All ${label.toLowerCase()}`),
+    h('vscode-option', { value: ALL, selected: current === null }, `All ${label === 'Repository' ? 'repositories' : 'models'}`),
     ...options.map((o) => h('vscode-option', { value: o, selected: current === o }, text(o))),
   );
   sel.addEventListener('change', () => {
@@ -38,15 +38,24 @@ export function sourceBadge(r: SessionRowDto): HTMLElement | null {
   return b ? h('span', { class: 'src-badge', title: b.tooltip, 'data-testid': 'source-badge' }, b.text) : null;
 }
 
-/** Repository with the session's title (from the transcript) under it; cost with the source badge. */
+const HEADLINE_FROM: Record<NonNullable<SessionRowDto['headline']>['from'], string> = {
+  title: 'Title Claude Code gave the session',
+  prompt: 'First prompt (title not known)',
+  file: 'First file touched (no title or captured prompt)',
+  tool: 'First tool used (no title, prompt or file)',
+};
+
+/** What the session was about (its headline) over its repository and branch; cost with the source badge. */
 function sessionCell(c: (typeof SESSION_COLUMNS)[number], r: SessionRowDto): Node | null {
-  if (c.key === 'repo' && (r.title || r.branch)) {
+  if (c.key === 'repo') {
+    const where = [r.repo ?? 'no repository', r.branch].filter(Boolean).join(' · ');
     return h(
       'span',
-      { class: 'session-repo' },
-      c.text(r),
-      r.branch ? h('span', { class: 'muted' }, ` · ${r.branch}`) : null,
-      r.title ? h('span', { class: 'session-title', title: r.title, 'data-testid': 'session-title' }, r.title) : null,
+      { class: 'session-cell' },
+      r.headline
+        ? h('span', { class: `session-headline from-${r.headline.from}`, title: `${HEADLINE_FROM[r.headline.from]}: ${r.headline.text}`, 'data-testid': 'session-title' }, r.headline.text)
+        : null,
+      h('span', { class: r.headline ? 'session-where muted' : 'session-where' }, where),
     );
   }
   if (c.key === 'cost') {
@@ -75,17 +84,21 @@ export async function renderSessions(root: HTMLElement, ctx: ViewContext, openSe
     ctx.save();
     ctx.rerender();
   };
+  const filtered = st.repo !== null || st.model !== null;
   root.append(
     h('h2', { class: 'visually-hidden' }, 'Sessions'),
     h(
       'div',
-      { class: 'filters', role: 'group', 'aria-label': 'Filter sessions' },
-      filterSelect('Repositories', 'filter-repo', st.repo, [...knownRepos].sort(), (v) => v, (v) => set({ repo: v })),
-      filterSelect('Models', 'filter-model', st.model, [...knownModels].sort(), shortModel, (v) => set({ model: v })),
+      { class: 'filters toolbar', role: 'group', 'aria-label': 'Filter sessions' },
+      filterSelect('Repository', 'filter-repo', st.repo, [...knownRepos].sort(), (v) => v, (v) => set({ repo: v })),
+      filterSelect('Model', 'filter-model', st.model, [...knownModels].sort(), shortModel, (v) => set({ model: v })),
+      filtered ? h('button', { class: 'link', type: 'button', 'data-testid': 'filter-clear', onclick: () => set({ repo: null, model: null }) }, 'Clear filters') : null,
+      h('span', { class: 'muted count', 'data-testid': 'sessions-count' }, dto.total > dto.sessions.length ? `${dto.sessions.length} of ${dto.total} sessions` : `${dto.total} session${dto.total === 1 ? '' : 's'}`),
     ),
-    h('p', { class: 'muted', 'data-testid': 'sessions-count' }, dto.total > dto.sessions.length ? `${dto.sessions.length} of ${dto.total} sessions` : `${dto.total} session${dto.total === 1 ? '' : 's'}`),
     sortableTable<SessionRowDto>({
-      caption: 'Sessions (Enter opens the timeline)',
+      caption: 'Sessions: click a row, or press Enter on it, to open its timeline',
+      // An older leader window sends no totals: no totals row then.
+      foot: dto.totals ? sessionTotalsRow(dto) : undefined,
       testId: 'sessions-table',
       columns: SESSION_COLUMNS,
       rows: dto.sessions,
@@ -94,7 +107,7 @@ export async function renderSessions(root: HTMLElement, ctx: ViewContext, openSe
       onSort: (k, d) => set({ sortKey: k, sortDir: d }),
       onActivate: (r) => openSession(r.sessionId),
       cell: sessionCell,
-      rowLabel: (r) => `${r.title ? `${r.title}, ` : ''}${sessionTitle(r)}, ${formatUsd(r.costUsd)}${r.source === 'otlp' ? '' : `, ${sessionSourceBadge(r)!.tooltip}`}`,
+      rowLabel: (r) => `${r.headline ? `${r.headline.text}, ` : ''}${sessionTitle(r)}, ${formatUsd(r.costUsd)}${r.source === 'otlp' ? '' : `, ${sessionSourceBadge(r)!.tooltip}`}. Opens the timeline.`,
     }),
   );
 }

@@ -17,6 +17,8 @@ export interface SortableOptions<R> {
   onActivate?(row: R): void;
   rowLabel?(row: R): string;
   rowClass?(row: R): string | null;
+  /** A totals row under the body, one cell per column (the first is its heading). */
+  foot?: string[];
 }
 
 export function sortableTable<R>(o: SortableOptions<R>): HTMLElement {
@@ -39,6 +41,7 @@ export function sortableTable<R>(o: SortableOptions<R>): HTMLElement {
         ),
       );
     }),
+    o.onActivate ? h('td', { class: 'chev', 'aria-hidden': 'true' }) : null,
   );
   const body = h(
     'tbody',
@@ -49,6 +52,8 @@ export function sortableTable<R>(o: SortableOptions<R>): HTMLElement {
             'tr',
             { class: [o.onActivate ? 'clickable' : '', o.rowClass?.(r) ?? ''].join(' ').trim() || null, tabindex: o.onActivate ? 0 : null, 'aria-label': o.rowLabel?.(r) },
             ...o.columns.map((c, i) => h(i === 0 ? 'th' : 'td', { scope: i === 0 ? 'row' : null, class: c.align === 'end' ? 'num' : null, 'data-col': c.key }, o.cell?.(c, r) ?? c.text(r))),
+            // The row opens something: a chevron says so (hidden from screen readers, the row's label says it).
+            o.onActivate ? h('td', { class: 'chev', 'aria-hidden': 'true' }, '›') : null,
           );
           if (o.onActivate) {
             const act = o.onActivate;
@@ -70,7 +75,20 @@ export function sortableTable<R>(o: SortableOptions<R>): HTMLElement {
           }
           return tr;
         })
-      : [h('tr', null, h('td', { colspan: o.columns.length, class: 'none' }, 'Nothing in this range.'))]),
+      : [h('tr', null, h('td', { colspan: o.columns.length + (o.onActivate ? 1 : 0), class: 'none' }, 'Nothing in this range.'))]),
   );
-  return h('div', { class: 'table-wrap' }, h('table', { class: 'data sortable', 'data-testid': o.testId }, h('caption', null, o.caption), h('thead', null, head), body));
+  const foot =
+    o.foot && rows.length
+      ? h(
+          'tfoot',
+          null,
+          h(
+            'tr',
+            { class: 'totals', 'data-testid': `${o.testId}-totals` },
+            ...o.columns.map((c, i) => h(i === 0 ? 'th' : 'td', { scope: i === 0 ? 'row' : null, class: c.align === 'end' ? 'num' : null, 'data-col': c.key }, o.foot![i] ?? '')),
+            o.onActivate ? h('td', { class: 'chev', 'aria-hidden': 'true' }) : null,
+          ),
+        )
+      : null;
+  return h('div', { class: 'table-wrap' }, h('table', { class: `data sortable${o.onActivate ? ' activatable' : ''}`, 'data-testid': o.testId }, h('caption', null, o.caption), h('thead', null, head), body, foot));
 }

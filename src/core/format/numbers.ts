@@ -213,3 +213,29 @@ export function formatForwardLine(f: ForwardLineInput): string {
   if (f.rejectedRequests > 0) parts.push(`${formatCount(f.rejectedRequests)} refused upstream`);
   return parts.join(' · ');
 }
+
+const MILLS = fixed(3, 3);
+const CENTS_FIXED = fixed(2, 2);
+
+/**
+ * One format for every number of a chart (axis ticks and tooltips), its unit and decimals chosen once
+ * from the chart's largest value, so a chart never shows "$0.00" beside "$0.080" or "5,000" beside
+ * "10.0k" (formatUsd / formatCount pick a tier per number, right for a single figure, not for a scale).
+ * - usd: largest under $0.10 -> three decimals ("$0.000", "$0.025"); under $100 -> cents ("$0.00",
+ *   "$12.50"); else whole dollars ("$0", "$1,250").
+ * - count: largest under 10,000 -> exact ("0", "5,000"); then thousands with one decimal ("0", "5.0k",
+ *   "12.5k"), millions ("2.50M") or billions with two; zero stays "0".
+ */
+export function scaleFormatter(kind: 'usd' | 'count', largest: number): (n: number) => string {
+  const max = Number.isFinite(largest) ? Math.abs(largest) : 0;
+  if (kind === 'usd') {
+    const f = max < 0.1 ? MILLS : max < 100 ? CENTS_FIXED : WHOLE;
+    return (n) => (Number.isFinite(n) ? `${n < 0 ? '-' : ''}$${f.format(Math.abs(n))}` : EM_DASH);
+  }
+  const [div, f, unit] = max < 1e4 ? [1, WHOLE, ''] : max < 1e6 ? [1e3, ONE_DECIMAL, 'k'] : max < 1e9 ? [1e6, TWO_DECIMALS, 'M'] : [1e9, TWO_DECIMALS, 'B'];
+  return (n) => {
+    if (!Number.isFinite(n)) return EM_DASH;
+    if (n === 0) return '0';
+    return `${n < 0 ? '-' : ''}${f.format(Math.abs(n) / div)}${unit}`;
+  };
+}

@@ -1,11 +1,20 @@
-// costSeries(range, bucket hour|day): cost and tokens per local hour/day and model, plus cost by repo.
+// costSeries(range, bucket hour|day|week): cost and tokens per local period and model, plus cost by repo.
+// The series is filled: `buckets` lists every period of the range (src/core/time/buckets.ts), so a
+// chart shows the quiet days as zero instead of drawing one fat bar for the only day with data.
 import type { CostSeriesDto, QueryMethods } from '../../protocol/dto';
-import { localPeriodStart, toLocalIso } from '../time/range';
+import { periodStarts, seriesBucketFor } from '../time/buckets';
+import { BUCKET_MS, localPeriodStart, toLocalIso } from '../time/range';
 import { EFFECTIVE_FROM, EFFECTIVE_WHERE, USAGE_SUMS, localPeriodKey, modelName, rangeBuckets, tokensOf, type QueryContext, type UsageSums } from './common';
 
 export function costSeriesQuery(ctx: QueryContext, p: QueryMethods['costSeries']['params']): CostSeriesDto {
   const r = rangeBuckets(p.range, ctx.nowMs);
-  const period = p.bucket === 'hour' ? 'hour' : 'day';
+  // A range open at the start ("all", or `to` alone) is filled from its first data, not from 1970.
+  let fillFrom = r.fromMs;
+  if (fillFrom <= 0) {
+    const first = ctx.sql.get<{ b: number | null }>('SELECT min(bucket) AS b FROM effective_usage WHERE bucket >= ? AND bucket < ?', [r.b0, r.b1])?.b;
+    fillFrom = first != null ? first * BUCKET_MS : Math.max(r.fromMs, r.toMs - 86_400_000);
+  }
+  const period = p.bucket ?? seriesBucketFor(fillFrom, r.toMs);
   const key = localPeriodKey(ctx, 'effective_usage', 'e.bucket', r.b0, r.b1, period);
   const rows = ctx.sql.all<UsageSums & { first_bucket: number; model: string | null }>(
     `SELECT ${key.expr} AS period_key, min(e.bucket) AS first_bucket, d.value AS model, ${USAGE_SUMS} FROM effective_usage e
@@ -18,16 +27,20 @@ export function costSeriesQuery(ctx: QueryContext, p: QueryMethods['costSeries']
      WHERE ${EFFECTIVE_WHERE} GROUP BY u.repo_id ORDER BY cost DESC`,
     [r.b0, r.b1],
   );
+  const points = rows.map((row) => ({
+    bucket: toLocalIso(localPeriodStart(row.first_bucket, period)),
+    model: modelName(row.model),
+    costUsd: row.cost_usd ?? 0,
+    tokens: tokensOf(row),
+    requests: row.requests ?? 0,
+  }));
   return {
     range: r.resolved,
-    bucket: p.bucket,
-    points: rows.map((row) => ({
-      bucket: toLocalIso(localPeriodStart(row.first_bucket, period)),
-      model: modelName(row.model),
-      costUsd: row.cost_usd ?? 0,
-      tokens: tokensOf(row),
-      requests: row.requests ?? 0,
-    })),
+    bucket: period,
+    // At most MAX_SERIES_PERIODS (the newest): only an explicitly asked bucket far too small for the
+    // range reaches it (hours over months); the points are all kept.
+    buckets: periodStarts(fillFrom, r.toMs, period).map(toLocalIso),
+    points,
     byRepo: byRepo.map((b) => ({ repo: b.repo ?? '(none)', costUsd: b.cost ?? 0 })),
   };
 }

@@ -4,10 +4,11 @@
 import type {
   QueryMethods, SessionTimelineDto, TimelineErrorDto, TimelinePromptDto, TimelineRequestDto, TimelineToolDto, WaterfallSpanDto,
 } from '../../protocol/dto';
+import { SESSION_TITLE_QUERY_SOURCE } from '../../protocol/dto';
 import { toLocalIso } from '../time/range';
 import { ErrorKind } from '../store/columns';
 import type { QueryContext } from './common';
-import { SESSION_COLUMNS, SESSION_FROM, sessionRowDto, type SessionDbRow } from './sessionRow';
+import { SESSION_COLUMNS, SESSION_FROM, relativePath, sessionFolder, sessionRowDto, type SessionDbRow } from './sessionRow';
 
 export const TIMELINE_LIMITS = {
   // A runaway session (days of agent loops) would otherwise make one reply megabytes large.
@@ -74,7 +75,7 @@ export function sessionTimelineQuery(ctx: QueryContext, p: QueryMethods['session
     let g = groups.get(k);
     if (!g) {
       g = {
-        promptId: key, time: toLocalIso(timeMs), promptLength: null, promptText: null, costUsd: 0, requests: [], tools: [], errors: [],
+        kind: 'other', promptId: key, time: toLocalIso(timeMs), promptLength: null, promptText: null, costUsd: 0, requests: [], tools: [], errors: [],
         waterfall: [], blockedOnUserMs: null, toolExecutionMs: null, modelMs: null, traceId: null, startMs: timeMs,
       };
       groups.set(k, g);
@@ -85,8 +86,10 @@ export function sessionTimelineQuery(ctx: QueryContext, p: QueryMethods['session
     }
     return g;
   };
+  const withPrompt = new Set<string>();
   for (const pr of prompts) {
     const g = group(pr.prompt, pr.time_ms);
+    withPrompt.add(pr.prompt ?? '(none)');
     g.promptLength = pr.length;
     g.promptText = pr.text;
     g.traceId ??= pr.trace_id;
@@ -104,9 +107,11 @@ export function sessionTimelineQuery(ctx: QueryContext, p: QueryMethods['session
     g.costUsd += r.cost_usd;
     g.traceId ??= r.trace_id;
   }
+  const folder = sessionFolder(head.cwd, tools.flatMap((t) => (t.path ? [t.path] : [])));
   for (const t of tools) {
     const dto: TimelineToolDto = {
       toolUseId: t.tool_use_id.startsWith('#') ? null : t.tool_use_id, time: toLocalIso(t.time_ms), tool: t.tool, filePath: t.path,
+      displayPath: t.path === null ? null : relativePath(t.path, folder),
       command: t.command, decision: t.decision, decisionSource: t.source, success: t.success === null ? null : t.success === 1,
       durationMs: t.duration_ms, error: t.error, linesAdded: t.lines_added, linesRemoved: t.lines_removed,
     };
@@ -126,6 +131,12 @@ export function sessionTimelineQuery(ctx: QueryContext, p: QueryMethods['session
     list.push(s);
   }
   for (const g of groups.values()) if (g.traceId && spansByTrace.has(g.traceId)) waterfall(g, spansByTrace.get(g.traceId)!);
+  // A user's prompt has its user_prompt row; Claude Code's title request has none and only that query source.
+  for (const [k, g] of groups) {
+    const titleOnly = g.requests.length > 0 && g.tools.length === 0 && g.requests.every((r) => r.querySource === SESSION_TITLE_QUERY_SOURCE);
+    if (!withPrompt.has(k) && titleOnly) g.kind = 'sessionTitle';
+    else if (withPrompt.has(k) || g.promptId !== null) g.kind = 'prompt';
+  }
 
   const out = [...groups.values()].sort((a, b) => a.startMs - b.startMs).map(({ traceId: _t, startMs: _s, ...rest }) => rest);
   return { sessionId: head.sid, found: true, session: sessionRowDto(head), prompts: out };

@@ -1,5 +1,5 @@
 // sessions(range, paging, sort, filters): sessions active in the range, with all-time totals.
-import type { QueryMethods, SessionSort, SessionsDto } from '../../protocol/dto';
+import type { QueryMethods, SessionSort, SessionsDto, SessionTotalsDto } from '../../protocol/dto';
 import { rangeBuckets, type QueryContext } from './common';
 import { SESSION_COLUMNS, SESSION_COST, SESSION_FROM, sessionRowDto, type SessionDbRow } from './sessionRow';
 
@@ -28,10 +28,22 @@ export function sessionsQuery(ctx: QueryContext, p: QueryMethods['sessions']['pa
     args.push(p.model);
   }
   const w = where.join(' AND ');
-  const total = ctx.sql.get<{ n: number }>(`SELECT count(*) AS n FROM sessions s WHERE ${w}`, args)?.n ?? 0;
+  const t = ctx.sql.get<{ n: number; cost: number | null; prompts: number | null; requests: number | null; dur: number | null; la: number | null; lr: number | null; acc: number | null; rej: number | null }>(
+    `SELECT count(*) AS n, sum(${SESSION_COST}) AS cost, sum(s.prompts) AS prompts, sum(s.api_request_events) AS requests, sum(s.last_ms - s.first_ms) AS dur,
+       sum(CASE WHEN s.has_lines_metric THEN s.lines_added_metrics ELSE s.lines_added_events END) AS la,
+       sum(CASE WHEN s.has_lines_metric THEN s.lines_removed_metrics ELSE s.lines_removed_events END) AS lr,
+       sum(s.accepts) AS acc, sum(s.rejects) AS rej
+     FROM sessions s WHERE ${w}`,
+    args,
+  );
+  const total = t?.n ?? 0;
+  const totals: SessionTotalsDto = {
+    costUsd: t?.cost ?? 0, prompts: t?.prompts ?? 0, requests: t?.requests ?? 0, durationMs: t?.dur ?? 0,
+    linesAdded: t?.la ?? 0, linesRemoved: t?.lr ?? 0, accepts: t?.acc ?? 0, rejects: t?.rej ?? 0,
+  };
   const rows = ctx.sql.all<SessionDbRow>(
     `SELECT ${SESSION_COLUMNS} FROM ${SESSION_FROM} WHERE ${w} ORDER BY ${ORDER[p.sort ?? 'start'] ?? ORDER.start} LIMIT ? OFFSET ?`,
     [...args, limit, offset],
   );
-  return { range: r.resolved, total, sessions: rows.map(sessionRowDto) };
+  return { range: r.resolved, total, sessions: rows.map(sessionRowDto), totals };
 }

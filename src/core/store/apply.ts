@@ -600,7 +600,10 @@ export class Applier {
       [sid, t.toolUseId, timeMs, toolId, this.intern(t.mcpServer) || null, pathId || null, this.intern(t.language) || null, t.command ?? null,
         t.linesAdded ?? null, t.linesRemoved ?? null, RequestSource.Transcript],
     );
-    if (n === 0) return false;
+    if (n === 0) {
+      this.languageFromTranscript(sid, t.toolUseId, tool, this.intern(t.language));
+      return false;
+    }
     const bucket = bucketOf(timeMs);
     const la = t.linesAdded ?? 0;
     const lr = t.linesRemoved ?? 0;
@@ -617,6 +620,27 @@ export class Applier {
     );
     if (pathId && EDIT_TOOLS.has(t.toolName)) this.file(bucket, pathId, sid, timeMs, { edits: 1, lines_added: la, lines_removed: lr });
     return true;
+  }
+
+  /**
+   * A transcript tool use of a call OTLP already reported: with redacted telemetry (no tool details)
+   * the transcript is the only place naming the file, so its language (from the file extension) is
+   * kept, and a decision already seen without one is counted by language now (once: the row keeps the
+   * language, so a second copy of the line finds it set).
+   */
+  private languageFromTranscript(sid: number, toolUseId: string, tool: string, langId: number): void {
+    if (!langId || !EDIT_TOOLS.has(tool)) return;
+    const row = this.sql.get<{ id: number; decision: string | null; decision_ms: number | null; decision_source_id: number | null; tool_id: number }>(
+      `SELECT t.id, d.value AS decision, t.decision_ms, t.decision_source_id, t.tool_id FROM tool_calls t LEFT JOIN dict d ON d.id = t.decision_id
+       WHERE t.session_id = ? AND t.tool_use_id = ? AND t.language_id IS NULL`,
+      [sid, toolUseId],
+    );
+    if (!row) return;
+    this.sql.run('UPDATE tool_calls SET language_id = ? WHERE id = ?', [langId, row.id]);
+    if (row.decision !== null && row.decision_ms !== null) {
+      this.editDecision(bucketOf(row.decision_ms), sid, row.tool_id, langId, row.decision_source_id ?? 0, Origin.Events,
+        row.decision === 'accept' ? 1 : 0, row.decision === 'reject' ? 1 : 0);
+    }
   }
 
   /** A prompt seen in a transcript: joined with OTLP user_prompt events by prompt id. */

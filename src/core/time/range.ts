@@ -169,3 +169,15 @@ export function offsetSegments(b0: number, b1: number, offsetAt: (ms: number) =>
   }
   return out;
 }
+
+/**
+ * The period just before a range, of the same length (the overview's "change against the previous
+ * period"): yesterday for today, the 7 days before the last 7, the same number of days before this
+ * month. null for a range open at the start ("all"), which has no period before it.
+ */
+export function previousRange(spec: RangeSpec | undefined, nowMs = Date.now()): RangeSpec | null {
+  const b = resolveRange(spec, nowMs);
+  if (b.fromMs <= 0 || !(b.toMs > b.fromMs)) return null;
+  const len = b.toMs - b.fromMs;
+  return { from: toLocalIso(b.fromMs - len), to: toLocalIso(b.fromMs) };
+}

@@ -29,14 +29,23 @@ const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** 421 unless the Host header names a loopback name with our port. */
 export function checkHost(req: http.IncomingMessage, port: number): void {
-  const hostHeader = req.headers.host;
-  if (!hostHeader) throw new HttpError(421, 'missing Host header');
+  const problem = hostProblem(req.headers.host, port);
+  if (problem !== undefined) throw new HttpError(421, problem);
+}
+
+/**
+ * Why a Host header (or an HTTP/2 :authority, for OTLP/gRPC) does not name this server, or undefined
+ * when it names a loopback name with our port. The one copy of the rule for every transport.
+ */
+export function hostProblem(hostHeader: string | undefined, port: number): string | undefined {
+  if (!hostHeader) return 'missing Host header';
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostHeader.toLowerCase());
   const name = m?.[1];
   const p = m?.[2] ? Number(m[2]) : 80;
   if (!name || !LOOPBACK_NAMES.has(name) || p !== port) {
-    throw new HttpError(421, `Host "${hostHeader}" is not this server (expected 127.0.0.1:${port} or localhost:${port})`);
+    return `Host "${hostHeader}" is not this server (expected 127.0.0.1:${port} or localhost:${port})`;
   }
+  return undefined;
 }
 
 /** 'refuse': any Origin is refused (no browser may call). 'loopback': only http://<loopback>:<our port>. */

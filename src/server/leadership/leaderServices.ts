@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import type { Logger } from '../../core/log';
 import type { LedgerSettings } from '../../core/settings';
 import type { CsvDataset } from '../../core/export/csv';
-import { PortInUseError, startLedgerServer } from '../httpServer';
+import { startGrpcIfEnabled, type GrpcModule } from '../grpc/grpcLoader';
+import { DEFAULT_RECEIVER_LIMITS, PortInUseError, startLedgerServer } from '../httpServer';
 import { DataDirLockedError, StoreClient } from '../storeClient';
 import { defaultTranscriptRoots, expandHome } from '../transcripts/transcriptFiles';
 import { TranscriptImporter } from '../transcripts/transcriptImporter';
@@ -22,6 +23,8 @@ export interface LeaderServicesOptions {
   getSettings(): LedgerSettings;
   /** Values of the forwarding headers (forward.headers names; the host reads them from SecretStorage). */
   forwardHeaders?(names: readonly string[]): Promise<Record<string, string>>;
+  /** Tests running the TypeScript sources load the gRPC module themselves; default: distDir/grpc.js. */
+  loadGrpc?: () => Promise<GrpcModule>;
 }
 
 export function leaderStarter(o: LeaderServicesOptions): (port: number) => Promise<LeaderServices> {
@@ -76,6 +79,16 @@ export function leaderStarter(o: LeaderServicesOptions): (port: number) => Promi
           log: o.log,
         })
       : undefined;
+    // OTLP/gRPC beside it: a failure (port taken) is reported in the state, never fatal to the leader.
+    const L = DEFAULT_RECEIVER_LIMITS;
+    const grpc = await startGrpcIfEnabled({
+      port: s.grpcPort,
+      sink: store,
+      log: o.log,
+      limits: { maxDecompressedBytes: L.maxDecompressedBytes, bodyTimeoutMs: L.bodyTimeoutMs },
+      distDir: o.distDir,
+      load: o.loadGrpc,
+    });
     // Transcripts: the host runs the first pass (with its progress notification), then following starts.
     let transcripts: TranscriptImporter | undefined;
     if (s.transcriptsEnabled) {
@@ -90,10 +103,12 @@ export function leaderStarter(o: LeaderServicesOptions): (port: number) => Promi
       rows: (dataset, range) => store.rows(dataset as CsvDataset, range),
       clearAll: () => store.clearAll(),
       dataVersion: () => server.dataVersion,
+      grpc: grpc.state,
       close: async () => {
         try {
           await transcripts?.dispose();
           await forwarder?.close();
+          await grpc.receiver?.close();
           await server.close();
         } finally {
           await store.close();

@@ -17,7 +17,7 @@ import {
   type ElectionState,
   type ProbeResult,
 } from '../../core/leader';
-import type { ReceiverState } from '../../core/statusText';
+import type { GrpcListenState, ReceiverState } from '../../core/statusText';
 import type { QueryApi, QueryMethods, QueryName, RangeSpec } from '../../protocol/dto';
 import { LeaderClient, probePort, type HealthDto } from '../leaderClient';
 
@@ -38,6 +38,8 @@ export interface LeaderServices extends QueryApi {
   transcripts?: TranscriptHistory;
   /** Current dataVersion (to seed views). */
   dataVersion(): number;
+  /** The OTLP/gRPC receiver beside the HTTP one (shown in the tooltip). */
+  grpc?: GrpcListenState;
   /** Closes the server, then flushes and closes the store (final snapshot, lock released). */
   close(): Promise<void>;
 }
@@ -92,8 +94,10 @@ export class Leadership implements QueryApi {
   get receiverState(): ReceiverState {
     const r = this.es.role;
     switch (r.kind) {
-      case 'leader':
-        return { kind: 'listening', port: this.es.port };
+      case 'leader': {
+        const grpc = this.current?.kind === 'leader' ? this.current.svc.grpc : undefined;
+        return grpc ? { kind: 'listening', port: this.es.port, grpc } : { kind: 'listening', port: this.es.port };
+      }
       case 'follower':
         return { kind: 'follower', port: this.es.port };
       case 'conflict':

@@ -20,7 +20,7 @@ import type {
   SummaryDto,
   ToolStatsDto,
 } from '../../protocol/dto';
-import { PRICE_COMPONENTS, RANGE_KEYS, SESSION_SORTS } from '../../protocol/dto';
+import { PRICE_COMPONENTS, RANGE_KEYS, SESSION_SORTS, TIMELINE_GROUP_KINDS } from '../../protocol/dto';
 import {
   formatCount as count, formatEstimatesNote, formatMs, formatPercent as pct, formatPriceSources, formatUsd as usd,
 } from '../../core/format/numbers';
@@ -115,7 +115,13 @@ const sessionRow = z.object({
   estimatesByPriceSource: priceSourceCounts,
   title: z.string().nullable(),
   branch: z.string().nullable(),
+  headline: z.object({ text: z.string(), from: z.enum(['title', 'prompt', 'file', 'tool']) }).nullable(),
 });
+
+/** A headline taken from the first prompt's text leaves the store only while prompt capture is on (like promptText). */
+function withoutPromptHeadline<R extends { headline: { from: string } | null }>(r: R, capturePrompts: boolean): R {
+  return !capturePrompts && r.headline?.from === 'prompt' ? { ...r, headline: null } : r;
+}
 
 const errorRow = z.object({
   time: z.string(),
@@ -207,8 +213,16 @@ const listSessions: ToolDef = {
     limit: z.number().int().min(1).max(200).optional().describe('rows to return, 1..200 (default 20)'),
     sort: z.enum(SESSION_SORTS).optional().describe('sort key, descending (default start)'),
   },
-  outputSchema: { range, total: z.number(), sessions: z.array(sessionRow) },
-  async run(args, { store }) {
+  outputSchema: {
+    range,
+    total: z.number(),
+    sessions: z.array(sessionRow),
+    totals: z.object({
+      costUsd: z.number(), prompts: z.number(), requests: z.number(), durationMs: z.number(),
+      linesAdded: z.number(), linesRemoved: z.number(), accepts: z.number(), rejects: z.number(),
+    }),
+  },
+  async run(args, { store, runtime }) {
     const r: SessionsDto = await store.query('sessions', {
       range: rangeSpec(args, '7d'),
       limit: (args.limit as number | undefined) ?? 20,
@@ -226,7 +240,7 @@ const listSessions: ToolDef = {
       `${r.sessions.length} of ${r.total} sessions ${rangeText(r.range)} (cost in USD, ` +
       `total shown ${usd(r.sessions.reduce((a, s) => a + s.costUsd, 0))}):\n${lines.join('\n')}` +
       (r.sessions.length > 10 ? `\n… ${r.sessions.length - 10} more in structuredContent` : '');
-    return { structured: { ...r }, text, rows: r.sessions.length };
+    return { structured: { ...r, sessions: r.sessions.map((x) => withoutPromptHeadline(x, runtime?.capturePrompts === true)) }, text, rows: r.sessions.length };
   },
 };
 
@@ -244,6 +258,7 @@ const sessionTimeline: ToolDef = {
     session: sessionRow.nullable(),
     prompts: z.array(
       z.object({
+        kind: z.enum(TIMELINE_GROUP_KINDS),
         promptId: z.string().nullable(),
         time: z.string(),
         promptLength: z.number().nullable(),
@@ -269,6 +284,7 @@ const sessionTimeline: ToolDef = {
             time: z.string(),
             tool: z.string(),
             filePath: z.string().nullable(),
+            displayPath: z.string().nullable(),
             command: z.string().nullable(),
             decision: z.string().nullable(),
             decisionSource: z.string().nullable(),
@@ -295,7 +311,7 @@ const sessionTimeline: ToolDef = {
       promptText: runtime.capturePrompts ? p.promptText : null,
       tools: p.tools.map((tool) => ({ ...tool, command: runtime.captureCommands ? tool.command : null })),
     }));
-    const structured = { ...t, prompts };
+    const structured = { ...t, session: t.session && withoutPromptHeadline(t.session, runtime?.capturePrompts === true), prompts };
     if (!t.found) {
       return { structured, text: `No session ${JSON.stringify(t.sessionId)} in the ledger.`, rows: 0 };
     }
@@ -303,13 +319,17 @@ const sessionTimeline: ToolDef = {
     const nReq = prompts.reduce((a, p) => a + p.requests.length, 0);
     const nTools = prompts.reduce((a, p) => a + p.tools.length, 0);
     const nErr = prompts.reduce((a, p) => a + p.errors.length, 0);
-    const lines = prompts.slice(0, 20).map((p, i) => {
+    // Only the user's prompts are numbered: Claude Code's session-title request (and requests outside a prompt) are named.
+    let n = 0;
+    const lines = prompts.slice(0, 20).map((p) => {
       const tools = p.tools.map((x) => `${x.tool}${x.filePath ? `(${x.filePath})` : ''}${x.success === false ? ' failed' : ''}`).join(', ');
-      return `#${i + 1} ${p.time} ${usd(p.costUsd)}, ${p.requests.length} req${tools ? `, tools: ${tools}` : ''}${p.errors.length ? `, ${p.errors.length} errors` : ''}`;
+      const name = p.kind === 'prompt' ? `#${++n}` : p.kind === 'sessionTitle' ? 'session title request (not a prompt)' : 'outside any prompt';
+      return `${name} ${p.time} ${usd(p.costUsd)}, ${p.requests.length} req${tools ? `, tools: ${tools}` : ''}${p.errors.length ? `, ${p.errors.length} errors` : ''}`;
     });
+    const nPrompts = prompts.filter((p) => p.kind === 'prompt').length;
     const text =
       `Session ${t.sessionId}${s ? ` (${s.start} to ${s.end}, ${usd(s.costUsd)} USD, ${costSourceText(s.costSource)})` : ''}: ` +
-      `${prompts.length} prompts, ${nReq} API requests, ${nTools} tool calls, ${nErr} errors.\n${lines.join('\n')}` +
+      `${nPrompts} prompts, ${nReq} API requests, ${nTools} tool calls, ${nErr} errors.\n${lines.join('\n')}` +
       (prompts.length > 20 ? `\n… ${prompts.length - 20} more prompts in structuredContent` : '');
     return { structured, text, rows: prompts.length };
   },
