@@ -30,8 +30,7 @@ function countPoints(obj: any): number {
   return n;
 }
 
-function rate(fn: () => void, records: number, minMs = 600): number {
-  for (let i = 0; i < 3; i++) fn();
+function rate(fn: () => void, records: number, minMs: number): number {
   let n = 0;
   const t0 = performance.now();
   while (performance.now() - t0 < minMs) {
@@ -41,24 +40,38 @@ function rate(fn: () => void, records: number, minMs = 600): number {
   return (n * records) / ((performance.now() - t0) / 1000);
 }
 
+/**
+ * Ours and the bare baseline in alternating short rounds, the best round of each: on a shared machine
+ * a slow spell then hits both sides alike instead of one whole measurement.
+ */
+function compare(ours: () => void, bare: () => void, records: number, rounds = 15, roundMs = 100): { ours: number; bare: number } {
+  for (let i = 0; i < 5; i++) {
+    ours();
+    bare();
+  }
+  let best = { ours: 0, bare: 0 };
+  for (let i = 0; i < rounds; i++) {
+    best = { ours: Math.max(best.ours, rate(ours, records, roundMs)), bare: Math.max(best.bare, rate(bare, records, roundMs)) };
+  }
+  return best;
+}
+
 export async function runDecodeBench(print: (line: string) => void): Promise<void> {
   const t = otlpTypes();
   print('## OTLP decode + normalize (records/s; ratio = ours / bare decode of the same bytes)');
   for (const [signal, file] of [['logs', 'h-long-session/logs-002.bin'], ['metrics', 'b-write-edit-bash/metrics-001.bin'], ['traces', 'b-write-edit-bash/traces-001.bin']] as const) {
     const { body, records } = enlarge(signal, file, 40);
     const type = signal === 'logs' ? t.logsRequest : signal === 'metrics' ? t.metricsRequest : t.traceRequest;
-    const ours = rate(() => decodeAndNormalize(signal, 'protobuf', body, DEFAULT_INGEST_OPTIONS), records);
-    const bare = rate(() => type.decode(body), records);
-    print(`${signal.padEnd(8)} protobuf ${String(records).padStart(5)} records/request ${(body.length / 1024).toFixed(0).padStart(4)} KB: ours ${fmt(ours)}/s, bare protobufjs decode ${fmt(bare)}/s, ratio ${(ours / bare).toFixed(2)}x`);
+    const { ours, bare } = compare(() => decodeAndNormalize(signal, 'protobuf', body, DEFAULT_INGEST_OPTIONS), () => type.decode(body), records);
+    print(`${signal.padEnd(8)} protobuf ${String(records).padStart(5)} records/request ${(body.length / 1024).toFixed(0).padStart(4)} KB: ours ${fmt(ours)}/s, bare protobufjs decode ${fmt(bare)}/s, ratio ${(ours / bare).toFixed(2)}x   [goal >= 0.5x]`);
   }
   const json = readFileSync(join(FIX, 'f-write-edit-bash-json', 'logs-001.json'));
   const parsed = JSON.parse(json.toString());
   const records = parsed.resourceLogs[0].scopeLogs[0].logRecords.length;
   parsed.resourceLogs[0].scopeLogs[0].logRecords = Array.from({ length: 40 }, () => parsed.resourceLogs[0].scopeLogs[0].logRecords).flat();
   const big = Buffer.from(JSON.stringify(parsed));
-  const ours = rate(() => decodeAndNormalize('logs', 'json', big, DEFAULT_INGEST_OPTIONS), records * 40);
-  const bare = rate(() => JSON.parse(big.toString('utf8')), records * 40);
-  print(`logs     json     ${String(records * 40).padStart(5)} records/request ${(big.length / 1024).toFixed(0).padStart(4)} KB: ours ${fmt(ours)}/s, bare JSON.parse ${fmt(bare)}/s, ratio ${(ours / bare).toFixed(2)}x`);
+  const { ours, bare } = compare(() => decodeAndNormalize('logs', 'json', big, DEFAULT_INGEST_OPTIONS), () => JSON.parse(big.toString('utf8')), records * 40);
+  print(`logs     json     ${String(records * 40).padStart(5)} records/request ${(big.length / 1024).toFixed(0).padStart(4)} KB: ours ${fmt(ours)}/s, bare JSON.parse ${fmt(bare)}/s, ratio ${(ours / bare).toFixed(2)}x   [goal >= 0.5x]`);
 }
 
 const fmt = (n: number) => `${(n / 1000).toFixed(1)}k`;

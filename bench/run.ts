@@ -4,14 +4,19 @@ import { runDecodeBench } from './decode';
 async function main(): Promise<void> {
   const print = (l: string) => process.stdout.write(`${l}\n`);
   print(`Claude Code Ledger benchmarks — node ${process.version}, ${new Date().toISOString()}`);
-  await runDecodeBench(print);
+  // Parts: `bench/run.ts [decode] [store] [ingest] [statusline] [transcripts] [grpc]` (none: all).
   const only = process.argv.slice(2);
+  if (only.length === 0 || only.includes('decode')) await runDecodeBench(print);
   if (only.length === 0 || only.includes('store')) {
     const store = await import('./store').catch((err: unknown) => {
       print(`store bench unavailable: ${(err as Error).message}`);
       return undefined;
     });
     if (store) await store.runStoreBench(print);
+  }
+  if (only.length === 0 || only.includes('ingest')) {
+    const { runIngestBench } = await import('./ingest');
+    await runIngestBench(print);
   }
   if (only.length === 0 || only.includes('statusline')) {
     const { runStatuslineBench } = await import('./statusline');

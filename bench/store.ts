@@ -26,7 +26,7 @@ interface Template {
   json: string;
 }
 
-function templates(): { list: Template[]; sessionId: string; recordsPerCopy: number } {
+export function templates(): { list: Template[]; sessionId: string; recordsPerCopy: number } {
   const index = readFileSync(path.join(SCENARIO, 'index.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { file: string; signal: Signal });
   const list = index.map((e) => ({ signal: e.signal, json: readFileSync(path.join(SCENARIO, e.file.replace(/\.bin$/, '.decoded.json')), 'utf8') }));
   const sessionId = JSON.parse(readFileSync(path.join(SCENARIO, 'ground-truth.json'), 'utf8')).sessions.ids[0] as string;
@@ -36,7 +36,7 @@ function templates(): { list: Template[]; sessionId: string; recordsPerCopy: num
 }
 
 /** One request body per signal holding `copies` shifted copies (resource-level arrays concatenated). */
-function synthesize(t: Template, sessionId: string, first: number, copies: number, totalCopies: number, nowNs: bigint): Buffer {
+export function synthesize(t: Template, sessionId: string, first: number, copies: number, totalCopies: number, nowNs: bigint): Buffer {
   const key = t.signal === 'logs' ? 'resourceLogs' : t.signal === 'metrics' ? 'resourceMetrics' : 'resourceSpans';
   const parts: unknown[] = [];
   for (let c = first; c < first + copies; c++) {
@@ -54,7 +54,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const fmt = (n: number, d = 1) => n.toFixed(d);
 
 /** Bare sql.js: the same records as rows of one 18-column table, prepared inserts, 1,000 per transaction. */
-async function bareInsertRate(batches: NormRecord[][]): Promise<number> {
+export async function bareInsertRate(batches: NormRecord[][]): Promise<number> {
   const SQL = await loadSqlJs(path.join(ROOT, 'dist/sql-wasm.wasm'));
   const db = new SQL.Database();
   db.exec(`CREATE TABLE ev (kind TEXT, name TEXT, session TEXT, time_ms REAL, model TEXT, cost REAL, input INT, output INT, cache_read INT,
@@ -85,7 +85,7 @@ async function bareInsertRate(batches: NormRecord[][]): Promise<number> {
 }
 
 /** The store's own apply (idempotency keys, interning, rollups) on the same records, no journal, no decode. */
-async function applyOnlyRate(batches: NormRecord[][]): Promise<number> {
+export async function applyOnlyRate(batches: NormRecord[][]): Promise<number> {
   const db = LedgerDb.open(await loadSqlJs(path.join(ROOT, 'dist/sql-wasm.wasm')));
   const t0 = performance.now();
   let n = 0;
@@ -157,6 +157,7 @@ async function runSize(log: Log, target: number): Promise<void> {
     filesEdited: { range: { key: '30d' } },
     acceptance: { range: { key: '30d' } },
     toolStats: { range: { key: '30d' } },
+    productivity: { range: { key: '30d' } },
     apiErrors: { range: { key: '30d' } },
     burnRate: { dailyBudgetUsd: 10, monthlyBudgetUsd: 100 },
     prices: {},

@@ -15,6 +15,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { generateCorpus, type CorpusSummary, type TokenTotals } from './transcriptCorpus';
+import { transcriptBaseline } from './transcriptBaseline';
 
 type Log = (line: string) => void;
 
@@ -298,6 +299,7 @@ export async function runTranscriptBench(log: Log): Promise<void> {
     if (problems.length > 0) log(`ledger import: ${problems.length} problem(s) reported, first: ${problems[0].slice(0, 300)}`);
     if (typeof summary.maxStallMs === 'number') log(`ledger import: longest main-thread stall ${fmt(summary.maxStallMs)} ms   [goal <= 50 ms]`);
     const importWorked = typeof summary.requestsAdded === 'number' && summary.requestsAdded > 0;
+    if (importWorked) await printImportVsBare(log, path.join(corpus, 'projects'), summary, imp.ms);
     if (ccMs !== undefined) log(`ratio import / one ccusage report: ${fmt(imp.ms / ccMs, 2)}x   [goal <= 1.5x]${importWorked ? '' : ' (nothing imported: not meaningful)'}`);
 
     // (c) the daily report afterwards: a new CLI process (opens the store), then an open store.
@@ -403,4 +405,17 @@ if (require.main === module) {
     console.error(err);
     process.exitCode = 1;
   });
+}
+
+/** The import's rows per second beside bare sql.js inserts of the same rows (bench/transcriptBaseline.ts). */
+async function printImportVsBare(log: Log, projectsDir: string, summary: Record<string, unknown>, importMs: number): Promise<void> {
+  const rows = ['requestsAdded', 'toolUses', 'prompts'].reduce((n, k) => n + (typeof summary[k] === 'number' ? (summary[k] as number) : 0), 0);
+  const b = await transcriptBaseline(projectsDir);
+  const rate = rows / (importMs / 1000);
+  log(
+    `transcript import: ${fmt(rate / 1000, 1)}k rows/s (requests + tool uses + prompts written: ${rows.toLocaleString()}; whole CLI process) vs bare sql.js inserts of the same rows ` +
+      `${fmt(b.bareRowsPerS / 1000, 1)}k rows/s (a ${fmt(b.sampleMb, 0)} MB sample, ${b.rows.toLocaleString()} rows) -> ${fmt(rate / b.bareRowsPerS, 2)}x   [goal >= 0.5x]`,
+  );
+  log(`  reading + parsing + collapsing alone (same sample, one thread, no store): ${fmt(b.parseMbPerS, 1)} MB/s, ${fmt(b.parseRowsPerS / 1000, 1)}k rows/s -> ${fmt(b.parseRowsPerS / b.bareRowsPerS, 2)}x bare`);
+  log(`  floor: JSON.parse alone of every line of the sample (~${fmt(b.sampleMb > 0 ? 1048576 * b.sampleMb / Math.max(1, b.rows) : 0, 0)} bytes of JSON per row written): ${fmt(b.jsonParseRowsPerS / 1000, 1)}k rows/s -> ${fmt(b.jsonParseRowsPerS / b.bareRowsPerS, 2)}x bare`);
 }

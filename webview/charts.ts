@@ -15,13 +15,15 @@ import {
   type ChartConfiguration,
 } from 'chart.js';
 import type { ChartModel } from './model';
-import { scaleFormatter } from './format';
+import { formatMs, formatPercent, scaleFormatter } from './format';
 import type { Palette } from './theme';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, DoughnutController, ArcElement, Legend, Tooltip);
 
-export type ChartKind = 'stackedBar' | 'doughnut' | 'horizontalBar';
-export type ValueKind = 'usd' | 'count';
+/** groupedBar: bars side by side (added vs removed lines), never stacked. */
+export type ChartKind = 'stackedBar' | 'doughnut' | 'horizontalBar' | 'groupedBar';
+/** seconds: durations (axis and tooltip as "1 h 30 m"); percent: rates 0..1 (axis 0-100 %). */
+export type ValueKind = 'usd' | 'count' | 'seconds' | 'percent';
 
 interface Live {
   chart: Chart;
@@ -35,11 +37,24 @@ const live = new Set<Live>();
  * reaches: a stacked bar's tallest stack, else the largest value.
  */
 function fmt(v: ValueKind, kind: ChartKind, model: ChartModel): (n: number) => string {
+  if (v === 'seconds') return (n) => (n === 0 ? '0' : formatMs(n * 1000));
+  if (v === 'percent') return formatPercent;
   const largest =
     kind === 'stackedBar'
       ? Math.max(0, ...model.labels.map((_, i) => model.series.reduce((n, s) => n + (s.values[i] ?? 0), 0)))
       : Math.max(0, ...model.series.flatMap((s) => s.values));
   return scaleFormatter(v, largest);
+}
+
+/** Round steps for a duration axis (seconds): 1 s ... 1 day, about five ticks. */
+const SECOND_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+function secondsStep(model: ChartModel, stacked: boolean): number {
+  let max = 0;
+  for (let i = 0; i < model.labels.length; i++) {
+    const col = model.series.map((s) => (Number.isFinite(s.values[i]) ? s.values[i] : 0));
+    max = Math.max(max, stacked ? col.reduce((a, b) => a + b, 0) : Math.max(0, ...col));
+  }
+  return SECOND_STEPS.find((s) => max / s <= 5) ?? SECOND_STEPS[SECOND_STEPS.length - 1];
 }
 
 function colorsFor(kind: ChartKind, model: ChartModel, p: Palette): string[][] {
@@ -83,8 +98,21 @@ function config(kind: ChartKind, model: ChartModel, p: Palette, value: ValueKind
     return { type: 'doughnut', data: { labels: model.labels, datasets }, options: { ...common, cutout: '55%' } } as ChartConfiguration;
   }
   const horizontal = kind === 'horizontalBar';
-  const valueAxis = { stacked: !horizontal, beginAtZero: true, ticks: { color: p.muted, font, callback: (v: string | number) => f(Number(v)) }, grid: { color: p.grid } };
-  const catAxis = { stacked: !horizontal, ticks: { color: p.muted, font }, grid: { display: false } };
+  const stacked = kind === 'stackedBar';
+  const valueAxis = {
+    stacked,
+    beginAtZero: true,
+    ...(value === 'percent' ? { max: 1 } : {}),
+    ticks: {
+      color: p.muted,
+      font,
+      callback: (v: string | number) => f(Number(v)),
+      // Durations step in round minutes or hours (the count and money formats pick their own scale).
+      ...(value === 'seconds' ? { stepSize: secondsStep(model, stacked) } : value === 'count' ? { precision: 0 } : {}),
+    },
+    grid: { color: p.grid },
+  };
+  const catAxis = { stacked, ticks: { color: p.muted, font }, grid: { display: false } };
   return {
     type: 'bar',
     data: { labels: model.labels, datasets },

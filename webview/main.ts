@@ -17,6 +17,7 @@ import type { ViewContext } from './views/context';
 import { renderEmpty } from './views/empty';
 import { renderFiles } from './views/files';
 import { renderOverview } from './views/overview';
+import { renderProductivity } from './views/productivity';
 import { renderSessions } from './views/sessions';
 import { renderTimeline } from './views/timeline';
 import { renderTools } from './views/tools';
@@ -27,6 +28,7 @@ import { renderTools } from './views/tools';
  */
 const VIEWS: Record<DashboardView, { label: string; render(root: HTMLElement, ctx: ViewContext): Promise<void> }> = {
   overview: { label: 'Overview', render: renderOverview },
+  productivity: { label: 'Productivity', render: renderProductivity },
   sessions: { label: 'Sessions', render: renderSessionsOrTimeline },
   files: { label: 'Files edited', render: renderFiles },
   acceptance: { label: 'Acceptance', render: renderAcceptance },

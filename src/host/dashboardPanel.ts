@@ -153,6 +153,7 @@ export function registerDashboard(context: vscode.ExtensionContext, deps: Dashbo
     },
     'status/get': async () => deps.api.query('status', {}),
     'limits/get': async () => deps.api.query('planLimits', {}),
+    'productivity/get': async (raw) => deps.api.query('productivity', { range: range('productivity/get', obj('productivity/get', raw)) }),
   };
 
   async function openFile(file: string): Promise<void> {

@@ -449,6 +449,69 @@ export interface PricesDto {
   estimatesByModel: { model: string; estimates: PriceSourceCounts }[];
 }
 
+/**
+ * Claude Code's productivity figures over a period (the `productivity` query). Active time, commits and
+ * pull requests come only from Claude Code's metrics (claude_code.active_time.total, commit.count,
+ * pull_request.count); lines and edit decisions also from tool events and imported transcripts, with
+ * the same per-session rule as the summary (the metric when the session sent it, never both).
+ */
+export interface ProductivityFiguresDto {
+  /** claude_code.active_time.total{type=user}: seconds the user was active (typing, reading) in Claude Code. */
+  activeSecondsUser: number;
+  /** claude_code.active_time.total{type=cli}: seconds Claude Code itself was working. */
+  activeSecondsCli: number;
+  commits: number;
+  pullRequests: number;
+  linesAdded: number;
+  linesRemoved: number;
+  /** Edit tool decisions (code_edit_tool.decision): all, and those a person made (not config rules or hooks). */
+  editAccepts: number;
+  editRejects: number;
+  userEditAccepts: number;
+  userEditRejects: number;
+}
+
+/** One period of the productivity series (a zero period where nothing happened). */
+export interface ProductivityPointDto extends ProductivityFiguresDto {
+  /** Period start, ISO-8601 with the local offset. */
+  bucket: string;
+}
+
+/** A row of the per-repository or per-user/team tables. */
+export interface ProductivityGroupDto extends ProductivityFiguresDto {
+  sessions: number;
+  costUsd: number;
+}
+
+export interface ProductivityDto {
+  range: ResolvedRange;
+  bucket: SeriesBucket;
+  /** Every period of the range in order, zero-filled (at most MAX_SERIES_PERIODS, the newest). */
+  series: ProductivityPointDto[];
+  totals: ProductivityFiguresDto & {
+    sessions: number;
+    /** Sessions of the range that sent Claude Code's metrics (the only source of active time, commits, PRs). */
+    metricSessions: number;
+    costUsd: number;
+    /** Cost of the sessions that reported active time, per hour of that time; null without active time. */
+    costPerActiveHourUsd: number | null;
+    /** Cost of the range per line added or removed; null without changed lines. */
+    costPerLineChangedUsd: number | null;
+    /** editAccepts / (editAccepts + editRejects); null without decisions. */
+    editAcceptRate: number | null;
+  };
+  /** By repository (`repo.name`; null = none reported), most active first; at most `maxGroups` rows. */
+  byRepo: (ProductivityGroupDto & { repo: string | null })[];
+  /**
+   * By user and team, where Claude Code reports them: `user` is `user.email` (OAuth logins), else the
+   * opaque `user.id`, null when unknown; `team` is the `team.id` resource attribute, null when absent.
+   */
+  byUser: (ProductivityGroupDto & { user: string | null; userIsEmail: boolean; team: string | null })[];
+  /** Rows left out of byRepo / byUser beyond the cap. */
+  moreRepos: number;
+  moreUsers: number;
+}
+
 /** Names of the store's named queries, their params and results. */
 export interface QueryMethods {
   summary: { params: { range: RangeSpec; groupBy?: GroupBy }; result: SummaryDto };
@@ -469,6 +532,8 @@ export interface QueryMethods {
   /** Plan limits from the status line + the last day's 5-hour blocks (limitsDto.ts). */
   planLimits: { params: Record<string, never>; result: PlanLimitsDto };
   activityBlocks: { params: { range?: RangeSpec; limit?: number }; result: ActivityBlocksDto };
+  /** Active time, commits, pull requests, lines, edit acceptance over time; per repo and user/team. */
+  productivity: { params: { range: RangeSpec }; result: ProductivityDto };
 }
 export type QueryName = keyof QueryMethods;
 
@@ -490,6 +555,7 @@ export const QUERY_NAMES = {
   prices: true,
   planLimits: true,
   activityBlocks: true,
+  productivity: true,
 } as const satisfies Record<QueryName, true>;
 
 export function isQueryName(name: unknown): name is QueryName {

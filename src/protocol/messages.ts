@@ -9,6 +9,7 @@ import type {
   BurnRateDto,
   CostSeriesDto,
   FileEditedDto,
+  ProductivityDto,
   QueryMethods,
   RangeKey,
   RangeSpec,
@@ -63,6 +64,8 @@ export interface Requests {
   'status/get': { params: Record<string, never>; result: StatusSnapshotDto };
   /** The overview's plan-limits tile and 5-hour blocks (planLimits query). */
   'limits/get': { params: Record<string, never>; result: PlanLimitsDto };
+  /** The productivity view (productivity query). */
+  'productivity/get': { params: { range: RangeSpec }; result: ProductivityDto };
 }
 export type RequestMethod = keyof Requests;
 export const REQUEST_METHODS: readonly RequestMethod[] = [
@@ -74,6 +77,7 @@ export const REQUEST_METHODS: readonly RequestMethod[] = [
   'tools/get',
   'status/get',
   'limits/get',
+  'productivity/get',
 ];
 
 /** Commands the empty state may ask the host to run (a closed set: the webview cannot run arbitrary commands). */
@@ -94,7 +98,7 @@ export type ResultOf<M extends RequestMethod> = Requests[M]['result'];
 export type ParamsOf<M extends RequestMethod> = Requests[M]['params'];
 
 /** The dashboard's views in tab order; webview/main.ts maps each to its label and renderer (a Record, so a view without one is a compile error). */
-export const DASHBOARD_VIEWS = ['overview', 'sessions', 'files', 'acceptance', 'tools'] as const;
+export const DASHBOARD_VIEWS = ['overview', 'productivity', 'sessions', 'files', 'acceptance', 'tools'] as const;
 export type DashboardView = (typeof DASHBOARD_VIEWS)[number];
 
 export type SortDirection = 'asc' | 'desc';

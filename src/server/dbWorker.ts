@@ -1,6 +1,12 @@
 // DB worker entry (dist/dbWorker.js). Owns the sql.js database, the journal and the snapshots; the
-// main thread never runs SQL. Requests are handled one at a time in arrival order (the store is
-// synchronous), so an ingest's reply means its frame is on disk and applied.
+// main thread never runs SQL. Requests are handled in arrival order (the store is synchronous), so an
+// ingest's reply means its frame is on disk and applied.
+//
+// Group commit: messages are queued as they arrive and drained from a setImmediate. Consecutive ingests
+// at the head of the queue are handled together (DurableStore.ingestMany: one journal write + one fsync
+// and one transaction for all of them), then each gets its own reply. While a group is being written,
+// the next requests wait in the port; they form the next group. So a lone request is not delayed, and
+// many small concurrent requests share one fsync instead of queueing for one each.
 import path from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
@@ -39,6 +45,7 @@ function need(op: WorkerOp): DurableStore {
 /** One handler per op of WorkerOps (storeProtocol.ts); a missing one does not compile. */
 const handlers: WorkerHandlers = {
   open: async (p) => ({ result: await open(p) }),
+  // A group of one; the drain loop below passes consecutive ingests to ingestGroup together.
   ingest: ({ signal, encoding, body }) => {
     const s = need('ingest');
     return { result: s.ingest(signal, encoding, new Uint8Array(body)), after: () => s.maybeSnapshot() };
@@ -71,7 +78,7 @@ const handlers: WorkerHandlers = {
   stats: () => {
     const h = getHeapStatistics();
     const s = need('stats');
-    return { result: { heapUsedBytes: h.used_heap_size, externalBytes: h.external_memory, dbBytes: s.sizeBytes(), journalBytes: s.journalBytes } };
+    return { result: { heapUsedBytes: h.used_heap_size, externalBytes: h.external_memory, dbBytes: s.sizeBytes(), journalBytes: s.journalBytes, ...groupStats } };
   },
   forwardStatus: ({ status }) => {
     need('forwardStatus').setForwardStatus(status);
@@ -90,24 +97,89 @@ function dispatch<O extends WorkerOp>(op: O, params: Parameters<WorkerHandlers[O
   return handler(params);
 }
 
-// One request at a time, in order.
-let chain: Promise<void> = Promise.resolve();
-// The message is typed here, where it arrives (structured clone gives `any`): StoreClient sends only
-// HostToWorker.
-port.on('message', (m: HostToWorker) => {
-  chain = chain.then(async () => {
-    try {
-      const { result, transfer, after } = await dispatch(m.op, m.params);
-      post({ type: 'reply', id: m.id, ok: true, result }, transfer);
-      if (after) {
-        try {
-          after();
-        } catch (err) {
-          log('error', `snapshot after ingest failed: ${(err as Error).message} (the journal still holds the data)`);
-        }
+function runAfter(after: (() => void) | undefined): void {
+  if (!after) return;
+  try {
+    after();
+  } catch (err) {
+    log('error', `snapshot after ingest failed: ${(err as Error).message} (the journal still holds the data)`);
+  }
+}
+
+async function runOne(m: HostToWorker): Promise<void> {
+  try {
+    const { result, transfer, after } = await dispatch(m.op, m.params);
+    post({ type: 'reply', id: m.id, ok: true, result }, transfer);
+    runAfter(after);
+  } catch (err) {
+    post({ type: 'reply', id: m.id, ok: false, error: toWireError(err) });
+  }
+}
+
+type IngestMessage = Extract<HostToWorker, { op: 'ingest' }>;
+
+/** Bounds of one group (the rest waits for the next): journal bytes written at once, and requests. */
+const GROUP_MAX_BYTES = 32 * 1024 * 1024;
+const GROUP_MAX_REQUESTS = 512;
+
+const groupStats = { ingestGroups: 0, groupedRequests: 0 };
+
+/** One group commit: every reply is posted after the fsync that covers its frame (ingestMany returns after it). */
+function ingestGroup(group: IngestMessage[]): void {
+  let results: ReturnType<DurableStore['ingestMany']>;
+  let s: DurableStore;
+  try {
+    s = need('ingest');
+    groupStats.ingestGroups++;
+    groupStats.groupedRequests += group.length;
+    results = s.ingestMany(group.map((m) => ({ signal: m.params.signal, encoding: m.params.encoding, body: new Uint8Array(m.params.body) })));
+  } catch (err) {
+    for (const m of group) post({ type: 'reply', id: m.id, ok: false, error: toWireError(err) });
+    return;
+  }
+  for (let i = 0; i < group.length; i++) {
+    const r = results[i];
+    if (r instanceof Error) post({ type: 'reply', id: group[i].id, ok: false, error: toWireError(r) });
+    else post({ type: 'reply', id: group[i].id, ok: true, result: r });
+  }
+  runAfter(() => s.maybeSnapshot());
+}
+
+/** Requests in arrival order; `draining` while the loop below owns the queue. */
+const queue: HostToWorker[] = [];
+let draining = false;
+
+async function drain(): Promise<void> {
+  try {
+    while (queue.length > 0) {
+      if (queue[0].op !== 'ingest') {
+        await runOne(queue.shift()!);
+        continue;
       }
-    } catch (err) {
-      post({ type: 'reply', id: m.id, ok: false, error: toWireError(err) });
+      const group: IngestMessage[] = [];
+      let bytes = 0;
+      while (queue.length > 0 && queue[0].op === 'ingest' && group.length < GROUP_MAX_REQUESTS && (group.length === 0 || bytes + queue[0].params.body.byteLength <= GROUP_MAX_BYTES)) {
+        const m = queue.shift() as IngestMessage;
+        bytes += m.params.body.byteLength;
+        group.push(m);
+      }
+      ingestGroup(group);
     }
-  });
+  } finally {
+    draining = false;
+    if (queue.length > 0) schedule(); // only after an unexpected throw above
+  }
+}
+
+function schedule(): void {
+  draining = true;
+  setImmediate(() => void drain());
+}
+
+// The message is typed here, where it arrives (structured clone gives `any`): StoreClient sends only
+// HostToWorker. Draining from setImmediate lets every message already delivered to the port join the
+// queue first (the port hands over all pending messages in one poll phase).
+port.on('message', (m: HostToWorker) => {
+  queue.push(m);
+  if (!draining) schedule();
 });

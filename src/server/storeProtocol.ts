@@ -38,6 +38,9 @@ export interface WorkerStats {
   externalBytes: number;
   dbBytes: number;
   journalBytes: number;
+  /** Group commit: ingest groups written (one journal write + fsync each) and the requests in them. */
+  ingestGroups: number;
+  groupedRequests: number;
 }
 
 /**

@@ -7,12 +7,12 @@
 // scripted live session's figure.
 //
 // Options (environment): LEDGER_DEMO_PORT (default: a free port) for the VS Code URL.
-import { chmodSync, mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as h from './harness';
 import { startFakeAnthropic, type FakeAnthropic, type ScriptedTurn } from '../support/fakeAnthropic';
-import { scenarioByName } from '../support/scenarios';
+import { FAKE_GH_DIR, initGitRepo, scenarioByName } from '../support/scenarios';
 import { generateCorpus } from '../../bench/transcriptCorpus';
 import { WEB_SEARCH_USD_PER_REQUEST } from '../../src/core/pricing/priceRequest';
 
@@ -49,26 +49,46 @@ async function stop(code: number): Promise<never> {
   process.exit(code);
 }
 
-/** Types a script into the active terminal that runs claude with the demo env and waits for its exit file. */
-/** Returns the cost Claude Code computed for the run (total_cost_usd). */
-async function runInTerminal(page: import('playwright-core').Page, name: string, prompt: string, args: string[], turns: ScriptedTurn[]): Promise<number> {
-  fake!.reset(turns);
-  const base = join(demoDir, name);
-  rmSync(`${base}.exit`, { force: true });
+interface DemoRun {
+  name: string;
+  prompt: string;
+  args: string[];
+  turns: ScriptedTurn[];
+}
+
+/**
+ * Types ONE command into the active terminal: a script that runs claude once per run, in order, with
+ * the demo env, each writing its JSON result and exit file. One typed line, because a second or third
+ * click into a terminal full of output was taken by VS Code's sticky scroll overlay and the keys were
+ * lost. The fake API gets every run's script at once: the runs are sequential, and each consumes exactly
+ * its own main-loop turns (side requests without tools take no turn). Returns the total cost Claude
+ * Code computed (total_cost_usd of every run).
+ */
+async function runInTerminal(page: import('playwright-core').Page, runs: DemoRun[]): Promise<number> {
+  fake!.reset(runs.flatMap((r) => r.turns));
+  const script = join(demoDir, 'sessions.sh');
+  const base = (r: DemoRun) => join(demoDir, r.name);
+  for (const r of runs) rmSync(`${base(r)}.exit`, { force: true });
   writeFileSync(
-    `${base}.sh`,
+    script,
     [
       `cd ${shq(workspace)}`,
       // demo-claude adds only ANTHROPIC_BASE_URL/ANTHROPIC_API_KEY; telemetry comes from the extension.
-      `demo-claude -p ${shq(prompt)} ${args.map(shq).join(' ')} --output-format json < /dev/null | tee ${shq(`${base}.json`)}`,
-      `echo "\${PIPESTATUS[0]}" > ${shq(`${base}.exit`)}`,
+      ...runs.flatMap((r) => [
+        `demo-claude -p ${shq(r.prompt)} ${r.args.map(shq).join(' ')} --output-format json < /dev/null | tee ${shq(`${base(r)}.json`)}`,
+        `echo "\${PIPESTATUS[0]}" > ${shq(`${base(r)}.exit`)}`,
+      ]),
       '',
     ].join('\n'),
   );
-  await h.typeInTerminal(page, `bash ${base}.sh`);
-  const exit = await h.waitFor(`claude run ${name}`, () => existsSync(`${base}.exit`) && readFileSync(`${base}.exit`, 'utf8').trim(), DEMO.runTimeoutMs);
-  if (exit !== '0') throw new Error(`claude run ${name} exited ${exit}; see the VS Code terminal`);
-  return (JSON.parse(readFileSync(`${base}.json`, 'utf8')) as { total_cost_usd: number }).total_cost_usd;
+  await h.typeInTerminal(page, `bash ${script}`);
+  let cost = 0;
+  for (const r of runs) {
+    const exit = await h.waitFor(`claude run ${r.name}`, () => existsSync(`${base(r)}.exit`) && readFileSync(`${base(r)}.exit`, 'utf8').trim(), DEMO.runTimeoutMs);
+    if (exit !== '0') throw new Error(`claude run ${r.name} exited ${exit}; see the VS Code terminal`);
+    cost += (JSON.parse(readFileSync(`${base(r)}.json`, 'utf8')) as { total_cost_usd: number }).total_cost_usd;
+  }
+  return cost;
 }
 
 async function main(): Promise<void> {
@@ -86,6 +106,11 @@ async function main(): Promise<void> {
   mkdirSync(join(demoDir, 'bin'), { recursive: true });
   mkdirSync(join(demoDir, 'home'), { recursive: true });
   writeFileSync(join(workspace, 'README.md'), '# Demo workspace\n\nClaude Code sessions run here against a scripted fake model.\n');
+  // A git repository, and GitHub's `gh` stand-in on the terminal's PATH: the scripted session commits
+  // and opens a pull request, so the Productivity view shows Claude Code's commit and PR counters.
+  initGitRepo(workspace);
+  copyFileSync(join(FAKE_GH_DIR, 'gh'), join(demoDir, 'bin', 'gh'));
+  chmodSync(join(demoDir, 'bin', 'gh'), 0o755);
 
   // The history a new user already has: ~/.claude/projects of the scratch HOME, before VS Code starts.
   // It ends at the end of yesterday, local time, so the status bar's "today" is the live session alone.
@@ -146,10 +171,14 @@ async function main(): Promise<void> {
   await h.openTerminal(page);
   const ctx = { cwd: workspace, home: join(demoDir, 'home'), mcpCallLog: join(demoDir, 'mcp-calls.jsonl') };
   const web = scenarioByName('write-edit-bash');
-  let cost = await runInTerminal(page, 'session-1', web.prompts[0], web.args, web.turns(ctx));
+  const git = scenarioByName('git-commit-pr');
   const plain = scenarioByName('plain-answer');
-  cost += await runInTerminal(page, 'session-2', plain.prompts[0], plain.args, plain.turns(ctx));
-  // Both sessions counted: the status bar shows what Claude Code computed (today only: the imported
+  const cost = await runInTerminal(page, [
+    { name: 'session-1', prompt: web.prompts[0], args: web.args, turns: web.turns(ctx) },
+    { name: 'session-git', prompt: git.prompts[0], args: git.args, turns: git.turns(ctx) },
+    { name: 'session-2', prompt: plain.prompts[0], args: plain.args, turns: plain.turns(ctx) },
+  ]);
+  // Every session counted: the status bar shows what Claude Code computed (today only: the imported
   // history ends yesterday), at its display precision (cents, or mills under $1: "$0.075").
   const expected = `$${cost.toFixed(4)}`;
   const showsCost = (text: string) => {
@@ -186,6 +215,14 @@ async function main(): Promise<void> {
   if (statusLine.status !== 0 || !/5h 43%/.test(statusLineText)) throw new Error(`the status line launcher printed "${statusLineText}" (${statusLine.stderr})`);
   console.log(`Claude Code's status line would show: ${statusLineText}`);
   await h.screenshot(page, 'demo-ready');
+  // The Productivity view with today's scripted sessions: Claude Code's commit and pull request counters.
+  await h.runCommand(page, 'Claude Ledger: Open Dashboard');
+  const frame = h.webviewFrame(page);
+  await frame.locator('#tab-productivity').click({ timeout: DEMO.runTimeoutMs });
+  const commits = frame.locator('[data-testid="tile-commits"] .tile-value');
+  await h.waitFor('the Productivity view to show the commit', async () => (await commits.innerText().catch(() => '')) === '1', DEMO.runTimeoutMs);
+  const productivityPng = await h.screenshot(page, 'demo-productivity');
+  console.log(`Productivity view (Last 7 days): ${productivityPng}`);
   // The scripted window steps aside (its extension host ends after the grace time); yours takes over.
   await page.context().close();
 
@@ -196,7 +233,8 @@ Claude Code Ledger demo is running (status bar after the scripted session: ${sta
   Open in your browser:  ${url}
 
   - the status bar (bottom right) shows today's Claude Code spend; hover it for details
-  - F1 -> "Claude Ledger: Open Dashboard": pick "Last 30 days" or "All time" for the imported history
+  - F1 -> "Claude Ledger: Open Dashboard": the Productivity tab shows today's session (active time, lines, the
+    commit and pull request it made); pick "Last 30 days" or "All time" for the imported history
     (${history.sessions} sessions over ${days.length} days; its costs are estimates, marked *)
   - plan limits (as Claude Code's status line reports them for Pro/Max): in the status bar tooltip and the
     dashboard's limits tile; F1 -> "Claude Ledger: Set Up Status Line" does this for your own Claude Code

@@ -270,6 +270,8 @@ function assertScenario(scenario: Scenario, run: ScenarioRun, ingested: readonly
   const expAdded = exp.files.reduce((a, f) => a + f.linesAdded, 0);
   const expRemoved = exp.files.reduce((a, f) => a + f.linesRemoved, 0);
   assert.deepEqual(linesMetric, { added: expAdded, removed: expRemoved }, "Claude Code's lines_of_code metric");
+  assert.equal(metricTotal(metrics, 'claude_code.commit.count'), exp.commits ?? 0, "Claude Code's commit.count");
+  assert.equal(metricTotal(metrics, 'claude_code.pull_request.count'), exp.pullRequests ?? 0, "Claude Code's pull_request.count");
   const perFile: Record<string, { linesAdded: number; linesRemoved: number }> = {};
   for (const t of toolResults) {
     if (!t.filePath || !t.success) continue;
@@ -365,6 +367,12 @@ const STORE_EXPECT: Record<string, StoreExpect> = {
   },
   'long-session-delta': LONG_SESSION_STORE,
   'long-session-cumulative': LONG_SESSION_STORE,
+  // One Write, three Bash calls (git add, git commit, gh pr create), each allowed by a config rule.
+  'git-commit-pr': {
+    decisionsByTool: { Write: { accepts: 1, rejects: 0 }, Bash: { accepts: 3, rejects: 0 } },
+    tools: { Write: { calls: 1, failures: 0 }, Bash: { calls: 3, failures: 0 } },
+    fileEdits: { 'greeting.py': { edits: 1, accepts: 1, rejects: 0 } },
+  },
   // The subagent's Bash runs in the same session: the store counts it with the main agent's tools.
   subagent: {
     decisionsByTool: { Agent: { accepts: 1, rejects: 0 }, Bash: { accepts: 1, rejects: 0 } },
@@ -418,6 +426,16 @@ async function assertStore(scenario: Scenario, run: ScenarioRun, ingested: reado
     Object.values(exp.decisions).reduce((a, n) => a + n, 0),
     'STORE_EXPECT decisions agree with the scenario',
   );
+
+  // --- productivity: commits, pull requests and lines as Claude Code counted them, CLI active time from its metric
+  const prod = await store.query('productivity', ALL);
+  assert.deepEqual(
+    [prod.totals.commits, prod.totals.pullRequests, prod.totals.linesAdded, prod.totals.linesRemoved, prod.totals.sessions],
+    [exp.commits ?? 0, exp.pullRequests ?? 0, linesAdded, linesRemoved, 1],
+    'productivity totals',
+  );
+  const activeMetric = metricTotal(records.filter(isClaudeMetric), 'claude_code.active_time.total', (p) => p.attrs.type === 'cli');
+  assert.ok(Math.abs(prod.totals.activeSecondsCli - activeMetric) < 1e-9, `productivity CLI active time ${prod.totals.activeSecondsCli} = metric ${activeMetric}`);
 
   // --- summary: the cross-check
   const summary = await store.query('summary', ALL);

@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { memoryLogger } from '../../src/core/log';
+import { formatCount, formatMs, formatUsd } from '../../src/core/format/numbers';
 import { startLedgerServer, type LedgerServer } from '../../src/server/httpServer';
 import type { McpModule as ServerMcpModule } from '../../src/server/mcp/mcpTypes';
 import * as mcpModule from '../../src/server/mcp/mcpHandler';
@@ -39,6 +40,7 @@ const EXPECTED_TOOLS = [
   'list_sessions',
   'plan_limits',
   'pricing',
+  'productivity',
   'query_sql',
   'session_timeline',
   'tool_stats',
@@ -237,6 +239,24 @@ describe('tools on fixture data match the store', () => {
     assert.ok(errors.total >= 0);
     const tools = (await call('tool_stats', ALL)).structuredContent as { tools: { tool: string; calls: number }[] };
     assert.ok(tools.tools.some((t) => t.tool === 'Bash' && t.calls > 0), JSON.stringify(tools.tools));
+  });
+
+  test('productivity: the named query without its series, and text in the shared number format', async () => {
+    const r = await call('productivity', ALL);
+    assert.equal(r.isError, undefined, text(r));
+    const { series, ...truth } = await store.query('productivity', { range: { key: 'all' } });
+    assert.ok(series.length > 0);
+    assert.deepEqual(r.structuredContent, json(truth));
+    // Every fixture run sent Claude Code's metrics: active time (CLI), lines, no commit or PR.
+    assert.ok(truth.totals.activeSecondsCli > 0 && truth.totals.linesAdded > 0);
+    assert.equal(truth.totals.commits, 0);
+    const t = text(r);
+    assert.ok(t.includes(`Claude Code ${formatMs(truth.totals.activeSecondsCli * 1000)})`), t);
+    assert.ok(t.includes(`lines +${formatCount(truth.totals.linesAdded)}/-${formatCount(truth.totals.linesRemoved)}, cost ${formatUsd(truth.totals.costUsd)} USD.`), t);
+    assert.ok(t.includes(`Cost per active hour: ${formatUsd(truth.totals.costPerActiveHourUsd!)}/hour`), t);
+    assert.match(t, /By user\/team: [0-9a-f]{64} \[team platform\]/);
+    const week = await call('productivity', { from: '2000-01-01', to: '2000-01-08' });
+    assert.match(text(week), /\(0 sessions; 0 sent telemetry metrics.*active time 0 ms/);
   });
 
   test('burn_rate', async () => {

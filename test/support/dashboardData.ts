@@ -164,6 +164,7 @@ export async function openDataset(name: DatasetName, workspace: string, missing:
     'tools/get': async (p) => ({ tools: q('toolStats', p), errors: q('apiErrors', p) }),
     'status/get': async () => q('status', {}),
     'limits/get': async () => q('planLimits', {}),
+    'productivity/get': async (p) => q('productivity', p),
   };
   return {
     db,

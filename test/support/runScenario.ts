@@ -1,5 +1,5 @@
 // Run one Claude Code scenario by hand (see README.md in this folder):
-//   node --import tsx test/support/runScenario.ts <scenario|all> [--out DIR] [--endpoint URL] [--keep]
+//   node --import tsx test/support/runScenario.ts <scenario|all> [--out DIR] [--endpoint URL] [--keep] [--protocol http/json]
 // Without --endpoint the OTLP payloads go to a local capture server and, with --out, are saved as
 // <signal>-<seq>.bin|.json (+ .headers.json), next to the fake API's request log and usage log.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -21,6 +21,8 @@ async function main(argv: string[]): Promise<number> {
   const out = flag('--out');
   const endpoint = flag('--endpoint');
   const keep = argv.includes('--keep');
+  const protocol = flag('--protocol');
+  if (protocol !== undefined && protocol !== 'http/json' && protocol !== 'http/protobuf') throw new Error('--protocol must be http/json or http/protobuf');
   const list = name === 'all' ? SCENARIOS : [scenarioByName(name)];
 
   const fake = await startFakeAnthropic({ turns: [] });
@@ -29,7 +31,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     for (const scenario of list) {
       capture?.reset();
-      const run = await executeScenario(scenario, { fake, otlpEndpoint: endpoint ?? capture?.endpoint });
+      const run = await executeScenario(scenario, { fake, otlpEndpoint: endpoint ?? capture?.endpoint, ...(protocol ? { telemetry: { protocol } } : {}) });
       const usage = sumUsage(run.usageLog);
       const line = {
         scenario: scenario.name,
@@ -53,6 +55,8 @@ async function main(argv: string[]): Promise<number> {
         const dir = join(out, scenario.name);
         mkdirSync(dir, { recursive: true });
         const seqs: Record<string, number> = {};
+        // index.jsonl in the layout of test/fixtures/claude-code-otlp (arrival order across signals).
+        const index: string[] = [];
         for (const r of capture?.requests ?? []) {
           const sig = signalOf(r.path) ?? 'unknown';
           seqs[sig] = (seqs[sig] ?? 0) + 1;
@@ -60,7 +64,9 @@ async function main(argv: string[]): Promise<number> {
           const ext = (r.headers['content-type'] ?? '').includes('json') && !r.headers['content-encoding'] ? 'json' : 'bin';
           writeFileSync(join(dir, `${base}.${ext}`), r.body);
           writeFileSync(join(dir, `${base}.headers.json`), JSON.stringify({ path: r.path, headers: r.headers, bytes: r.body.length }, null, 2));
+          index.push(JSON.stringify({ file: `${base}.${ext}`, signal: sig, transport: 'http', received_at: new Date(r.receivedAtMs).toISOString(), bytes: r.body.length, content_type: r.headers['content-type'] ?? null, content_encoding: r.headers['content-encoding'] ?? null }));
         }
+        writeFileSync(join(dir, 'index.jsonl'), index.map((l) => `${l}\n`).join(''));
         writeFileSync(join(dir, 'fake-api-requests.json'), JSON.stringify(run.requests, null, 2));
         writeFileSync(join(dir, 'usage-log.json'), JSON.stringify(run.usageLog, null, 2));
         writeFileSync(join(dir, 'claude-stdout.txt'), run.result.stdout);

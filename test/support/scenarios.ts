@@ -6,6 +6,7 @@
 // usageLog of the actual run, never against our own decoder.
 // Expectations follow what Claude Code 2.1.197 was observed to do (INVENTORY.md), e.g. a Write refused
 // in print mode produces no tool_decision event in that version.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FakeAnthropic, RecordedRequest, ScriptedTurn, UsageLogEntry } from './fakeAnthropic';
@@ -56,6 +57,9 @@ export interface ScenarioExpect {
   minMetricPayloads?: number;
   /** subagent requests (query_source agent:builtin:claude on api_request). */
   subagentRequests?: number;
+  /** Claude Code's claude_code.commit.count / pull_request.count totals (0 when absent). */
+  commits?: number;
+  pullRequests?: number;
 }
 
 export interface Scenario {
@@ -106,6 +110,7 @@ function writeEditBashTurns(ctx: ScenarioContext): ScriptedTurn[] {
 const TOKENS_1: TokenTotals = { input: 1000, output: 40, cacheRead: 0, cacheCreation: 2048 };
 const TOKENS_3: TokenTotals = { input: 3411, output: 153, cacheRead: 9728, cacheCreation: 2560 };
 const TOKENS_4: TokenTotals = { input: 4822, output: 226, cacheRead: 15360, cacheCreation: 2816 };
+const TOKENS_5: TokenTotals = { input: 6370, output: 310, cacheRead: 21504, cacheCreation: 3072 };
 const TOKENS_7: TokenTotals = { input: 9877, output: 511, cacheRead: 35328, cacheCreation: 3584 };
 
 const writeEditBashExpect: ScenarioExpect = {
@@ -159,6 +164,43 @@ const longSessionExpect: ScenarioExpect = {
   temporality: 1,
   minMetricPayloads: 2,
 };
+
+/** The stand-in `gh` (test/support/bin/gh): `gh pr create` prints a PR URL, as GitHub's CLI does. */
+export const FAKE_GH_DIR = join(REPO_ROOT, 'test', 'support', 'bin');
+
+const GREETING_PY = 'def greet(name):\n    return f"Hello, {name}!"\n';
+
+/**
+ * Makes `dir` a git repository with one commit (README.md) and a committer identity of its own (no
+ * global git config needed): the git-commit-pr scenario and the demo commit in it.
+ */
+export function initGitRepo(dir: string): void {
+  const git = (...args: string[]) => {
+    const r = spawnSync('git', args, { cwd: dir, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`git ${args.join(' ')} failed in ${dir}: ${r.stderr}`);
+  };
+  git('init', '-q', '-b', 'main');
+  git('config', 'user.name', 'Demo Developer');
+  git('config', 'user.email', 'dev@example.com');
+  git('config', 'commit.gpgsign', 'false');
+  if (!existsSync(join(dir, 'README.md'))) writeFileSync(join(dir, 'README.md'), '# acme-web\n');
+  git('add', 'README.md');
+  git('commit', '-q', '-m', 'Initial commit');
+}
+
+/** Write a file, commit it with git, open a pull request with gh: Claude Code's commit and PR counters. */
+export function gitCommitPrTurns(ctx: ScenarioContext): ScriptedTurn[] {
+  return [
+    { kind: 'tool_use', text: 'I will add the greeting module.', name: 'Write', input: { file_path: join(ctx.cwd, 'greeting.py'), content: GREETING_PY } },
+    { kind: 'tool_use', name: 'Bash', input: { command: 'git add greeting.py', description: 'Stage greeting.py' } },
+    { kind: 'tool_use', name: 'Bash', input: { command: 'git commit -m "Add greeting module"', description: 'Commit the greeting module' } },
+    { kind: 'tool_use', name: 'Bash', input: { command: 'gh pr create --title "Add greeting module" --body "Adds greet(name)."', description: 'Open a pull request' } },
+    { kind: 'text', text: 'Added greeting.py, committed it and opened pull request #1.' },
+  ];
+}
+
+export const GIT_COMMIT_PR_PROMPT = 'Add a greeting module, commit it and open a pull request.';
+export const GIT_COMMIT_PR_ARGS = ['--permission-mode', 'acceptEdits', '--allowedTools', 'Bash(git add:*),Bash(git commit:*),Bash(gh pr create:*)'];
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -350,6 +392,33 @@ export const SCENARIOS: Scenario[] = [
     },
   },
 ];
+
+SCENARIOS.push({
+  name: 'git-commit-pr',
+  description:
+    'A git repository: Write a file, Bash `git add` + `git commit`, Bash `gh pr create` (a stand-in gh on PATH prints a PR URL): claude_code.commit.count and pull_request.count.',
+  prompts: [GIT_COMMIT_PR_PROMPT],
+  args: GIT_COMMIT_PR_ARGS,
+  setup: (ctx) => initGitRepo(ctx.cwd),
+  turns: gitCommitPrTurns,
+  telemetry: {},
+  env: { PATH: `${FAKE_GH_DIR}:${process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}` },
+  expect: {
+    exitCode: 0,
+    apiRequests: 5,
+    tokens: TOKENS_5,
+    toolResults: { Write: { ok: 1, failed: 0 }, Bash: { ok: 3, failed: 0 } },
+    decisions: { 'accept/config': 4 },
+    // A Write of a new file counts content.split('\n').length lines: 3 here.
+    files: [{ path: 'greeting.py', linesAdded: 3, linesRemoved: 0 }],
+    fileContents: { 'greeting.py': GREETING_PY },
+    prompts: 1,
+    toolResultContains: ['Add greeting module', 'https://github.com/acme/acme-web/pull/1'],
+    temporality: 1,
+    commits: 1,
+    pullRequests: 1,
+  },
+});
 
 export function scenarioByName(name: string): Scenario {
   const s = SCENARIOS.find((x) => x.name === name);

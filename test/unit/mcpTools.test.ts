@@ -10,7 +10,7 @@ import { MCP_TOOLS_VERSION } from '../../src/server/mcp/mcpTypes';
 import { formatCount as count, formatUsd as usd } from '../../src/core/format/numbers';
 import { TOOLS } from '../../src/server/mcp/tools';
 
-const PINNED = { version: '4', hash: 'd06a9f34ceb788f7' };
+const PINNED = { version: '5', hash: '752c6872030cded1' };
 
 function toolSetHash(): string {
   const desc = TOOLS.map((t) => ({

@@ -29,5 +29,5 @@ test('export datasets: the CLI accepts each of EXPORT_DATASETS and names them al
 });
 
 test('dashboard views: tab order', () => {
-  assert.deepEqual([...DASHBOARD_VIEWS], ['overview', 'sessions', 'files', 'acceptance', 'tools']);
+  assert.deepEqual([...DASHBOARD_VIEWS], ['overview', 'productivity', 'sessions', 'files', 'acceptance', 'tools']);
 });

@@ -41,7 +41,18 @@ function calls(sessionIds: string[]): { [M in QueryName]: QueryMethods[M]['param
     prices: [{}, { model: 'opus' }],
     planLimits: [{}],
     activityBlocks: [{ range: ALL }, { range: { key: '7d' as const } }],
+    productivity: ranges.map((range) => ({ range })),
   };
+}
+
+/**
+ * The team of a metric series is kept since the productivity query (metric_series.attrs `team.id`,
+ * written at ingest, no migration): a database written before it has no team, so teams are left out
+ * of the comparison; every other figure of the productivity answer must match.
+ */
+function comparable(answer: unknown): unknown {
+  const a = answer as { byUser?: { team: string | null }[] };
+  return Array.isArray(a.byUser) ? { ...a, byUser: a.byUser.map((u) => ({ ...u, team: null })) } : answer;
 }
 
 function sameAnswers(a: StatementCache, b: StatementCache, ctxOf: (sql: StatementCache) => Parameters<typeof runQuery>[0]) {
@@ -50,7 +61,7 @@ function sameAnswers(a: StatementCache, b: StatementCache, ctxOf: (sql: Statemen
   let n = 0;
   for (const [method, list] of Object.entries(calls(ids)) as [QueryName, never[]][]) {
     for (const params of list) {
-      assert.deepEqual(runQuery(ctxOf(a), method, params), runQuery(ctxOf(b), method, params), `${method} ${JSON.stringify(params)}`);
+      assert.deepEqual(comparable(runQuery(ctxOf(a), method, params)), comparable(runQuery(ctxOf(b), method, params)), `${method} ${JSON.stringify(params)}`);
       n++;
     }
   }

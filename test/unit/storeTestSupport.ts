@@ -9,6 +9,8 @@ import { loadSqlJs } from '../../src/core/store/ledgerDb';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const FIXTURES = path.join(ROOT, 'test/fixtures/claude-code-otlp');
+/** Captures kept apart from FIXTURES (no ground-truth.json): the git commit and pull request run. */
+export const GIT_FIXTURES = path.join(ROOT, 'test/fixtures/claude-code-git');
 export const WASM = path.join(ROOT, 'node_modules/sql.js/dist/sql-wasm.wasm');
 
 export const sqlJs = () => loadSqlJs(WASM);
@@ -28,8 +30,8 @@ export function scenarios(): string[] {
 }
 
 /** Payloads of a scenario in arrival order, decompressed as the receiver would. */
-export function payloads(scenario: string): Payload[] {
-  const dir = path.join(FIXTURES, scenario);
+export function payloads(scenario: string, root = FIXTURES): Payload[] {
+  const dir = path.join(root, scenario);
   return readFileSync(path.join(dir, 'index.jsonl'), 'utf8')
     .split('\n')
     .filter(Boolean)
@@ -41,8 +43,8 @@ export function payloads(scenario: string): Payload[] {
     });
 }
 
-export function records(scenario: string): NormRecord[][] {
-  return payloads(scenario).map((p) => decodeAndNormalize(p.signal, p.encoding, p.body, DEFAULT_INGEST_OPTIONS).records);
+export function records(scenario: string, root = FIXTURES): NormRecord[][] {
+  return payloads(scenario, root).map((p) => decodeAndNormalize(p.signal, p.encoding, p.body, DEFAULT_INGEST_OPTIONS).records);
 }
 
 export interface GroundTruth {

@@ -34,7 +34,7 @@ function typeOf(signal: Signal): protobuf.Type {
 function decodeProtobuf(signal: Signal, body: Uint8Array): DecodedRequest {
   const type = typeOf(signal);
   try {
-    checkWireTypes(type, protobuf.Reader.create(body), body.length, 0, type.name);
+    checkWireTypes(wireTable(type), protobuf.Reader.create(body), body.length, 0, [type.name]);
   } catch (err) {
     if (err instanceof OtlpDecodeError) throw err;
     throw new OtlpDecodeError(`body is not a valid protobuf ${MESSAGE_NAME[signal]}: ${(err as Error).message}`);
@@ -53,33 +53,68 @@ const WIRE_OF: Record<string, number> = {
   string: 2, bytes: 2,
 };
 
-function checkWireTypes(type: protobuf.Type, r: protobuf.Reader, end: number, depth: number, path: string): void {
-  if (depth > MAX_NESTING) throw new OtlpDecodeError(`${path}: nesting deeper than ${MAX_NESTING} levels`);
+/** What the wire walk needs of one field, resolved once per schema type (see wireTable). */
+interface WireField {
+  field: protobuf.Field;
+  /** The message type of a message field; undefined for scalars and enums. */
+  sub: WireTable | undefined;
+  /** Expected wire type of a scalar or enum; undefined for an unsupported type (an error when met). */
+  expected: number | undefined;
+}
+type WireTable = (WireField | undefined)[];
+
+const WIRE_TABLES = new Map<protobuf.Type, WireTable>();
+
+/**
+ * The fields of a type by number, with their sub-tables. Built once per type: the walk then makes no
+ * `instanceof` checks and no map lookups per field (measured: a third of the walk's time).
+ */
+function wireTable(type: protobuf.Type): WireTable {
+  let table = WIRE_TABLES.get(type);
+  if (table) return table;
+  table = [];
+  WIRE_TABLES.set(type, table); // before the fields: recursive types (AnyValue) find it
+  for (const field of type.fieldsArray) {
+    const resolved = field.resolvedType;
+    const isMessage = resolved instanceof protobuf.Type;
+    table[field.id] = {
+      field,
+      sub: isMessage ? wireTable(resolved) : undefined,
+      expected: isMessage ? 2 : resolved instanceof protobuf.Enum ? 0 : WIRE_OF[field.type],
+    };
+  }
+  return table;
+}
+
+/** `trail`: the field names from the request type down (a stack; joined only for an error message). */
+function checkWireTypes(table: WireTable, r: protobuf.Reader, end: number, depth: number, trail: string[]): void {
+  if (depth > MAX_NESTING) throw new OtlpDecodeError(`${trail.join('.')}: nesting deeper than ${MAX_NESTING} levels`);
   while (r.pos < end) {
     const tag = r.uint32();
     const id = tag >>> 3;
     const wire = tag & 7;
-    if (id === 0) throw new OtlpDecodeError(`${path}: field number 0 at byte ${r.pos}`);
-    const field = type.fieldsById[id];
-    if (!field) {
+    if (id === 0) throw new OtlpDecodeError(`${trail.join('.')}: field number 0 at byte ${r.pos}`);
+    const entry = id < table.length ? table[id] : undefined;
+    if (!entry) {
       r.skipType(wire);
       continue;
     }
-    const resolved = field.resolvedType;
-    if (resolved instanceof protobuf.Type) {
-      if (wire !== 2) throw wrongWire(path, field, wire, 2);
+    const { field, sub, expected } = entry;
+    if (sub) {
+      if (wire !== 2) throw wrongWire(trail.join('.'), field, wire, 2);
       const len = r.uint32();
       const subEnd = r.pos + len;
-      if (subEnd > end) throw new OtlpDecodeError(`${path}.${field.name}: length ${len} runs past the end of the body`);
-      checkWireTypes(resolved, r, subEnd, depth + 1, `${path}.${field.name}`);
+      if (subEnd > end) throw new OtlpDecodeError(`${trail.join('.')}.${field.name}: length ${len} runs past the end of the body`);
+      trail.push(field.name);
+      checkWireTypes(sub, r, subEnd, depth + 1, trail);
+      trail.pop();
       r.pos = subEnd;
       continue;
     }
-    const expected = resolved instanceof protobuf.Enum ? 0 : WIRE_OF[field.type];
-    if (expected === undefined) throw new OtlpDecodeError(`${path}.${field.name}: unsupported type ${field.type}`);
-    if (wire !== expected && !(field.repeated && wire === 2 && expected !== 2)) throw wrongWire(path, field, wire, expected);
+    if (expected === undefined) throw new OtlpDecodeError(`${trail.join('.')}.${field.name}: unsupported type ${field.type}`);
+    if (wire !== expected && !(field.repeated && wire === 2 && expected !== 2)) throw wrongWire(trail.join('.'), field, wire, expected);
     r.skipType(wire);
-    if (r.pos > end) throw new OtlpDecodeError(`${path}.${field.name}: value runs past the end of its message`);
+    if (r.pos > end) throw new OtlpDecodeError(`${trail.join('.')}.${field.name}: value runs past the end of its message`);
   }
 }
 

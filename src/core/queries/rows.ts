@@ -7,6 +7,7 @@ import { localPeriodKey, rangeBuckets, usageSums, type QueryContext, type UsageS
 import { SESSION_COLUMNS, SESSION_FROM, sessionRowDto, type SessionDbRow } from './sessionRow';
 import { toolStatsQuery } from './toolStats';
 import { filesEditedQuery, FILES_LIMITS } from './filesEdited';
+import { periodFigures } from './productivity';
 
 /** The datasets are EXPORT_DATASETS (src/protocol/dto.ts); the switch below is exhaustive over them. */
 export type RowsDataset = ExportDataset;
@@ -77,13 +78,34 @@ export function rowsPage(ctx: QueryContext, dataset: RowsDataset, range: RangeSp
          FROM effective_usage e LEFT JOIN dict d ON d.id = e.model_id WHERE e.bucket >= ? AND e.bucket < ? GROUP BY day_key, e.model_id ORDER BY day_key, model`,
         [...day.params, r.b0, r.b1],
       );
-      return {
-        rows: rows.map((x) => ({
+      // Productivity figures have no model (Claude Code reports active time, commits and PRs without
+      // one): each day gets one row of its own with an empty model, so summing a column never counts
+      // a figure once per model. Usage rows leave these columns empty, productivity rows the usage ones.
+      const NO_PRODUCTIVITY = { active_user_seconds: null, active_cli_seconds: null, commits: null, pull_requests: null, lines_added: null, lines_removed: null };
+      const out: { date: string; order: number; row: CsvRow }[] = rows.map((x) => ({
+        date: toLocalDate(localPeriodStart(x.first_bucket, 'day')),
+        order: 0,
+        row: {
           date: toLocalDate(localPeriodStart(x.first_bucket, 'day')), model: x.model ?? 'unknown', cost_usd: x.cost_usd, estimated_cost_usd: x.estimated_cost_usd,
           requests: x.requests, input_tokens: x.input_tokens, output_tokens: x.output_tokens, cache_read_tokens: x.cache_read_tokens,
-          cache_creation_tokens: x.cache_creation_tokens,
-        })),
-      };
+          cache_creation_tokens: x.cache_creation_tokens, ...NO_PRODUCTIVITY,
+        },
+      }));
+      for (const [start, f] of periodFigures(ctx, r.b0, r.b1, 'day')) {
+        if (f.activeSecondsUser + f.activeSecondsCli + f.commits + f.pullRequests + f.linesAdded + f.linesRemoved === 0) continue;
+        const date = toLocalDate(start);
+        out.push({
+          date,
+          order: 1,
+          row: {
+            date, model: '', cost_usd: null, estimated_cost_usd: null, requests: null, input_tokens: null, output_tokens: null, cache_read_tokens: null,
+            cache_creation_tokens: null, active_user_seconds: f.activeSecondsUser, active_cli_seconds: f.activeSecondsCli, commits: f.commits,
+            pull_requests: f.pullRequests, lines_added: f.linesAdded, lines_removed: f.linesRemoved,
+          },
+        });
+      }
+      out.sort((a, b) => a.date.localeCompare(b.date) || a.order - b.order);
+      return { rows: out.map((x) => x.row) };
     }
     case 'files':
       return {

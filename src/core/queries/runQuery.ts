@@ -9,6 +9,7 @@ import type { QueryContext } from './common';
 import { costSeriesQuery } from './costSeries';
 import { filesEditedQuery } from './filesEdited';
 import { pricesQuery } from './prices';
+import { productivityQuery } from './productivity';
 import { sessionsQuery } from './sessions';
 import { sessionTimelineQuery } from './sessionTimeline';
 import { statusQuery } from './status';
@@ -31,6 +32,7 @@ export const QUERY_HANDLERS: Handlers = {
   prices: pricesQuery,
   planLimits: planLimitsQuery,
   activityBlocks: activityBlocksQuery,
+  productivity: productivityQuery,
 };
 
 export class UnknownQueryError extends Error {

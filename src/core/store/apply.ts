@@ -893,7 +893,7 @@ export class Applier {
     const type = typeof r.attrs.type === 'string' ? r.attrs.type : undefined;
     this.sql.run(
       'INSERT OR IGNORE INTO metric_series (key, name_id, session_id, model_id, type_id, attrs) VALUES (?, ?, ?, ?, ?, ?)',
-      [r.seriesKey, this.intern(r.name), sid, this.intern(r.modelNorm), this.intern(type), this.attrsJson(r.attrs)],
+      [r.seriesKey, this.intern(r.name), sid, this.intern(r.modelNorm), this.intern(type), this.attrsJson(seriesAttrs(r))],
     );
     const row = this.sql.get<{ id: number }>('SELECT id FROM metric_series WHERE key = ?', [r.seriesKey]);
     if (!row) throw new Error(`metric_series: could not intern series of ${r.name}`);
@@ -999,6 +999,24 @@ export class Applier {
     this.touchSession(sid, r, r.startMs, {});
     return true;
   }
+}
+
+/**
+ * Who a metric series belongs to, kept beside its point attributes: `team.id` (OTEL_RESOURCE_ATTRIBUTES)
+ * and `user.email` (OAuth logins) are identity keys that normalize.ts does not repeat in `attrs`, and the
+ * productivity query groups by them. A series is one (resource, attributes) combination, so this is one
+ * short string per series, bounded like other attribute text.
+ */
+export const SERIES_IDENTITY_KEYS = ['team.id', 'user.email'] as const;
+const MAX_IDENTITY_CHARS = 200;
+function seriesAttrs(r: MetricPoint): MetricPoint['attrs'] {
+  const add: Record<string, string> = {};
+  const pick = (k: (typeof SERIES_IDENTITY_KEYS)[number], v: string | undefined) => {
+    if (v) add[k] = v.length > MAX_IDENTITY_CHARS ? v.slice(0, MAX_IDENTITY_CHARS) : v;
+  };
+  pick('team.id', r.teamId);
+  pick('user.email', r.userEmail);
+  return Object.keys(add).length ? { ...r.attrs, ...add } : r.attrs;
 }
 
 function usageOfRow(r: StoredRequest): TranscriptUsage {

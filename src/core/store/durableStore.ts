@@ -4,6 +4,8 @@
 // Durability protocol:
 //   ingest:   decode (bad body -> OtlpDecodeError, nothing journaled) -> append raw body to the journal
 //             + fsync -> apply to the DB -> reply. The receiver answers 200 only after the reply.
+//             Group commit (ingestMany): the requests queued together are decoded one by one, their
+//             frames appended with one write + one fsync, applied in one transaction, then answered.
 //   snapshot: db.export() -> validate -> write ledger.db.tmp -> fsync -> rename over ledger.db -> fsync
 //             dir -> truncate journal. A crash anywhere leaves either the old snapshot + full journal or
 //             the new snapshot + a journal whose frames are already in it (replay is idempotent).
@@ -18,7 +20,7 @@ import path from 'node:path';
 import type { SqlJsStatic } from 'sql.js';
 import type { ForwardStatusDto, QueryMethods, QueryName, RangeSpec } from '../../protocol/dto';
 import { decodeAndNormalize } from '../otlp/ingest';
-import { DEFAULT_INGEST_OPTIONS, type IngestOptions, type Signal } from '../otlp/records';
+import { DEFAULT_INGEST_OPTIONS, type IngestOptions, type NormRecord, type Signal } from '../otlp/records';
 import type { PriceOverrides } from '../pricing/priceTable';
 import type { QueryContext } from '../queries/common';
 import { rowsPage, type RowsDataset, type RowsPage } from '../queries/rows';
@@ -31,7 +33,7 @@ import type { ParseContext, TranscriptItem } from '../transcripts/transcriptReco
 import { describeSchema, type SchemaDescription } from './describeSchema';
 import { DataDirLockedError, SchemaTooNewError, StoreClosedError } from './errors';
 import type { IngestResult } from './ingestResult';
-import { JournalFile, type Encoding } from './journal';
+import { JournalFile, type Encoding, type JournalFrame } from './journal';
 import { removeForwardDir, spoolDirOf } from './forwardSpool';
 import { LedgerDb } from './ledgerDb';
 import { DEFAULT_RETENTION_OPTIONS, DEFAULT_SNAPSHOT_OPTIONS, ROWS_PAGE_DEFAULT, ROWS_PAGE_MAX, type RetentionOptions, type SnapshotOptions } from './options';
@@ -64,6 +66,17 @@ export interface AuditEntry {
   rows: number;
   durationMs: number;
   ok: boolean;
+}
+
+/** One OTLP request body for ingestMany. */
+export interface IngestRequest {
+  signal: Signal;
+  encoding: Encoding;
+  body: Uint8Array;
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }
 
 export const FILES = { db: 'ledger.db', tmp: 'ledger.db.tmp', journal: 'journal.bin', lock: 'ledger.lock' } as const;
@@ -235,17 +248,65 @@ export class DurableStore {
   }
 
   ingest(signal: Signal, encoding: Encoding, body: Uint8Array): IngestResult {
+    const [r] = this.ingestMany([{ signal, encoding, body }]);
+    if (r instanceof Error) throw r;
+    return r;
+  }
+
+  /**
+   * Group commit of several request bodies (the DB worker passes the ingests queued together):
+   * decode each (a body that does not decode gets its OtlpDecodeError and nothing is journaled for it),
+   * append the frames of all the others with one write and one fsync, apply them in one transaction,
+   * and answer each. Every answer is returned after the fsync that covers its frame; an entry is an
+   * Error when that request must not be acknowledged (decode error, journal write failed, apply failed).
+   */
+  ingestMany(reqs: readonly IngestRequest[]): (IngestResult | Error)[] {
     this.assertOpen('ingest');
-    const batch = decodeAndNormalize(signal, encoding, body, this.ingestOpts); // throws OtlpDecodeError: nothing journaled
-    if (batch.records.length > 0) {
-      this.journal.append({ signal, encoding, receivedMs: this.now(), payload: body });
-      const r = this.db.apply(batch.records);
-      if (r.applied > 0) this.opts.onChanged?.(this.db.dataVersion);
+    const out: (IngestResult | Error)[] = new Array(reqs.length);
+    const decoded: { at: number; records: NormRecord[] }[] = [];
+    const frames: JournalFrame[] = [];
+    const receivedMs = this.now();
+    for (let i = 0; i < reqs.length; i++) {
+      const { signal, encoding, body } = reqs[i];
+      try {
+        const batch = decodeAndNormalize(signal, encoding, body, this.ingestOpts);
+        const reply: IngestResult = { accepted: batch.records.length, rejected: batch.rejected };
+        if (batch.rejectMessage !== undefined) reply.rejectMessage = batch.rejectMessage;
+        out[i] = reply;
+        if (batch.records.length > 0) {
+          decoded.push({ at: i, records: batch.records });
+          frames.push({ signal, encoding, receivedMs, payload: body });
+        }
+      } catch (err) {
+        out[i] = asError(err);
+      }
+    }
+    if (frames.length > 0) {
+      try {
+        this.journal.appendMany(frames);
+      } catch (err) {
+        for (const d of decoded) out[d.at] = asError(err); // not on disk: none of them is acknowledged
+        return out;
+      }
+      let applied = 0;
+      try {
+        applied = this.db.apply(decoded.length === 1 ? decoded[0].records : decoded.flatMap((d) => d.records)).applied;
+      } catch {
+        // The group's transaction rolled back: apply each on its own, so only a failing one is refused
+        // (its frame is journaled; replay applies it, or says why not).
+        applied = 0;
+        for (const d of decoded) {
+          try {
+            applied += this.db.apply(d.records).applied;
+          } catch (err) {
+            out[d.at] = asError(err);
+          }
+        }
+      }
+      if (applied > 0) this.opts.onChanged?.(this.db.dataVersion);
     }
     this.scheduleIdleSnapshot();
-    const reply: IngestResult = { accepted: batch.records.length, rejected: batch.rejected };
-    if (batch.rejectMessage !== undefined) reply.rejectMessage = batch.rejectMessage;
-    return reply;
+    return out;
   }
 
   /** Call after replying to an ingest: snapshots when the journal passed its size. */

@@ -131,6 +131,21 @@ export class JournalFile {
   }
 
   /**
+   * Group commit: appends several frames with one write and one fsync; when this returns all of them
+   * are on disk. A crash mid-write can tear only the last frames of the group (none of them was
+   * acknowledged yet); the valid ones before the tear are replayed like any frame.
+   */
+  appendMany(frames: readonly JournalFrame[]): void {
+    if (frames.length === 0) return;
+    const parts = frames.map(encodeFrame);
+    const bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    let written = 0;
+    while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written);
+    fsyncSync(this.fd);
+    this.size += bytes.length;
+  }
+
+  /**
    * Reads every valid frame. A torn or corrupt tail is cut off (after keeping a copy aside when
    * it is more than a short torn write, so nothing is destroyed without a trace).
    */

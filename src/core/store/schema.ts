@@ -416,7 +416,7 @@ export const TABLE_MEANINGS: Record<string, string> = {
   learned_prices: 'Prices learned from Claude Code\'s own api_request costs, per model|speed|context|geo key (JSON state).',
   api_errors: 'api_error (kind 0) and api_retries_exhausted (kind 1) events.',
   generic_events: 'Other events (assistant_response, hooks, MCP connections, unknown names), bounded.',
-  metric_series: 'One row per metric series (name + resource + scope + point attributes).',
+  metric_series: 'One row per metric series (name + resource + scope + point attributes); attrs is JSON of the point attributes plus team.id and user.email when Claude Code sent them.',
   metric_points: 'Metric data points as received; delta = the cumulative-to-delta converted value.',
   metric_series_state: 'Last value per cumulative series (for cumulative-to-delta conversion across restarts).',
   spans: 'Trace spans (interaction, llm_request, tool, tool.blocked_on_user, tool.execution).',

@@ -30,7 +30,7 @@ export function collapseChunk(items: readonly TranscriptItem[]): Collapsed {
         mergedRequests++;
         const kept = out[at] as TranscriptRequest;
         // Keep the first line's time (the request's start) and the larger usage.
-        if (compareUsage(it.usage, kept.usage) > 0) out[at] = { ...it, timeMs: kept.timeMs ?? it.timeMs };
+        if (compareUsage(it.usage, kept.usage) > 0) out[at] = withProps(it, { timeMs: kept.timeMs ?? it.timeMs });
         break;
       }
       case 'toolUse':
@@ -49,13 +49,12 @@ export function collapseChunk(items: readonly TranscriptItem[]): Collapsed {
         }
         if (it.timeMs !== undefined && (s.first.timeMs === undefined || it.timeMs < s.first.timeMs)) s.first = it;
         // The last item carries every field seen (later lines win; a title is kept once seen).
-        s.last = {
-          ...s.last,
-          ...definedOf(it),
-          timeMs: maxTime(s.last.timeMs, it.timeMs),
-          title: it.title ?? s.last.title,
-          titleSource: it.title ? it.titleSource : s.last.titleSource,
-        };
+        const last = Object.assign({}, s.last) as TranscriptSession;
+        assignDefined(last, it);
+        last.timeMs = maxTime(s.last.timeMs, it.timeMs);
+        last.title = it.title ?? s.last.title;
+        last.titleSource = it.title ? it.titleSource : s.last.titleSource;
+        s.last = last;
         break;
       }
       default:
@@ -75,8 +74,19 @@ function maxTime(a: number | undefined, b: number | undefined): number | undefin
   return a > b ? a : b;
 }
 
-function definedOf(s: TranscriptSession): Partial<TranscriptSession> {
-  const o: Partial<TranscriptSession> = {};
-  for (const [k, v] of Object.entries(s)) if (v !== undefined) (o as Record<string, unknown>)[k] = v;
-  return o;
+/** Copies the defined fields of `s` onto `o` (the items' keys are fixed names, never `__proto__`). */
+function assignDefined(o: TranscriptSession, s: TranscriptSession): void {
+  const keys = Object.keys(s);
+  for (let i = 0; i < keys.length; i++) {
+    const v = (s as unknown as Record<string, unknown>)[keys[i]];
+    if (v !== undefined) (o as unknown as Record<string, unknown>)[keys[i]] = v;
+  }
+}
+
+/**
+ * `{ ...a, ...more }` without the spread: V8 (Node 20) gives every object made by a spread followed by
+ * more properties a fresh hidden class, 5-30 us each (measured: most of a chunk's collapse time).
+ */
+function withProps<T extends object>(a: T, more: Partial<T>): T {
+  return Object.assign(Object.assign({}, a), more);
 }

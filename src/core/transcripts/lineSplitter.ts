@@ -183,8 +183,9 @@ export class LineSplitter {
       this.at = end;
     }
     const r = splitLines(chunk.subarray(restFrom), base + restFrom, false, this.maxLineBytes);
-    out.lines.push(...r.lines);
-    out.skipped.push(...r.skipped);
+    // A loop, not push(...r.lines): a 1 MB piece of tiny lines would pass too many arguments.
+    for (const l of r.lines) out.lines.push(l);
+    for (const k of r.skipped) out.skipped.push(k);
     this.at = r.next;
     this.skipping = r.skipping;
     if (!r.skipping) {

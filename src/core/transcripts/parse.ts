@@ -128,7 +128,8 @@ function mcpNames(toolName: string): { mcpServer?: string; mcpTool?: string } {
 function toolUseOf(b: Obj, base: Omit<TranscriptToolUse, 'kind' | 'toolName' | 'toolUseId'>, ctx: ParseContext): TranscriptToolUse {
   const toolName = s(b.name) ?? 'unknown';
   const input = isObj(b.input) ? b.input : {};
-  const t: TranscriptToolUse = { kind: 'toolUse', ...base, toolName, toolUseId: s(b.id) };
+  // Object.assign, not `{ kind, ...base, more }` (a spread followed by more properties is slow in V8: collapse.ts withProps).
+  const t: TranscriptToolUse = Object.assign({ kind: 'toolUse' as const }, base, { toolName, toolUseId: s(b.id) });
   const filePath = s(input.file_path, MAX_PATH_CHARS) ?? s(input.notebook_path, MAX_PATH_CHARS);
   if (filePath) {
     t.filePath = filePath;

@@ -29,6 +29,13 @@ export interface ChunkRead {
 
 const READ_PIECE = 1024 * 1024;
 
+/**
+ * One read buffer for every call (the DB worker reads one chunk at a time, synchronously, and the
+ * splitter copies what it keeps). A fresh 1 MB buffer per call made the kernel fault in new pages on
+ * every read: measured 116 MB/s vs 630 MB/s on a corpus of ~120 KB files.
+ */
+let readBuffer: Buffer | undefined;
+
 /** Returns undefined when the file is gone (deleted between listing and reading: its data stays). */
 export function readTranscriptChunk(
   file: string,
@@ -56,7 +63,8 @@ export function readTranscriptChunk(
     const splitter = new LineSplitter(start, skipping, maxLineBytes);
     const lines: SplitLine[] = [];
     const skipped: SplitSkipped[] = [];
-    const buf = Buffer.allocUnsafe(Math.min(READ_PIECE, Math.max(1, maxBytes)));
+    readBuffer ??= Buffer.allocUnsafe(READ_PIECE);
+    const buf = readBuffer.subarray(0, Math.min(READ_PIECE, Math.max(1, maxBytes)));
     let at = start;
     let read = 0;
     // Read until maxBytes were consumed and at least one line (or skip) came out, or the file ends.

@@ -29,6 +29,7 @@ import type { McpRuntimeOptions, McpStore } from './mcpTypes';
 import { checkReadOnlySql } from './sqlGuard';
 import { SqlToolError, type ReplicaQueryRunner } from './replicaQueryRunner';
 import { planLimits } from './limitsTool';
+import { productivityTool } from './productivityTool';
 
 export interface ToolContext {
   store: McpStore;
@@ -577,4 +578,5 @@ export const TOOLS: readonly ToolDef[] = [
   querySql,
   pricing,
   planLimits,
+  productivityTool(rangeInput, rangeSpec),
 ];

@@ -1,0 +1,272 @@
+// productivity(range): Claude Code's team-dashboard figures (the seeds' Grafana boards) from the store.
+//
+// Sources, per figure:
+// - active time (user vs CLI), commits, pull requests: Claude Code's metrics claude_code.active_time.total
+//   {type=user|cli}, commit.count, pull_request.count. There is no rollup of them (schema v7): they are read
+//   from metric_points (deltas already, cumulative series converted at ingest) through the per-series
+//   index, so they reach back `retention.rawDays` only (see ARCHITECTURE.md, known limits).
+// - lines added/removed: activity_rollup with the summary's per-session rule (the lines_of_code metric
+//   when the session sent it, else the tool events / transcript lines; never both).
+// - edit acceptance: edit_decision_rollup with the acceptance query's per-session rule (the
+//   code_edit_tool.decision metric when sent, else tool_decision events); "user" = not a config rule or hook.
+// - cost: effective usage per session (usage_rollup, EFFECTIVE_WHERE), for the ratios and the tables.
+// Repository = the session's `repo.name`; user = `user.email` (OAuth) else `user.id`; team = `team.id`
+// (both kept on metric_series by apply.ts). Series are filled with zero periods over the range, at the
+// bucket size seriesBucketFor picks (hours for a day, days for a month, weeks beyond).
+import type { ProductivityDto, ProductivityFiguresDto, ProductivityGroupDto, ProductivityPointDto, QueryMethods, SeriesBucket } from '../../protocol/dto';
+import { fillSeries, seriesBucketFor } from '../time/buckets';
+import { BUCKET_MS, localPeriodStart, toLocalIso } from '../time/range';
+import { AUTO_SOURCES } from './acceptance';
+import { EFFECTIVE_FROM, EFFECTIVE_WHERE, localPeriodKey, rangeBuckets, rate, type QueryContext } from './common';
+
+/** Bounds of the answer, each with its reason. */
+export const PRODUCTIVITY_LIMITS = {
+  /** Rows of the per-repository and per-user tables: a dashboard table and an MCP answer stay readable. */
+  maxGroups: 50,
+} as const;
+
+export const PRODUCTIVITY_METRICS = {
+  activeTime: 'claude_code.active_time.total',
+  commits: 'claude_code.commit.count',
+  pullRequests: 'claude_code.pull_request.count',
+} as const;
+
+export const zeroFigures = (): ProductivityFiguresDto => ({
+  activeSecondsUser: 0, activeSecondsCli: 0, commits: 0, pullRequests: 0, linesAdded: 0, linesRemoved: 0,
+  editAccepts: 0, editRejects: 0, userEditAccepts: 0, userEditRejects: 0,
+});
+
+function addFigures(into: ProductivityFiguresDto, x: Partial<ProductivityFiguresDto>): void {
+  for (const k of Object.keys(x) as (keyof ProductivityFiguresDto)[]) into[k] += x[k] ?? 0;
+}
+
+interface SessionAcc {
+  figures: ProductivityFiguresDto;
+  costUsd: number;
+  repo: string | null;
+  userId: string | null;
+  email: string | null;
+  team: string | null;
+  hasMetrics: boolean;
+}
+
+/** The part of one metric delta a figure takes: active time by type, commits, pull requests. */
+function metricFigures(name: string, type: string | null, v: number): Partial<ProductivityFiguresDto> {
+  if (name === PRODUCTIVITY_METRICS.commits) return { commits: v };
+  if (name === PRODUCTIVITY_METRICS.pullRequests) return { pullRequests: v };
+  if (type === 'user') return { activeSecondsUser: v };
+  if (type === 'cli') return { activeSecondsCli: v };
+  return {};
+}
+
+const AUTO_IN = [...AUTO_SOURCES].map((s) => `'${s.replace(/'/g, "''")}'`).join(', ');
+/** Lines of a session: the lines_of_code metric when it sent it, else tool events / transcripts (summary's rule). */
+const LINES = `CASE WHEN s.has_lines_metric THEN a.lines_added_metrics ELSE a.lines_added_events END`;
+const LINES_R = `CASE WHEN s.has_lines_metric THEN a.lines_removed_metrics ELSE a.lines_removed_events END`;
+/** Edit decisions: the code_edit_tool.decision metric when the session sent it, else events (acceptance's rule). */
+const DECISIONS_FROM = `edit_decision_rollup x JOIN sessions s ON s.id = x.session_id LEFT JOIN dict sd ON sd.id = x.decision_source_id
+   WHERE x.bucket >= ? AND x.bucket < ? AND x.from_metrics = s.has_edit_decision_metric`;
+const AUTO = `(CASE WHEN sd.value IN (${AUTO_IN}) THEN 1 ELSE 0 END)`;
+const decisionFigures = (acc: number, rej: number, auto: number): Partial<ProductivityFiguresDto> => ({
+  editAccepts: acc, editRejects: rej, userEditAccepts: auto ? 0 : acc, userEditRejects: auto ? 0 : rej,
+});
+
+interface MetricRow {
+  b: number;
+  sid: number;
+  name: string;
+  type: string | null;
+  v: number;
+}
+
+/** Deltas of the active time, commit and pull request metrics per 15-minute bucket and series, in [b0, b1). */
+function productivityMetricRows(ctx: QueryContext, b0: number, b1: number): MetricRow[] {
+  const names = Object.values(PRODUCTIVITY_METRICS);
+  return ctx.sql.all<MetricRow>(
+    `SELECT CAST(p.time_ms / ${BUCKET_MS} AS INTEGER) AS b, ms.session_id AS sid, nd.value AS name, td.value AS type, sum(p.delta) AS v
+     FROM dict nd JOIN metric_series ms ON ms.name_id = nd.id JOIN metric_points p ON p.series_id = ms.id LEFT JOIN dict td ON td.id = ms.type_id
+     WHERE nd.value IN (${names.map(() => '?').join(', ')}) AND p.time_ms >= ? AND p.time_ms < ?
+     GROUP BY b, ms.id`,
+    [...names, b0 * BUCKET_MS, b1 * BUCKET_MS],
+  );
+}
+
+/**
+ * Productivity figures per local period (hour, day or week start, ms) of buckets [b0, b1): the series of
+ * the view and the CSV `daily` rows. `metricRows` when the caller already read them.
+ */
+export function periodFigures(ctx: QueryContext, b0: number, b1: number, bucket: SeriesBucket, metricRows = productivityMetricRows(ctx, b0, b1)): Map<number, ProductivityFiguresDto> {
+  const periods = new Map<number, ProductivityFiguresDto>();
+  const periodOf = new Map<number, number>();
+  const atPeriod = (startMs: number): ProductivityFiguresDto => {
+    let f = periods.get(startMs);
+    if (!f) periods.set(startMs, (f = zeroFigures()));
+    return f;
+  };
+  for (const m of metricRows) {
+    let start = periodOf.get(m.b);
+    if (start === undefined) periodOf.set(m.b, (start = localPeriodStart(m.b, bucket)));
+    addFigures(atPeriod(start), metricFigures(m.name, m.type, m.v ?? 0));
+  }
+  const aKey = localPeriodKey(ctx, 'activity_rollup', 'a.bucket', b0, b1, bucket);
+  for (const x of ctx.sql.all<{ fb: number; la: number; lr: number }>(
+    `SELECT ${aKey.expr} AS pk, min(a.bucket) AS fb, sum(${LINES}) AS la, sum(${LINES_R}) AS lr
+     FROM activity_rollup a JOIN sessions s ON s.id = a.session_id WHERE a.bucket >= ? AND a.bucket < ? GROUP BY pk`,
+    [...aKey.params, b0, b1],
+  )) {
+    addFigures(atPeriod(localPeriodStart(x.fb, bucket)), { linesAdded: x.la ?? 0, linesRemoved: x.lr ?? 0 });
+  }
+  const dKey = localPeriodKey(ctx, 'edit_decision_rollup', 'x.bucket', b0, b1, bucket);
+  for (const x of ctx.sql.all<{ fb: number; auto: number; acc: number; rej: number }>(
+    `SELECT ${dKey.expr} AS pk, min(x.bucket) AS fb, ${AUTO} AS auto, sum(x.accepts) AS acc, sum(x.rejects) AS rej FROM ${DECISIONS_FROM} GROUP BY pk, auto`,
+    [...dKey.params, b0, b1],
+  )) {
+    addFigures(atPeriod(localPeriodStart(x.fb, bucket)), decisionFigures(x.acc ?? 0, x.rej ?? 0, x.auto));
+  }
+  return periods;
+}
+
+export function productivityQuery(ctx: QueryContext, p: QueryMethods['productivity']['params']): ProductivityDto {
+  const r = rangeBuckets(p.range, ctx.nowMs);
+  const inRange = [r.b0, r.b1];
+  // An open start ("all") draws from the first activity, not from 1970.
+  let fromMs = r.fromMs;
+  if (fromMs <= 0) {
+    const first = ctx.sql.get<{ b: number | null }>('SELECT min(bucket) AS b FROM activity_rollup WHERE bucket >= ? AND bucket < ?', inRange)?.b;
+    fromMs = first != null ? first * BUCKET_MS : Math.max(0, r.toMs - 86_400_000);
+  }
+  const bucket: SeriesBucket = seriesBucketFor(fromMs, r.toMs);
+  // ---- sessions of the range (those with any activity, as the summary counts them)
+  const SESSIONS_IN_RANGE = 'SELECT DISTINCT session_id FROM activity_rollup WHERE bucket >= ? AND bucket < ?';
+  const sessions = new Map<number, SessionAcc>();
+  for (const s of ctx.sql.all<{ id: number; repo: string | null; user_id: string | null }>(
+    `SELECT s.id, rd.value AS repo, ud.value AS user_id FROM sessions s LEFT JOIN dict rd ON rd.id = s.repo_id LEFT JOIN dict ud ON ud.id = s.user_id
+     WHERE s.id IN (${SESSIONS_IN_RANGE})`,
+    inRange,
+  )) {
+    sessions.set(s.id, { figures: zeroFigures(), costUsd: 0, repo: s.repo || null, userId: s.user_id || null, email: null, team: null, hasMetrics: false });
+  }
+  const session = (sid: number): SessionAcc | undefined => sessions.get(sid);
+  // Team and e-mail from the sessions' metric series (one scan of metric_series, which has no session index).
+  for (const x of ctx.sql.all<{ sid: number; team: string | null; email: string | null }>(
+    `SELECT session_id AS sid, max(json_extract(attrs, '$."team.id"')) AS team, max(json_extract(attrs, '$."user.email"')) AS email
+     FROM metric_series WHERE session_id IN (${SESSIONS_IN_RANGE}) AND (attrs IS NULL OR json_valid(attrs)) GROUP BY session_id`,
+    inRange,
+  )) {
+    const s = session(x.sid);
+    if (!s) continue;
+    s.hasMetrics = true;
+    s.team = typeof x.team === 'string' && x.team ? x.team : null;
+    s.email = typeof x.email === 'string' && x.email ? x.email : null;
+  }
+
+  // ---- active time, commits, pull requests: per period (in periodFigures) and per session
+  const metricRows = productivityMetricRows(ctx, r.b0, r.b1);
+  const metricTotals = zeroFigures();
+  for (const m of metricRows) {
+    const f = metricFigures(m.name, m.type, m.v ?? 0);
+    addFigures(metricTotals, f);
+    // A point of a session without other activity in range (or without session.id) counts in the totals only.
+    const s = session(m.sid);
+    if (s) addFigures(s.figures, f);
+  }
+  const periods = periodFigures(ctx, r.b0, r.b1, bucket, metricRows);
+
+  // ---- lines (summary's rule) per session (per period: periodFigures)
+  for (const x of ctx.sql.all<{ sid: number; la: number; lr: number }>(
+    `SELECT a.session_id AS sid, sum(${LINES}) AS la, sum(${LINES_R}) AS lr
+     FROM activity_rollup a JOIN sessions s ON s.id = a.session_id WHERE a.bucket >= ? AND a.bucket < ? GROUP BY a.session_id`,
+    inRange,
+  )) {
+    const s = session(x.sid);
+    if (s) addFigures(s.figures, { linesAdded: x.la ?? 0, linesRemoved: x.lr ?? 0 });
+  }
+
+  // ---- edit decisions (acceptance query's rule), all and a person's own
+  for (const x of ctx.sql.all<{ sid: number; auto: number; acc: number; rej: number }>(
+    `SELECT x.session_id AS sid, ${AUTO} AS auto, sum(x.accepts) AS acc, sum(x.rejects) AS rej FROM ${DECISIONS_FROM} GROUP BY x.session_id, auto`,
+    inRange,
+  )) {
+    const s = session(x.sid);
+    if (s) addFigures(s.figures, decisionFigures(x.acc ?? 0, x.rej ?? 0, x.auto));
+  }
+
+  // ---- cost per session (effective usage: api_request events, else the session's cost metric)
+  let costUsd = 0;
+  for (const x of ctx.sql.all<{ sid: number; cost: number }>(
+    `SELECT u.session_id AS sid, sum(u.cost_usd) AS cost FROM ${EFFECTIVE_FROM} WHERE ${EFFECTIVE_WHERE} GROUP BY u.session_id`,
+    inRange,
+  )) {
+    costUsd += x.cost ?? 0;
+    const s = session(x.sid);
+    if (s) s.costUsd += x.cost ?? 0;
+  }
+
+  // ---- totals: metric figures over every point of the range; lines and decisions from the sessions
+  const totals = zeroFigures();
+  addFigures(totals, { activeSecondsUser: metricTotals.activeSecondsUser, activeSecondsCli: metricTotals.activeSecondsCli, commits: metricTotals.commits, pullRequests: metricTotals.pullRequests });
+  let activeCost = 0;
+  let activeSeconds = 0;
+  let metricSessions = 0;
+  for (const s of sessions.values()) {
+    const f = s.figures;
+    addFigures(totals, {
+      linesAdded: f.linesAdded, linesRemoved: f.linesRemoved, editAccepts: f.editAccepts, editRejects: f.editRejects,
+      userEditAccepts: f.userEditAccepts, userEditRejects: f.userEditRejects,
+    });
+    if (s.hasMetrics) metricSessions++;
+    const active = f.activeSecondsUser + f.activeSecondsCli;
+    if (active > 0) {
+      activeSeconds += active;
+      activeCost += s.costUsd;
+    }
+  }
+  const changed = totals.linesAdded + totals.linesRemoved;
+
+  // ---- groups
+  const group = <K extends string>(keyOf: (s: SessionAcc) => K) => {
+    const m = new Map<K, { sample: SessionAcc; g: ProductivityGroupDto }>();
+    for (const s of sessions.values()) {
+      const k = keyOf(s);
+      let e = m.get(k);
+      if (!e) m.set(k, (e = { sample: s, g: { ...zeroFigures(), sessions: 0, costUsd: 0 } }));
+      addFigures(e.g, s.figures);
+      e.g.sessions++;
+      e.g.costUsd += s.costUsd;
+    }
+    const activity = (g: ProductivityGroupDto) => g.activeSecondsUser + g.activeSecondsCli;
+    return [...m.entries()].sort(
+      ([ka, a], [kb, b]) =>
+        activity(b.g) - activity(a.g) || b.g.linesAdded + b.g.linesRemoved - (a.g.linesAdded + a.g.linesRemoved) || b.g.costUsd - a.g.costUsd || ka.localeCompare(kb),
+    );
+  };
+  const repos = group((s) => `${s.repo ?? ''}`);
+  const users = group((s) => `${s.email ?? s.userId ?? ''}\u0000${s.team ?? ''}`);
+  const max = PRODUCTIVITY_LIMITS.maxGroups;
+
+  const points = new Map<number, ProductivityPointDto>([...periods].map(([t, f]) => [t, { bucket: toLocalIso(t), ...f }]));
+  const series = fillSeries(fromMs, r.toMs, bucket, points, (t) => ({ bucket: toLocalIso(t), ...zeroFigures() }));
+  return {
+    range: r.resolved,
+    bucket,
+    series,
+    totals: {
+      ...totals,
+      sessions: sessions.size,
+      metricSessions,
+      costUsd,
+      costPerActiveHourUsd: activeSeconds > 0 ? activeCost / (activeSeconds / 3600) : null,
+      costPerLineChangedUsd: changed > 0 ? costUsd / changed : null,
+      editAcceptRate: rate(totals.editAccepts, totals.editRejects),
+    },
+    byRepo: repos.slice(0, max).map(([, e]) => ({ repo: e.sample.repo, ...e.g })),
+    byUser: users.slice(0, max).map(([, e]) => ({
+      user: e.sample.email ?? e.sample.userId,
+      userIsEmail: e.sample.email !== null,
+      team: e.sample.team,
+      ...e.g,
+    })),
+    moreRepos: Math.max(0, repos.length - max),
+    moreUsers: Math.max(0, users.length - max),
+  };
+}
