@@ -26,6 +26,7 @@ const targets = [
   // The status line command alone (Claude Code runs it after every message): loads almost nothing.
   { name: 'statusline', ...node, entryPoints: ['src/server/statusline/main.ts'], outfile: 'dist/statusline.js' },
   { name: 'db-worker', ...node, entryPoints: ['src/server/dbWorker.ts'], outfile: 'dist/dbWorker.js' },
+  { name: 'forward-worker', ...node, entryPoints: ['src/server/forward/forwardWorker.ts'], outfile: 'dist/forwardWorker.js' },
   { name: 'sql-worker', ...node, entryPoints: ['src/server/mcp/sqlWorker.ts'], outfile: 'dist/sqlWorker.js' },
   { name: 'mcp', ...node, entryPoints: ['src/server/mcp/mcpHandler.ts'], outfile: 'dist/mcp.js' },
   // OTLP/gRPC (@grpc/grpc-js): required only when the gRPC port is on (src/server/grpc/grpcLoader.ts).

@@ -30,6 +30,10 @@ async function main(): Promise<void> {
     const { runTranscriptBench } = await import('./transcripts');
     await runTranscriptBench(print);
   }
+  if (only.length === 0 || only.includes('forward')) {
+    const { runForwardBench } = await import('./forward');
+    await runForwardBench(print);
+  }
 }
 
 main().catch((err: unknown) => {

@@ -8,6 +8,10 @@ const USAGE = `Claude Code Ledger (headless)
 
 Usage:
   node dist/cli.js serve  --port P --data DIR [--token T] [--host 127.0.0.1] [--transcripts DIR|default ...]
+                          [--forward URL [--forward-content as-received|without-content]
+                           [--forward-max-backlog-mb N] [--forward-timeout-ms N] [--forward-backoff-ms N]]
+                          (--forward: OTLP/HTTP base URL of the team's collector; headers from
+                           CLAUDE_LEDGER_FORWARD_HEADERS='Name=value,Name2=value2', never from argv)
                           [--grpc-port P] (OTLP/gRPC on 127.0.0.1:P too, e.g. 4317; off by default)
   node dist/cli.js import --data DIR [--from DIR ...] [--json] [--capture-prompts]
                           (--from: a folder of project folders like ~/.claude/projects;

@@ -2,6 +2,9 @@
 // vscode.workspace.getConfiguration('claudeLedger'); tests pass a plain object. A bad value never
 // reaches the services: it falls back to the default and says so in the log, naming the key.
 import type { Logger } from './log';
+import { FORWARD_CONTENT, type ForwardContent } from '../protocol/dto';
+import { checkHeader, parseEndpoint } from './forward/endpoint';
+import { DEFAULT_MAX_BACKLOG_MB } from './forward/forwardOptions';
 
 export type StatusBarShow = 'today' | 'month' | 'session' | 'limits';
 
@@ -35,6 +38,12 @@ export interface LedgerSettings {
   transcriptsPaths: string[];
   /** Notify at 80 % / 95 % of a plan window (once per window and threshold). */
   limitsNotifications: boolean;
+  /** OTLP/HTTP base URL of the team's upstream (checked: http/https); '' = forwarding off. */
+  forwardEndpoint: string;
+  /** Names of the headers sent upstream; their values are in VS Code's SecretStorage. */
+  forwardHeaders: string[];
+  forwardContent: ForwardContent;
+  forwardMaxBacklogMB: number;
 }
 
 type Spec =
@@ -43,7 +52,9 @@ type Spec =
   | { kind: 'bool'; default: boolean }
   | { kind: 'enum'; default: string; values: readonly string[] }
   | { kind: 'priceOverrides' }
-  | { kind: 'paths'; maxItems: number };
+  | { kind: 'paths'; maxItems: number }
+  | { kind: 'url' }
+  | { kind: 'headerNames'; maxItems: number };
 
 /**
  * Setting key (without the `claudeLedger.` prefix) -> field and bounds. package.json's
@@ -71,6 +82,11 @@ export const SETTING_SPECS: Record<string, { field: keyof LedgerSettings; spec: 
   // A few roots at most; the bound only catches a pasted list by mistake.
   'transcripts.paths': { field: 'transcriptsPaths', spec: { kind: 'paths', maxItems: 32 } },
   'limits.notifications': { field: 'limitsNotifications', spec: { kind: 'bool', default: true } },
+  'forward.endpoint': { field: 'forwardEndpoint', spec: { kind: 'url' } },
+  'forward.headers': { field: 'forwardHeaders', spec: { kind: 'headerNames', maxItems: 32 } },
+  'forward.content': { field: 'forwardContent', spec: { kind: 'enum', default: 'as-received', values: FORWARD_CONTENT } },
+  // 1 MB catches a typo'd tiny bound only loosely on purpose (tests use it); 64 GB is more than any disk should hold.
+  'forward.maxBacklogMB': { field: 'forwardMaxBacklogMB', spec: { kind: 'int', default: DEFAULT_MAX_BACKLOG_MB, min: 1, max: 65536 } },
 };
 
 const PRICE_FIELDS: readonly (keyof PriceOverride)[] = ['input', 'output', 'cacheWrite5m', 'cacheWrite1h', 'cacheRead'];
@@ -98,6 +114,8 @@ export function readSettings(get: (key: string) => unknown, log?: Logger): Ledge
 function parseOne(spec: Spec, raw: unknown): { value: unknown; problem?: string } {
   if (spec.kind === 'priceOverrides') return parsePriceOverrides(raw);
   if (spec.kind === 'paths') return parsePaths(raw, spec.maxItems);
+  if (spec.kind === 'url') return parseUrl(raw);
+  if (spec.kind === 'headerNames') return parseHeaderNames(raw, spec.maxItems);
   if (raw === undefined || raw === null) return { value: spec.default };
   switch (spec.kind) {
     case 'bool':
@@ -144,6 +162,25 @@ function parsePaths(raw: unknown, maxItems: number): { value: string[]; problem?
   const value = raw.filter((x): x is string => typeof x === 'string' && x.trim() !== '').map((x) => x.trim());
   if (value.length > maxItems) return { value: value.slice(0, maxItems), problem: `more than ${maxItems} folders (the rest ignored)` };
   if (value.length !== raw.length) return { value, problem: 'entries that are not folder paths were ignored' };
+  return { value };
+}
+
+function parseUrl(raw: unknown): { value: string; problem?: string } {
+  if (raw === undefined || raw === null || raw === '') return { value: '' };
+  if (typeof raw !== 'string') return { value: '', problem: `${show(raw)} is not a URL (forwarding stays off)` };
+  try {
+    return { value: raw.trim() === '' ? '' : parseEndpoint(raw) };
+  } catch (err) {
+    return { value: '', problem: `${(err as Error).message} (forwarding stays off)` };
+  }
+}
+
+function parseHeaderNames(raw: unknown, maxItems: number): { value: string[]; problem?: string } {
+  if (raw === undefined || raw === null) return { value: [] };
+  if (!Array.isArray(raw)) return { value: [], problem: `${show(raw)} is not a list of header names` };
+  const value = raw.filter((x): x is string => typeof x === 'string' && checkHeader(x.trim(), '') === undefined).map((x) => x.trim());
+  if (value.length > maxItems) return { value: value.slice(0, maxItems), problem: `more than ${maxItems} headers (the rest ignored)` };
+  if (value.length !== raw.length) return { value, problem: 'entries that are not valid header names (or are set by the forwarder) were ignored' };
   return { value };
 }
 

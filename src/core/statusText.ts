@@ -1,7 +1,7 @@
 // One function turns (receiver state, latest StatusSnapshotDto, settings) into what the status bar
 // shows: text, Markdown tooltip, background colour. Pure, so every state is unit-tested without VS Code.
-import type { StatusSnapshotDto, TokenCounts } from '../protocol/dto';
-import { formatCount, formatPercent, formatUsd } from './format/numbers';
+import type { ForwardStatusDto, StatusSnapshotDto, TokenCounts } from '../protocol/dto';
+import { formatCount, formatForwardLine, formatPercent, formatUsd } from './format/numbers';
 import type { RateLimitSnapshotDto } from '../protocol/limitsDto';
 import { limitsLevel, limitsText, limitsTooltipLines } from './limitsText';
 import { timeRelative, type ForecastFigure } from './statusForecast';
@@ -168,6 +168,7 @@ export function tooltipSections(i: StatusInput): TooltipSection[] {
     const budget = budgetLines(s, i.budgets);
     if (budget) out.push({ id: 'budget', lines: [budget] });
     if (i.limits || i.show === 'limits') out.push({ id: 'limits', lines: limitsTooltipLines(i.limits, i.now) });
+    if (s.forward) out.push({ id: 'forward', lines: [forwardTooltipLine(s.forward)] });
   }
   for (const x of i.extraSections ?? []) if (x.lines.length > 0) out.push(x);
   const settingsArg = encodeURIComponent(JSON.stringify(['claudeLedger']));
@@ -199,6 +200,12 @@ function stateLine(s: ReceiverState): string {
     case 'error':
       return `receiver error: ${escapeMd(s.message)}`;
   }
+}
+
+/** Forwarding: upstream, state with the last error, backlog, drops (the one-line text the dashboard shows too). */
+function forwardTooltipLine(f: ForwardStatusDto): string {
+  const icon = f.state === 'ok' ? '$(cloud-upload)' : f.state === 'retrying' ? '$(sync)' : '$(warning)';
+  return `${icon} ${escapeMd(formatForwardLine(f))}`;
 }
 
 function budgetLines(s: StatusSnapshotDto, b: Budgets): string | undefined {

@@ -22,7 +22,7 @@ export interface ConfigImpact {
 export function configImpact(e: vscode.ConfigurationChangeEvent): ConfigImpact {
   const a = (k: string) => e.affectsConfiguration(`${CONFIG_SECTION}.${k}`);
   return {
-    restart: ['port', 'grpcPort', 'capture', 'retention', 'pricing', 'mcp', 'transcripts'].some(a),
+    restart: ['port', 'grpcPort', 'capture', 'retention', 'pricing', 'mcp', 'transcripts', 'forward'].some(a),
     terminalEnv: ['port', 'grpcPort', 'terminalEnv', 'capture'].some(a),
     statusBar: ['statusBar', 'budget', 'limits'].some(a),
   };

@@ -18,6 +18,7 @@ import { registerDashboard } from './dashboardPanel';
 import { connectClaudeCode, registerMcp } from './mcpProvider';
 import { configImpact, readConfig, updatePort } from './config';
 import { exportCsvCommand } from './exportCsv';
+import { isForwardSecret, readForwardHeaders, setForwardHeaderCommand } from './forwardHeaders';
 import { maybeOfferCoverageHint, runHistoryImport } from './historyImport';
 import { showPricesCommand } from './pricesView';
 import { Leadership } from '../server/leadership/leadership';
@@ -123,7 +124,10 @@ export function activate(context: vscode.ExtensionContext): void {
     const l = new Leadership({
       log,
       token,
-      startLeader: leaderStarter({ dataDir, distDir, token, log, version, getSettings: () => settings }),
+      startLeader: leaderStarter({
+        dataDir, distDir, token, log, version, getSettings: () => settings,
+        forwardHeaders: (names) => readForwardHeaders(context.secrets, names, tagged(log, 'forward')),
+      }),
       classifyFailure: classifyLeadFailure,
       onProblem,
     });
@@ -179,6 +183,15 @@ export function activate(context: vscode.ExtensionContext): void {
         leadership.start(settings.port);
       }
       if (impact.statusBar) statusBar.render();
+    }),
+  );
+
+  // A forwarding header's secret value changed: the leader restarts its receiver scope to send it.
+  context.subscriptions.push(
+    context.secrets.onDidChange((e) => {
+      if (!isForwardSecret(e.key) || !leadership || leadership.role !== 'leader' || settings.forwardEndpoint === '') return;
+      log.info('a forwarding header changed; restarting the receiver');
+      leadership.start(settings.port);
     }),
   );
 
@@ -246,6 +259,7 @@ export function activate(context: vscode.ExtensionContext): void {
     command('claudeLedger.setupStatusLine', () => setupStatusLine(statusLineDeps)),
     command('claudeLedger.removeStatusLine', () => removeStatusLineCommand(statusLineDeps)),
     command('claudeLedger.connectClaudeCode', connectClaude),
+    command('claudeLedger.setForwardHeader', () => setForwardHeaderCommand(context.secrets, settings.forwardHeaders, tagged(log, 'forward'))),
     vscode.commands.registerCommand('claudeLedger.showLog', () => channel.show()),
     command('claudeLedger.restartReceiver', () => {
       log.info('restart requested');

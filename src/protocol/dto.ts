@@ -396,6 +396,37 @@ export interface StatusSnapshotDto {
   firstUsageMonthMs: number | null;
   /** OTLP telemetry has ever been stored (metrics, spans or events, not only imported transcripts). */
   otlpReceived: boolean;
+  /** Forwarding to the team's upstream; null when forwarding is off (or the leader is an older build). */
+  forward?: ForwardStatusDto | null;
+}
+
+/** What forwarding sends: Claude Code's bodies as received, or with prompts, tool inputs, responses and bodies removed. */
+export const FORWARD_CONTENT = ['as-received', 'without-content'] as const;
+export type ForwardContent = (typeof FORWARD_CONTENT)[number];
+
+/** ok: the last request was accepted (or nothing to send); retrying: a retryable failure, backing off; failing: still failing after several attempts. */
+export const FORWARD_STATES = ['ok', 'retrying', 'failing'] as const;
+export type ForwardState = (typeof FORWARD_STATES)[number];
+
+/** The forwarder of the leader, as the status bar tooltip and the dashboard show it. */
+export interface ForwardStatusDto {
+  /** The upstream base URL (user info removed). */
+  endpoint: string;
+  content: ForwardContent;
+  state: ForwardState;
+  /** The last error (a failure, a rejection or a partial success), with the upstream's message. */
+  lastError: string | null;
+  lastErrorAt: string | null;
+  /** Journal frames (one OTLP export request of Claude Code each) not yet accepted upstream, and their bytes. */
+  backlogRequests: number;
+  backlogBytes: number;
+  sentRequests: number;
+  /** Refused by upstream with a non-retryable status (skipped, counted). */
+  rejectedRequests: number;
+  /** Dropped, oldest first, because the backlog passed forward.maxBacklogMB. */
+  droppedRequests: number;
+  droppedBytes: number;
+  lastSentAt: string | null;
 }
 
 /** Price components, per million units (tokens; webSearch: requests). */

@@ -30,6 +30,7 @@ async function open(p: WorkerOpenParams): Promise<{ dataVersion: number }> {
     retention: p.retention,
     snapshot: p.snapshot,
     priceOverrides: p.priceOverrides,
+    forward: p.forward,
     log,
     onChanged: (dataVersion) => post({ type: 'changed', dataVersion }),
   });
@@ -79,6 +80,10 @@ const handlers: WorkerHandlers = {
     const s = need('stats');
     const m = s.memoryFacts();
     return { result: { heapUsedBytes: h.used_heap_size, externalBytes: h.external_memory, dbBytes: s.sizeBytes(), journalBytes: s.journalBytes, ...m, lastSnapshot: s.lastSnapshot ?? null, ...groupStats } };
+  },
+  forwardStatus: ({ status }) => {
+    need('forwardStatus').setForwardStatus(status);
+    return { result: null };
   },
   close: () => {
     store?.close();

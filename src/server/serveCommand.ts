@@ -11,6 +11,10 @@ import { DEFAULT_RECEIVER_LIMITS, startLedgerServer } from './httpServer';
 import { StoreClient } from './storeClient';
 import { defaultTranscriptRoots, expandHome } from './transcripts/transcriptFiles';
 import { TranscriptImporter } from './transcripts/transcriptImporter';
+import { FORWARD_CONTENT, type ForwardContent } from '../protocol/dto';
+import { parseEndpoint, parseHeaderList } from '../core/forward/endpoint';
+import { DEFAULT_MAX_BACKLOG_MB, type ForwardLimits, type ForwardSettings } from '../core/forward/forwardOptions';
+import { startForwarding } from './forward/startForwarding';
 
 export interface ServeArgs {
   port: number;
@@ -24,12 +28,17 @@ export interface ServeArgs {
   verbose: boolean;
   /** Transcript roots to import and follow (`--transcripts DIR`, or `default`); none unless asked. */
   transcripts: string[];
+  /** `--forward URL`: forwarding to the team's upstream (headers from CLAUDE_LEDGER_FORWARD_HEADERS). */
+  forward?: { settings: ForwardSettings; limits: Partial<ForwardLimits> };
 }
+
+/** Forwarding headers for `serve`, in OTEL_EXPORTER_OTLP_HEADERS format; never taken from argv (ps shows argv). */
+export const FORWARD_HEADERS_ENV = 'CLAUDE_LEDGER_FORWARD_HEADERS';
 
 /** Grace period for the final flush after SIGINT/SIGTERM before the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 8_000;
 
-export function parseServeArgs(argv: string[]): ServeArgs {
+export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ServeArgs {
   // node:util parseArgs (strict): unknown options and missing values fail with a message naming them.
   const { values: v } = parseArgs({
     args: argv,
@@ -44,6 +53,11 @@ export function parseServeArgs(argv: string[]): ServeArgs {
       'no-capture-commands': { type: 'boolean' },
       verbose: { type: 'boolean' },
       transcripts: { type: 'string', multiple: true },
+      forward: { type: 'string' },
+      'forward-content': { type: 'string' },
+      'forward-max-backlog-mb': { type: 'string' },
+      'forward-timeout-ms': { type: 'string' },
+      'forward-backoff-ms': { type: 'string' },
     },
   });
   const port = v.port === undefined ? 4318 : Number(v.port);
@@ -53,6 +67,7 @@ export function parseServeArgs(argv: string[]): ServeArgs {
   if (!v.data) throw new Error('--data DIR is required');
   const host = v.host ?? '127.0.0.1';
   if (!['127.0.0.1', 'localhost', '::1'].includes(host)) throw new Error(`--host must be a loopback address (got ${host})`);
+  const forward = parseForwardArgs(v, env);
   return {
     port,
     grpcPort,
@@ -63,7 +78,40 @@ export function parseServeArgs(argv: string[]): ServeArgs {
     captureCommands: !(v['no-capture-commands'] ?? false),
     verbose: v.verbose ?? false,
     transcripts: (v.transcripts ?? []).flatMap((t) => (t === 'default' ? defaultTranscriptRoots() : [path.resolve(expandHome(t))])),
+    ...(forward ? { forward } : {}),
   };
+}
+
+function parseForwardArgs(v: Record<string, string | boolean | string[] | undefined>, env: NodeJS.ProcessEnv): ServeArgs['forward'] {
+  const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+  const url = str('forward');
+  const others = ['forward-content', 'forward-max-backlog-mb', 'forward-timeout-ms', 'forward-backoff-ms'].filter((k) => v[k] !== undefined);
+  if (url === undefined) {
+    if (others.length > 0) throw new Error(`--${others[0]} needs --forward URL`);
+    return undefined;
+  }
+  const endpoint = parseEndpoint(url);
+  const content = str('forward-content') ?? 'as-received';
+  if (!(FORWARD_CONTENT as readonly string[]).includes(content)) throw new Error(`--forward-content must be one of ${FORWARD_CONTENT.join(', ')} (got ${content})`);
+  const num = (k: string, min: number, max: number, def: number) => {
+    const s = str(k);
+    if (s === undefined) return def;
+    const n = Number(s);
+    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${k} must be a number from ${min} to ${max} (got ${s})`);
+    return n;
+  };
+  const maxMb = num('forward-max-backlog-mb', 1, 1024 * 1024, DEFAULT_MAX_BACKLOG_MB);
+  const limits: Partial<ForwardLimits> = {};
+  if (str('forward-timeout-ms') !== undefined) limits.requestTimeoutMs = num('forward-timeout-ms', 10, 600_000, 0);
+  if (str('forward-backoff-ms') !== undefined) {
+    // Base of the exponential backoff; the cap is 60 x the base (the defaults: 1 s and 60 s).
+    limits.backoffBaseMs = num('forward-backoff-ms', 1, 60_000, 0);
+    limits.backoffMaxMs = limits.backoffBaseMs * 60;
+  }
+  const raw = env[FORWARD_HEADERS_ENV];
+  const { headers, problems } = parseHeaderList(raw ?? '');
+  if (problems.length > 0) throw new Error(`${FORWARD_HEADERS_ENV}: ${problems.join('; ')}`);
+  return { settings: { endpoint, headers, content: content as ForwardContent, maxBacklogBytes: Math.round(maxMb * 1024 * 1024) }, limits };
 }
 
 /** Reads DIR/token or creates it (0600) with a random token. */
@@ -99,6 +147,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
     dataDir: args.dataDir,
     workerPath: path.join(__dirname, 'dbWorker.js'),
     ingest: { storePromptText: args.capturePrompts, storeCommands: args.captureCommands },
+    forward: args.forward !== undefined,
     log: (level, msg) => log[level](`[store] ${msg}`),
   });
   const holdMatch = process.env[HOLD_ACK_ENV];
@@ -142,6 +191,13 @@ export async function runServeCommand(argv: string[]): Promise<number> {
     );
     importer.follow();
   }
+  const forwarding = args.forward
+    ? startForwarding({ store, dataDir: args.dataDir, distDir: __dirname, settings: args.forward.settings, limits: args.forward.limits, version: VERSION, log })
+    : undefined;
+  if (args.forward) {
+    const names = Object.keys(args.forward.settings.headers);
+    log.info(`forwarding to ${args.forward.settings.endpoint} (${args.forward.settings.content}${names.length > 0 ? `, headers ${names.join(', ')}` : ''})`);
+  }
   process.stdout.write(`Claude Code Ledger listening on ${server.url} (data: ${args.dataDir})\n`);
   process.stdout.write(`OTEL_EXPORTER_OTLP_ENDPOINT=${server.url}\n`);
   if (grpc.receiver) process.stdout.write(`OTLP/gRPC listening on ${grpc.receiver.url} (OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_EXPORTER_OTLP_ENDPOINT=${grpc.receiver.url})\n`);
@@ -158,6 +214,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
       }, SHUTDOWN_DEADLINE_MS);
       deadline.unref();
       Promise.resolve(importer?.dispose())
+        .then(() => forwarding?.close())
         .then(() => grpc.receiver?.close())
         .then(() => server.close())
         .then(() => store.close())

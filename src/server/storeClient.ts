@@ -4,7 +4,7 @@
 import type { StatuslinePostDto, StatuslineReplyDto } from '../protocol/limitsDto';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { QueryApi, QueryMethods, QueryName, RangeSpec } from '../protocol/dto';
+import type { ForwardStatusDto, QueryApi, QueryMethods, QueryName, RangeSpec } from '../protocol/dto';
 import { OtlpDecodeError } from '../core/otlp/ingest';
 import type { IngestOptions, Signal } from '../core/otlp/records';
 import type { RowsDataset } from '../core/queries/rows';
@@ -29,6 +29,8 @@ export interface StoreOptions {
   snapshot?: Partial<SnapshotOptions>;
   /** claudeLedger.pricing.overrides: used only for estimates (when Claude Code sends no cost). */
   priceOverrides?: PriceOverrides;
+  /** Forwarding on: unsent journal frames outlive snapshots in the forward spool. */
+  forward?: boolean;
   log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
 }
 
@@ -46,6 +48,7 @@ export class StoreClient implements QueryApi {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly listeners = new Set<(v: number) => void>();
+  private readonly ingestListeners = new Set<() => void>();
   private closed = false;
   private closing: Promise<void> | undefined;
   private dataVersion = 0;
@@ -68,7 +71,7 @@ export class StoreClient implements QueryApi {
     const client = new StoreClient(worker, opts);
     try {
       const r = await client.call('open', {
-        dataDir: opts.dataDir, wasmPath: opts.wasmPath, ingest: opts.ingest, retention: opts.retention, snapshot: opts.snapshot, priceOverrides: opts.priceOverrides,
+        dataDir: opts.dataDir, wasmPath: opts.wasmPath, ingest: opts.ingest, retention: opts.retention, snapshot: opts.snapshot, priceOverrides: opts.priceOverrides, forward: opts.forward,
       });
       client.dataVersion = r.dataVersion;
     } catch (err) {
@@ -137,7 +140,23 @@ export class StoreClient implements QueryApi {
     const copy = new Uint8Array(body.byteLength);
     copy.set(body);
     const buf = copy.buffer;
-    return this.call('ingest', { signal, encoding, body: buf }, [buf]);
+    const r = this.call('ingest', { signal, encoding, body: buf }, [buf]);
+    if (this.ingestListeners.size === 0) return r;
+    return r.then((result) => {
+      if (result.accepted > 0) for (const fn of this.ingestListeners) fn();
+      return result;
+    });
+  }
+
+  /** Called after each ingest that journaled a frame (the forwarder wakes up on it). */
+  onDidJournal(fn: () => void): () => void {
+    this.ingestListeners.add(fn);
+    return () => this.ingestListeners.delete(fn);
+  }
+
+  /** The forwarder's status, for the `status` query of every window. */
+  async setForwardStatus(status: ForwardStatusDto | null): Promise<void> {
+    await this.call('forwardStatus', { status });
   }
 
   query<M extends QueryName>(method: M, params: QueryMethods[M]['params']): Promise<QueryMethods[M]['result']> {

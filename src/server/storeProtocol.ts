@@ -7,7 +7,7 @@
 // Errors cross the boundary as WireError: the typed errors carry their fields and are rebuilt from
 // them (so `instanceof` and the fields work on the main thread); any other error keeps name, message
 // and stack.
-import type { QueryMethods, QueryName, RangeSpec } from '../protocol/dto';
+import type { ForwardStatusDto, QueryMethods, QueryName, RangeSpec } from '../protocol/dto';
 import { OtlpDecodeError } from '../core/otlp/responses';
 import type { Encoding } from '../core/otlp/responses';
 import type { IngestOptions, Signal } from '../core/otlp/records';
@@ -28,6 +28,8 @@ export interface WorkerOpenParams {
   retention?: Partial<RetentionOptions>;
   snapshot?: Partial<SnapshotOptions>;
   priceOverrides?: PriceOverrides;
+  /** Forwarding on: snapshots keep unsent journal frames in the forward spool (DurableStoreOptions.forward). */
+  forward?: boolean;
 }
 
 /** Memory of the worker's isolate (sql.js's wasm memory and MEMFS file are in it) and file sizes. */
@@ -73,6 +75,8 @@ export interface WorkerOps<M extends QueryName = QueryName> {
   /** Retention now; the rows deleted. */
   prune: { params: Record<string, never>; result: number };
   stats: { params: Record<string, never>; result: WorkerStats };
+  /** The forwarder's status (held in memory, read by the `status` query); null = forwarding off. */
+  forwardStatus: { params: { status: ForwardStatusDto | null }; result: null };
   /** Final snapshot and release the lock. */
   close: { params: Record<string, never>; result: null };
 }

@@ -26,6 +26,22 @@ test('serve --transcripts: folders resolved, "default" = the default roots; impo
   assert.throws(() => parseImportArgs(['--data', 'd', '--since', 'x']), /since/);
 });
 
+test('serve --forward: URL checked, content, backlog bound, headers from CLAUDE_LEDGER_FORWARD_HEADERS only', () => {
+  const env = { CLAUDE_LEDGER_FORWARD_HEADERS: 'Authorization=Bearer%20abc, X-Org=a' };
+  const a = parseServeArgs(['--data', 'd', '--forward', 'https://c.example.com:4318/', '--forward-content', 'without-content', '--forward-max-backlog-mb', '64', '--forward-timeout-ms', '5000', '--forward-backoff-ms', '100'], env);
+  assert.deepEqual(a.forward, {
+    settings: { endpoint: 'https://c.example.com:4318', headers: { Authorization: 'Bearer abc', 'X-Org': 'a' }, content: 'without-content', maxBacklogBytes: 64 * 1024 * 1024 },
+    limits: { requestTimeoutMs: 5000, backoffBaseMs: 100, backoffMaxMs: 6000 },
+  });
+  assert.equal(parseServeArgs(['--data', 'd', '--forward', 'http://127.0.0.1:4319'], {}).forward?.settings.maxBacklogBytes, 512 * 1024 * 1024);
+  assert.throws(() => parseServeArgs(['--data', 'd', '--forward', 'grpc://c:4317'], {}), /only http:\/\/ and https:\/\/ are supported/);
+  assert.throws(() => parseServeArgs(['--data', 'd', '--forward', 'http://c', '--forward-content', 'all'], {}), /--forward-content must be one of as-received, without-content/);
+  assert.throws(() => parseServeArgs(['--data', 'd', '--forward-content', 'as-received'], {}), /--forward-content needs --forward URL/);
+  assert.throws(() => parseServeArgs(['--data', 'd', '--forward', 'http://c', '--forward-max-backlog-mb', '0'], {}), /--forward-max-backlog-mb must be a number from 1/);
+  assert.throws(() => parseServeArgs(['--data', 'd', '--forward', 'http://c'], { CLAUDE_LEDGER_FORWARD_HEADERS: 'oops' }), /CLAUDE_LEDGER_FORWARD_HEADERS: "oops" is not Name=value/);
+  assert.throws(() => parseServeArgs(['--data', 'd', '--forward', 'http://c', '--forward-headers', 'A=b'], {}), /forward-headers/, 'no argv option for headers');
+});
+
 test('serve: bad input says what is wrong', () => {
   assert.throws(() => parseServeArgs([]), /--data DIR is required/);
   assert.throws(() => parseServeArgs(['--data', 'd', '--port', '70000']), /--port must be/);

@@ -43,6 +43,7 @@ test('the fixed command ids, titles and category of the surface contract', () =>
     'claudeLedger.clearData': 'Delete All Usage Data…',
     'claudeLedger.setupStatusLine': 'Set Up Status Line',
     'claudeLedger.removeStatusLine': 'Remove Status Line',
+    'claudeLedger.setForwardHeader': 'Set Forwarding Header…',
   };
   assert.deepEqual(Object.keys(byId).sort(), Object.keys(expected).sort());
   for (const [id, title] of Object.entries(expected)) {

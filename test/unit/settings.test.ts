@@ -72,3 +72,27 @@ test('transcripts.paths: a list of folders; anything else falls back to the defa
   assert.deepEqual(defaultSettings().transcriptsPaths, []);
   assert.equal(defaultSettings().transcriptsEnabled, true);
 });
+
+test('forward.*: endpoint checked (a bad URL keeps forwarding off with a log line), header names only, content, bound', () => {
+  const log = memoryLogger();
+  const read = (v: Record<string, unknown>) => readSettings((k) => v[k], log);
+  const d = defaultSettings();
+  assert.equal(d.forwardEndpoint, '');
+  assert.deepEqual(d.forwardHeaders, []);
+  assert.equal(d.forwardContent, 'as-received');
+  assert.equal(d.forwardMaxBacklogMB, 512);
+  const s = read({ 'forward.endpoint': 'https://collector.example.com:4318/', 'forward.headers': ['Authorization', 'stream-name'], 'forward.content': 'without-content', 'forward.maxBacklogMB': 64 });
+  assert.equal(s.forwardEndpoint, 'https://collector.example.com:4318');
+  assert.deepEqual(s.forwardHeaders, ['Authorization', 'stream-name']);
+  assert.equal(s.forwardContent, 'without-content');
+  assert.equal(s.forwardMaxBacklogMB, 64);
+  assert.equal(log.lines.length, 0);
+  const bad = read({ 'forward.endpoint': 'ftp://x', 'forward.headers': ['Authorization', 'Content-Type', 'bad name'], 'forward.content': 'all' });
+  assert.equal(bad.forwardEndpoint, '');
+  assert.deepEqual(bad.forwardHeaders, ['Authorization']);
+  assert.equal(bad.forwardContent, 'as-received');
+  const text = log.lines.join('\n');
+  assert.match(text, /claudeLedger\.forward\.endpoint: forward endpoint "ftp:\/\/x": only http:\/\/ and https:\/\/ are supported .*forwarding stays off/);
+  assert.match(text, /claudeLedger\.forward\.headers: entries that are not valid header names/);
+  assert.match(text, /claudeLedger\.forward\.content: "all" is not one of as-received, without-content/);
+});

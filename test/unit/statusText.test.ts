@@ -107,6 +107,30 @@ test('usd formatting (the shared rule, src/core/format/numbers.ts)', () => {
   assert.equal(formatUsd(0.004), '$0.004');
 });
 
+test('tooltip: forwarding shows the upstream, its state with the last error, the backlog and the drops; nothing when off', () => {
+  const forward = {
+    endpoint: 'https://collector.example.com:4318',
+    content: 'as-received' as const,
+    state: 'failing' as const,
+    lastError: 'HTTP 503: overloaded',
+    lastErrorAt: '2026-11-21T14:00:00.000Z',
+    backlogRequests: 12,
+    backlogBytes: 225_400,
+    sentRequests: 80,
+    rejectedRequests: 1,
+    droppedRequests: 3,
+    droppedBytes: 40_000,
+    lastSentAt: null,
+  };
+  const tip = statusView({ state: { kind: 'listening', port: 4318 }, snapshot: { ...snap, forward }, show: 'today', budgets: noBudget, now }).tooltip;
+  // Markdown-escaped in the tooltip; compared without the escapes.
+  assert.match(tip.replace(/\\/g, ''), /\$\(warning\) Forwarding to https:\/\/collector\.example\.com:4318: failing \(HTTP 503: overloaded\) · backlog 12 requests \(220\.1 KB\) · 3 dropped \(backlog bound\) · 1 refused upstream/);
+  const ok = statusView({ state: { kind: 'listening', port: 4318 }, snapshot: { ...snap, forward: { ...forward, state: 'ok', backlogRequests: 0, droppedRequests: 0, rejectedRequests: 0 } }, show: 'today', budgets: noBudget, now }).tooltip;
+  assert.match(ok.replace(/\\/g, ''), /\$\(cloud-upload\) Forwarding to .*: ok · no backlog\n/);
+  const off = statusView({ state: { kind: 'listening', port: 4318 }, snapshot: { ...snap, forward: null }, show: 'today', budgets: noBudget, now }).tooltip;
+  assert.doesNotMatch(off, /Forwarding/);
+});
+
 test('tooltip names the OTLP/gRPC receiver: listening, off (nothing said), or why it is not listening', () => {
   const tip = (grpc?: Parameters<typeof statusView>[0]['state'] & { kind: 'listening' }) =>
     statusView({ state: grpc ?? { kind: 'listening', port: 4318 }, snapshot: snap, show: 'today', budgets: noBudget, now }).tooltip.split('\n')[0];

@@ -54,7 +54,7 @@ before(async () => {
     if (url.pathname === '/') {
       const nonce = randomBytes(16).toString('base64');
       const theme = THEMES[(url.searchParams.get('theme') as ThemeName) ?? 'dark'] ?? THEMES.dark;
-      const cfg = JSON.stringify({ empty: url.searchParams.get('empty') === '1', dataset: url.searchParams.get('data') ?? 'day' }).replace(/</g, '\\u003c');
+      const cfg = JSON.stringify({ empty: url.searchParams.get('empty') === '1', dataset: url.searchParams.get('data') ?? 'day', forward: url.searchParams.get('forward') === '1' }).replace(/</g, '\\u003c');
       const inline =
         `<script nonce="${nonce}">${fakeScript}\n` +
         `FakeHost.installFakeHost(${cfg});\n` +
@@ -371,6 +371,19 @@ test('sessions filter by repository and model over 90 days; an empty range says 
   assert.equal(await text(`${table} td.none`), 'Nothing in this range.');
   assert.equal(await page.locator('[data-testid=sessions-table-totals]').count(), 0);
   await shot('sessions-empty-dark');
+});
+
+test('forwarding: the overview shows the upstream, its state with the last error, the backlog and the drops; nothing when off', async () => {
+  await open('theme=dark&forward=1');
+  await page.waitForSelector('[data-testid=forward-line]');
+  assert.equal(
+    await text('[data-testid=forward-line]'),
+    'Forwarding to https://collector.example.com:4318: failing (HTTP 503: upstream overloaded) · backlog 42 requests (793.0 KB) · 3 dropped (backlog bound)',
+  );
+  assert.match((await page.getAttribute('[data-testid=forward-line]', 'class')) ?? '', /forward-failing/);
+  await page.screenshot({ path: join(ARTIFACTS, 'overview-forwarding-dark.png') });
+  await open('theme=dark');
+  assert.equal(await page.$('[data-testid=forward-line]'), null);
 });
 
 test('files edited: workspace-relative paths, missing files marked, click posts openFile', async () => {

@@ -12,7 +12,24 @@ export interface FakeOptions {
   dataset: string;
   /** The store has no event at all: status says so (the empty state). */
   empty: boolean;
+  /** The status carries a forwarder failing with a backlog and drops (`?forward=1`); the real store has none. */
+  forward?: boolean;
 }
+
+const FAILING_FORWARD = {
+  endpoint: 'https://collector.example.com:4318',
+  content: 'without-content',
+  state: 'failing',
+  lastError: 'HTTP 503: upstream overloaded',
+  lastErrorAt: '2026-11-21T13:58:00.000Z',
+  backlogRequests: 42,
+  backlogBytes: 812_000,
+  sentRequests: 1_200,
+  rejectedRequests: 0,
+  droppedRequests: 3,
+  droppedBytes: 54_000,
+  lastSentAt: '2026-11-21T13:40:00.000Z',
+} as const;
 
 type LedgerRequest = (dataset: string, method: RequestMethod, params: unknown) => Promise<unknown>;
 
@@ -33,6 +50,7 @@ export function installFakeHost(o: FakeOptions): void {
     // Plan limits come from Claude Code's status line, which the OTLP fixtures do not have: this one
     // answer is made here, relative to the page's clock (test/e2e/limits.test.ts drives the real one).
     if (method === 'limits/get') return limits(o.empty);
+    if (method === 'status/get' && o.forward) return { ...((await (w.__ledgerRequest as LedgerRequest)(o.dataset, method, params)) as object), forward: FAILING_FORWARD };
     return (w.__ledgerRequest as LedgerRequest)(o.dataset, method, params);
   };
 

@@ -2,6 +2,7 @@
 // figures apart from the fixed periods ending now, plan limits, and the four charts, each with its
 // table alternative or, when it would say nothing, one sentence instead.
 import { drawChart, type ChartKind, type ValueKind } from '../charts';
+import { formatForwardLine } from '../../src/core/format/numbers';
 import { append, h, simpleTable } from '../dom';
 import { costByRepoChart, costPerBucketChart, estimatesNote, fixedTiles, modelMixChart, overviewHeadline, rangeTiles, RANGE_PHRASES, RANGE_TITLES, tokensPerBucketChart, type ChartModel, type Tile } from '../model';
 import { request, runAction } from '../host';
@@ -88,11 +89,14 @@ function limitsSection(d: Awaited<ReturnType<typeof request<'limits/get'>>>): HT
 }
 
 export async function renderOverview(root: HTMLElement, ctx: ViewContext): Promise<void> {
-  const [o, limits] = await Promise.all([
+  const [o, limits, status] = await Promise.all([
     request('overview/get', { range: { key: ctx.range } }),
     // An older leader window may not know the request: the overview still draws without it.
     request('limits/get', {}).catch(() => undefined),
+    // Forwarding (leader's forwarder, via the status query); absent when off.
+    request('status/get', {}).catch(() => undefined),
   ]);
+  const forward = status?.forward;
   if (!ctx.isCurrent()) return;
   const cs = o.costSeries;
   const note = estimatesNote(o.summary);
@@ -126,6 +130,9 @@ export async function renderOverview(root: HTMLElement, ctx: ViewContext): Promi
       h('div', { class: 'tiles' }, ...fixedTiles(o).map(tileEl)),
     ),
     limits ? limitsSection(limits) : null,
+    forward
+      ? h('p', { class: `forward-line forward-${forward.state}`, role: 'status', 'data-testid': 'forward-line', title: forward.lastErrorAt ? `last error at ${forward.lastErrorAt}` : '' }, formatForwardLine(forward))
+      : null,
     o.summary.unpricedModels.length
       ? h('p', { class: 'warn', role: 'note' }, `No price known for ${o.summary.unpricedModels.join(', ')}: their cost is not included.`)
       : null,

@@ -181,6 +181,39 @@ export function formatEstimatesNote(requests: number, e: { transcriptRequests: n
   return `${head}${prices ? ` (prices: ${prices})` : ''}.`;
 }
 
+/** Bytes in powers of 1024: "512 B", "18.4 KB", "1.50 MB", "2.00 GB". */
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n)) return EM_DASH;
+  if (n < 1024) return `${WHOLE.format(n)} B`;
+  if (n < 1024 * 1024) return `${ONE_DECIMAL.format(n / 1024)} KB`;
+  if (n < 1024 ** 3) return `${TWO_DECIMALS.format(n / 1024 ** 2)} MB`;
+  return `${TWO_DECIMALS.format(n / 1024 ** 3)} GB`;
+}
+
+/** The fields of ForwardStatusDto the one-line text needs (structural: this file imports nothing). */
+export interface ForwardLineInput {
+  endpoint: string;
+  state: string;
+  lastError: string | null;
+  backlogRequests: number;
+  backlogBytes: number;
+  droppedRequests: number;
+  rejectedRequests: number;
+}
+
+/**
+ * Forwarding in one line (status bar tooltip, dashboard overview):
+ * "Forwarding to https://c:4318: retrying (HTTP 503) · backlog 12 requests (220.1 KB) · 3 dropped".
+ */
+export function formatForwardLine(f: ForwardLineInput): string {
+  const state = f.state === 'ok' ? 'ok' : `${f.state}${f.lastError ? ` (${f.lastError})` : ''}`;
+  const parts = [`Forwarding to ${f.endpoint}: ${state}`];
+  parts.push(f.backlogRequests > 0 ? `backlog ${formatCount(f.backlogRequests)} request${f.backlogRequests === 1 ? '' : 's'} (${formatBytes(f.backlogBytes)})` : 'no backlog');
+  if (f.droppedRequests > 0) parts.push(`${formatCount(f.droppedRequests)} dropped (backlog bound)`);
+  if (f.rejectedRequests > 0) parts.push(`${formatCount(f.rejectedRequests)} refused upstream`);
+  return parts.join(' · ');
+}
+
 const MILLS = fixed(3, 3);
 const CENTS_FIXED = fixed(2, 2);
 

@@ -1,6 +1,6 @@
 // Shared pieces of the named queries: the query context, token/cost helpers, and the SQL fragment
 // that picks, per session, api_request events (from_metrics 0) or, for sessions without any, metrics (1).
-import { ESTIMATE_PRICE_SOURCES, type CostSource, type PriceSourceCounts, type TokenCounts } from '../../protocol/dto';
+import { ESTIMATE_PRICE_SOURCES, type CostSource, type ForwardStatusDto, type PriceSourceCounts, type TokenCounts } from '../../protocol/dto';
 import { cacheSavingsUsd } from '../pricing/estimate';
 import type { LearnedPrice } from '../pricing/learned';
 import type { PriceOverrides } from '../pricing/priceTable';
@@ -20,6 +20,8 @@ export interface QueryContext {
    * Optional so contexts built without a store (tests of other queries) need not fake one; absent = none learned.
    */
   learnedPrices?: () => readonly LearnedEntry[];
+  /** The leader's forwarder as it last reported (held by the DB worker, not stored); absent = forwarding off. */
+  forward?: ForwardStatusDto | null;
 }
 
 /** One learned key as PriceLearner.entries() reports it. */

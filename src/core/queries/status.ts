@@ -67,5 +67,6 @@ export function statusQuery(ctx: QueryContext, _p: QueryMethods['status']['param
     // Tables only OTLP fills (transcripts never create metric series or spans); each probe reads one row.
     otlpReceived:
       ctx.sql.get<{ x: number }>('SELECT EXISTS (SELECT 1 FROM metric_series) OR EXISTS (SELECT 1 FROM spans) OR EXISTS (SELECT 1 FROM generic_events) AS x')?.x === 1,
+    forward: ctx.forward ?? null,
   };
 }

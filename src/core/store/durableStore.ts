@@ -23,7 +23,7 @@ import { recordRateLimits } from './rateLimits';
 import { closeSync, existsSync, fsyncSync, mkdirSync, chmodSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { SqlJsStatic } from 'sql.js';
-import type { QueryMethods, QueryName, RangeSpec } from '../../protocol/dto';
+import type { ForwardStatusDto, QueryMethods, QueryName, RangeSpec } from '../../protocol/dto';
 import { decodeAndNormalize } from '../otlp/ingest';
 import { DEFAULT_INGEST_OPTIONS, type IngestOptions, type NormRecord, type Signal } from '../otlp/records';
 import type { PriceOverrides } from '../pricing/priceTable';
@@ -39,6 +39,7 @@ import { describeSchema, type SchemaDescription } from './describeSchema';
 import { DataDirLockedError, SchemaTooNewError, StoreClosedError } from './errors';
 import type { IngestResult } from './ingestResult';
 import { JournalFile, type Encoding, type JournalFrame } from './journal';
+import { removeForwardDir, spoolDirOf } from './forwardSpool';
 import { LedgerDb, pageTrackerOf } from './ledgerDb';
 import { DEFAULT_RETENTION_OPTIONS, DEFAULT_SNAPSHOT_OPTIONS, ROWS_PAGE_DEFAULT, ROWS_PAGE_MAX, type RetentionOptions, type SnapshotOptions } from './options';
 import { applyRedo, buildRedo, failpoint, fsyncDir, recoverRedo, writeFull, writeRedo } from './pageSnapshot';
@@ -57,6 +58,11 @@ export interface DurableStoreOptions {
   onChanged?: (dataVersion: number) => void;
   /** Clock (tests). */
   now?: () => number;
+  /**
+   * Forwarding is on: snapshots keep the journal's frames in the forward spool until the forwarder has
+   * sent them (journal.ts coveredBySnapshot). Off: the spool of an earlier run is removed at open.
+   */
+  forward?: boolean;
 }
 
 /** One MCP tool call, kept in the `audit` table. */
@@ -156,6 +162,8 @@ export class DurableStore {
   private pruneTimer: NodeJS.Timeout | undefined;
   private pruning = false;
   private closed = false;
+  /** The forwarder's last report (see setForwardStatus); shown by the status query. */
+  private forwardStatus: ForwardStatusDto | null = null;
   readonly dir: string;
 
   private constructor(
@@ -211,7 +219,11 @@ export class DurableStore {
       this.snapshotVersion = loaded ? this.db.dataVersion : -1;
       const tracker = pageTrackerOf(this.SQL);
       if (!tracker?.active) log('warn', `snapshots copy the whole database: page tracking is unavailable (${tracker?.reason ?? 'sql.js not loaded by loadSqlJs'})`);
-      this.journal = new JournalFile(path.join(this.dir, FILES.journal));
+      if (!this.opts.forward) {
+        const removed = removeForwardDir(this.dir);
+        if (removed) log('info', `forwarding is off: removed the forward spool (${removed.segments} segment(s), ${removed.bytes} bytes not forwarded)`);
+      }
+      this.journal = new JournalFile(path.join(this.dir, FILES.journal), { spoolDir: this.opts.forward ? spoolDirOf(this.dir) : undefined });
       this.replay();
     } catch (err) {
       this.releaseLock();
@@ -360,8 +372,8 @@ export class DurableStore {
       failpoint('full-written');
       this.lastSnapshot = { kind: 'full', bytes: this.db.fileBytes(), ms: Date.now() - t0 };
     }
-    // Every frame journaled so far is in ledger.db now.
-    this.journal.truncate();
+    // Every frame journaled so far is in ledger.db now (truncated, or rotated into the forward spool).
+    this.journal.coveredBySnapshot();
     failpoint('journal-truncated');
     if (chunks !== undefined && matched) {
       rmSync(path.join(this.dir, FILES.redo), { force: true });
@@ -481,7 +493,21 @@ export class DurableStore {
 
   private ctx(): QueryContext {
     return { sql: this.db.sql, nowMs: this.now(), dataVersion: this.db.dataVersion, lastEventMs: this.db.lastEventMs, priceOverrides: this.opts.priceOverrides,
-      learnedPrices: () => this.db.learnedPrices() };
+      learnedPrices: () => this.db.learnedPrices(), forward: this.forwardStatus };
+  }
+
+  /**
+   * The forwarder's status (it runs in its own thread). Kept in memory only. Views refetch on a data
+   * version change, so a change they must see (state, last error, drops, rejections, backlog emptied) bumps it.
+   */
+  setForwardStatus(s: ForwardStatusDto | null): void {
+    const before = this.forwardStatus;
+    this.forwardStatus = s;
+    const visible = (x: ForwardStatusDto | null) => (x ? [x.state, x.lastError, x.droppedRequests, x.rejectedRequests, x.backlogRequests === 0].join('|') : '');
+    if (!this.closed && visible(before) !== visible(s)) {
+      this.db.markChanged();
+      this.opts.onChanged?.(this.db.dataVersion);
+    }
   }
 
   exportReplica(): Uint8Array {

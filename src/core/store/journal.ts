@@ -7,9 +7,11 @@
 //   body = u8 signal | u8 encoding | u16 reserved(0) | f64 receivedMs | payload bytes
 // Only the tail can be torn (each append is fsynced before the next starts), so decoding stops at the
 // first frame that is short or fails its checksum; everything after that offset is discarded.
-import { closeSync, copyFileSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, fstatSync, fsyncSync, ftruncateSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import path from 'node:path';
 import type { Signal } from '../otlp/records';
 import { crc32 } from './crc32';
+import { listSegments, segmentName } from './forwardSpool';
 
 export type Encoding = 'protobuf' | 'json';
 
@@ -71,18 +73,52 @@ export function decodeFrames(buf: Uint8Array): DecodedJournal {
   return { frames, validBytes: off };
 }
 
-/** The journal file: append + fsync, read all, truncate. Owned by the DB worker only. */
+export interface JournalFileOptions {
+  /**
+   * Forwarding on: the folder of forward segments (forwardSpool.ts). The live journal is hard-linked
+   * there as the highest segment, and coveredBySnapshot() rotates it (a new journal.bin) instead of
+   * truncating, so frames not yet forwarded outlive the snapshot. Undefined: truncate as always.
+   */
+  spoolDir?: string;
+}
+
+/** The journal file: append + fsync, read all, coveredBySnapshot. Owned by the DB worker only. */
 export class JournalFile {
   private fd: number;
   private size: number;
+  /** Segment number of the live journal in the spool (forwarding on only). */
+  private liveSeq = 0;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    private readonly opts: JournalFileOptions = {},
+  ) {
     this.fd = openSync(path, 'a+', 0o600);
     this.size = fstatSync(this.fd).size;
+    if (opts.spoolDir) this.linkIntoSpool(opts.spoolDir);
   }
 
   get bytes(): number {
     return this.size;
+  }
+
+  /**
+   * Makes the live journal the highest spool segment (same inode) unless it already is. Covers a first
+   * start with forwarding on and a crash between a rotation's rename and its link; a stray
+   * `journal.bin.next` (crash before the rename) is removed: journal.bin is still the live segment.
+   */
+  private linkIntoSpool(spoolDir: string): void {
+    mkdirSync(spoolDir, { recursive: true, mode: 0o700 });
+    rmSync(`${this.path}.next`, { force: true });
+    const segs = listSegments(spoolDir);
+    const highest = segs[segs.length - 1];
+    const ino = fstatSync(this.fd).ino;
+    if (highest !== undefined && statSync(path.join(spoolDir, segmentName(highest))).ino === ino) {
+      this.liveSeq = highest;
+      return;
+    }
+    this.liveSeq = (highest ?? 0) + 1;
+    linkSync(this.path, path.join(spoolDir, segmentName(this.liveSeq)));
   }
 
   /** Appends one frame and fsyncs: when this returns the frame is on disk. */
@@ -134,9 +170,38 @@ export class JournalFile {
     return decoded.frames;
   }
 
-  truncate(): void {
-    ftruncateSync(this.fd, 0);
-    fsyncSync(this.fd);
+  /**
+   * Every frame so far is in a snapshot (the one call of the snapshot step). Without forwarding the
+   * journal is truncated. With forwarding it is rotated: a new empty journal.bin replaces it and becomes
+   * the next spool segment, while the old inode stays reachable as its segment until the forwarder's
+   * cursor passes it. Crash-safe order: create journal.bin.next, rename it over journal.bin (the old
+   * frames are still linked in the spool), link the new file as segment N+1 (a crash before the link is
+   * repaired at open by linkIntoSpool), switch the descriptor. Segment N gets no append after N+1
+   * exists, which is how the forwarder knows it is complete.
+   */
+  coveredBySnapshot(): void {
+    const spoolDir = this.opts.spoolDir;
+    if (!spoolDir) {
+      ftruncateSync(this.fd, 0);
+      fsyncSync(this.fd);
+      this.size = 0;
+      return;
+    }
+    if (this.size === 0) return; // nothing to rotate: the live segment stays empty
+    const next = `${this.path}.next`;
+    rmSync(next, { force: true });
+    const fd = openSync(next, 'a+', 0o600);
+    try {
+      renameSync(next, this.path);
+      const seq = this.liveSeq + 1;
+      linkSync(this.path, path.join(spoolDir, segmentName(seq)));
+      this.liveSeq = seq;
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+    closeSync(this.fd);
+    this.fd = fd;
     this.size = 0;
   }
 

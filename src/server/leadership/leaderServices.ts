@@ -9,6 +9,7 @@ import { DEFAULT_RECEIVER_LIMITS, PortInUseError, startLedgerServer } from '../h
 import { DataDirLockedError, StoreClient } from '../storeClient';
 import { defaultTranscriptRoots, expandHome } from '../transcripts/transcriptFiles';
 import { TranscriptImporter } from '../transcripts/transcriptImporter';
+import { startForwarding } from '../forward/startForwarding';
 import type { LeaderServices, LeadFailure } from './leadership';
 
 export interface LeaderServicesOptions {
@@ -20,6 +21,8 @@ export interface LeaderServicesOptions {
   version: string;
   /** Read at each start, so a restart picks up changed settings; MCP budgets read it at each burn_rate call. */
   getSettings(): LedgerSettings;
+  /** Values of the forwarding headers (forward.headers names; the host reads them from SecretStorage). */
+  forwardHeaders?(names: readonly string[]): Promise<Record<string, string>>;
   /** Tests running the TypeScript sources load the gRPC module themselves; default: distDir/grpc.js. */
   loadGrpc?: () => Promise<GrpcModule>;
 }
@@ -27,12 +30,16 @@ export interface LeaderServicesOptions {
 export function leaderStarter(o: LeaderServicesOptions): (port: number) => Promise<LeaderServices> {
   return async (port) => {
     const s = o.getSettings();
+    const forwarding = s.forwardEndpoint !== '';
+    // Headers first (async secrets), so a failure to read them never leaves a store open.
+    const headers = forwarding && o.forwardHeaders ? await o.forwardHeaders(s.forwardHeaders) : {};
     const store = await StoreClient.open({
       dataDir: o.dataDir,
       workerPath: path.join(o.distDir, 'dbWorker.js'),
       ingest: { storePromptText: s.capturePrompts, storeCommands: s.captureCommands },
       retention: { rawDays: s.retentionRawDays, rollupDays: s.retentionRollupDays, maxDbBytes: s.retentionMaxDbMB * 1024 * 1024 },
       priceOverrides: Object.fromEntries(Object.entries(s.pricingOverrides).map(([family, p]) => [family, { family, ...p }])),
+      forward: forwarding,
       log: (level, msg) => o.log[level](`[store] ${msg}`),
     });
     let server: Awaited<ReturnType<typeof startLedgerServer>>;
@@ -62,6 +69,16 @@ export function leaderStarter(o: LeaderServicesOptions): (port: number) => Promi
       throw err;
     }
     o.log.info(`receiving on ${server.url} (data: ${o.dataDir})`);
+    const forwarder = forwarding
+      ? startForwarding({
+          store,
+          dataDir: o.dataDir,
+          distDir: o.distDir,
+          settings: { endpoint: s.forwardEndpoint, headers, content: s.forwardContent, maxBacklogBytes: s.forwardMaxBacklogMB * 1024 * 1024 },
+          version: o.version,
+          log: o.log,
+        })
+      : undefined;
     // OTLP/gRPC beside it: a failure (port taken) is reported in the state, never fatal to the leader.
     const L = DEFAULT_RECEIVER_LIMITS;
     const grpc = await startGrpcIfEnabled({
@@ -90,6 +107,7 @@ export function leaderStarter(o: LeaderServicesOptions): (port: number) => Promi
       close: async () => {
         try {
           await transcripts?.dispose();
+          await forwarder?.close();
           await grpc.receiver?.close();
           await server.close();
         } finally {
