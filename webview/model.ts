@@ -295,12 +295,20 @@ export function fixedTiles(o: OverviewDto): Tile[] {
       id: 'burn',
       label: 'Last hour',
       value: `${formatUsd(b.lastHourUsdPerHour)}/h`,
-      detail: b.lastHourUsdPerHour > 0 ? `at this rate ${formatUsd(b.forecastTodayUsd)} today · ${formatUsd(b.forecastMonthUsd)} this month` : 'no spend in the last hour',
+      detail: b.lastHourUsdPerHour > 0 ? burnDetail(b) : 'no spend in the last hour',
     },
     ...(budget ? [{ id: 'budget', label: 'Budget', value: formatUsd(b.dailyBudgetRemainingUsd ?? 0), detail: budget }] : []),
   ];
 }
 
+
+/** The forecasts when the data supports them (as the status bar gives them), else why not. */
+function burnDetail(b: OverviewDto['burnRate']): string {
+  // An older leader window sends numbers without the reasons.
+  const today = b.forecastTodayUsd !== null ? `at this rate ${formatUsd(b.forecastTodayUsd)} today` : `forecast today ${b.forecastTodayWhyNot ?? 'not yet'}`;
+  const month = b.forecastMonthUsd !== null ? `${formatUsd(b.forecastMonthUsd)} this month` : `forecast month ${b.forecastMonthWhyNot ?? 'not yet'}`;
+  return `${today} · ${month}`;
+}
 
 // ---------- tables
 

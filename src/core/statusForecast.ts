@@ -46,7 +46,10 @@ function daysBetween(fromDayStartMs: number, toDayStartMs: number): number {
   return Math.round((toDayStartMs - fromDayStartMs) / DAY);
 }
 
-export function timeRelative(s: StatusSnapshotDto, nowMs: number): TimeRelative {
+/** What the forecasts need: the status snapshot has these fields, and the burnRate query fills them too. */
+export type ForecastInput = Pick<StatusSnapshotDto, 'recentBuckets' | 'firstUsageTodayMs' | 'firstUsageMonthMs' | 'todayUsd' | 'monthUsd'>;
+
+export function timeRelative(s: ForecastInput, nowMs: number): TimeRelative {
   const rate = lastHourRate(s.recentBuckets, nowMs);
   const day = localDayBounds(nowMs);
 

@@ -354,9 +354,14 @@ export interface BurnRateDto {
   lastHourUsdPerHour: number;
   todayUsd: number;
   monthUsd: number;
-  /** Linear forecasts to the end of the local day / month. */
-  forecastTodayUsd: number;
-  forecastMonthUsd: number;
+  /**
+   * Linear forecasts to the end of the local day / month, the status bar's (statusForecast.ts): null until
+   * the data supports them, with the reason in forecast*WhyNot (e.g. "after 1 h of use today").
+   */
+  forecastTodayUsd: number | null;
+  forecastMonthUsd: number | null;
+  forecastTodayWhyNot: string | null;
+  forecastMonthWhyNot: string | null;
   dailyBudgetUsd: number | null;
   monthlyBudgetUsd: number | null;
   dailyBudgetRemainingUsd: number | null;

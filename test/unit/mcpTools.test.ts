@@ -10,7 +10,7 @@ import { MCP_TOOLS_VERSION } from '../../src/server/mcp/mcpTypes';
 import { formatCount as count, formatUsd as usd } from '../../src/core/format/numbers';
 import { TOOLS } from '../../src/server/mcp/tools';
 
-const PINNED = { version: '5', hash: '752c6872030cded1' };
+const PINNED = { version: '6', hash: '959c25253e310329' };
 
 function toolSetHash(): string {
   const desc = TOOLS.map((t) => ({

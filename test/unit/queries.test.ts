@@ -16,7 +16,7 @@ async function loaded(sc: string) {
   for (const b of recs) db.apply(b);
   const ctx = { sql: db.sql, nowMs: nowOf(recs), dataVersion: db.dataVersion, lastEventMs: db.lastEventMs };
   const q = <M extends QueryName>(m: M, p: QueryMethods[M]['params']) => runQuery(ctx, m, p);
-  return { db, q, recs };
+  return { db, q, recs, ctx };
 }
 const ALL = { key: 'all' } as const;
 
@@ -177,7 +177,7 @@ test('sessionTimeline: prompts -> requests -> tools with the span waterfall (h-l
 
 test('sessions, costSeries, burnRate and status agree with the totals', async () => {
   const gt = groundTruth('h-long-session');
-  const { db, q } = await loaded('h-long-session');
+  const { db, q, ctx } = await loaded('h-long-session');
   const cost = gt.api_requests.cost_usd.toFixed(9);
   const s = q('sessions', { range: { key: 'today' }, sort: 'cost' });
   assert.equal(s.total, 1);
@@ -197,7 +197,15 @@ test('sessions, costSeries, burnRate and status agree with the totals', async ()
   assert.equal(b.lastHourUsdPerHour.toFixed(9), cost, 'the whole 5-second session is inside the last hour');
   assert.equal(b.dailyBudgetRemainingUsd!.toFixed(9), (1 - gt.api_requests.cost_usd).toFixed(9));
   assert.equal(b.monthlyBudgetRemainingUsd, null);
-  assert.ok(b.forecastTodayUsd >= b.todayUsd && b.forecastMonthUsd >= b.forecastTodayUsd);
+  // A few seconds of use today and this month: no forecast yet, and why (the status bar's rules).
+  assert.equal(b.forecastTodayUsd, null);
+  assert.equal(b.forecastTodayWhyNot, 'after 1 h of use today');
+  assert.equal(b.forecastMonthUsd, null);
+  assert.match(b.forecastMonthWhyNot ?? '', /^after 3 days of use this month \(day 1 of 3\)$/);
+  // Two hours later (nothing new), the day's forecast is given: spent + the last hour's rate (now 0) for the rest of the day.
+  const later = runQuery({ ...ctx, nowMs: ctx.nowMs + 2 * 3_600_000 }, 'burnRate', {});
+  if (later.forecastTodayUsd !== null) assert.equal(later.forecastTodayUsd.toFixed(9), later.todayUsd.toFixed(9));
+  else assert.match(later.forecastTodayWhyNot ?? '', /no use today yet/, 'only when the two hours crossed midnight');
   const st = q('status', {});
   assert.equal(st.todayUsd.toFixed(9), cost);
   assert.equal(st.currentSession?.sessionId, gt.sessions.ids[0]);

@@ -1,7 +1,7 @@
 // status: everything the status bar shows, in one cheap query (rollups only; a few hundred rows).
 import type { QueryMethods, StatusSnapshotDto } from '../../protocol/dto';
-import { BUCKET_MS, bucketBounds, bucketOf, localDayBounds, startOfLocalMonth, startOfNextLocalMonth, toLocalIso } from '../time/range';
-import { forecast } from './burnRate';
+import { bucketBounds, localDayBounds, toLocalIso } from '../time/range';
+import { forecast, forecastInputs } from './burnRate';
 import { USAGE_SUMS, cacheHitRate, modelName, savingsOf, tokensOf, addTokens, ZERO_TOKENS, type QueryContext, type UsageSums } from './common';
 import { SESSION_COST } from './sessionRow';
 
@@ -31,18 +31,7 @@ export function statusQuery(ctx: QueryContext, _p: QueryMethods['status']['param
     `SELECT d.value AS sid, ${SESSION_COST} AS cost FROM sessions s JOIN dict d ON d.id = s.id ORDER BY s.last_ms DESC LIMIT 1`,
   );
   // Time-relative inputs (statusForecast.ts recomputes rate and forecasts from them as the clock moves).
-  const recent = ctx.sql.all<{ bucket: number; c: number | null }>(
-    'SELECT bucket, sum(cost_usd) AS c FROM effective_usage WHERE bucket >= ? AND bucket <= ? GROUP BY bucket ORDER BY bucket',
-    [bucketOf(ctx.nowMs - 3_600_000), bucketOf(ctx.nowMs)],
-  );
-  const firstIn = (fromMs: number, toMs: number): number | null => {
-    const r = ctx.sql.get<{ b: number | null }>('SELECT min(bucket) AS b FROM effective_usage WHERE bucket >= ? AND bucket < ?', [
-      Math.floor(fromMs / BUCKET_MS), Math.ceil(toMs / BUCKET_MS),
-    ]);
-    return r?.b === null || r?.b === undefined ? null : r.b * BUCKET_MS;
-  };
-  const firstUsageMonthMs = firstIn(startOfLocalMonth(ctx.nowMs), startOfNextLocalMonth(ctx.nowMs));
-  const firstUsageTodayMs = firstUsageMonthMs === null ? null : firstUsageMonthMs >= day.fromMs ? firstUsageMonthMs : firstIn(day.fromMs, day.toMs);
+  const { recentBuckets, firstUsageTodayMs, firstUsageMonthMs } = forecastInputs(ctx);
   const sessionsToday = ctx.sql.get<{ n: number }>('SELECT count(DISTINCT session_id) AS n FROM activity_rollup WHERE bucket >= ? AND bucket < ?', [b0, b1])?.n ?? 0;
   return {
     todayUsd: f.todayUsd,
@@ -61,7 +50,7 @@ export function statusQuery(ctx: QueryContext, _p: QueryMethods['status']['param
     estimatedToday: estimated,
     dataVersion: ctx.dataVersion,
     asOfMs: ctx.nowMs,
-    recentBuckets: recent.map((r) => ({ startMs: r.bucket * BUCKET_MS, costUsd: r.c ?? 0 })),
+    recentBuckets,
     firstUsageTodayMs,
     firstUsageMonthMs,
     // Tables only OTLP fills (transcripts never create metric series or spans); each probe reads one row.

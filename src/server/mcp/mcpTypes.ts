@@ -115,4 +115,4 @@ export interface McpModule {
  * Version of the tool set (names, schemas). VS Code re-reads the server definition when it changes, so
  * bump it with every change to tools.ts; test/unit/mcpTools.test.ts pins it to a hash of the tool list.
  */
-export const MCP_TOOLS_VERSION = '5';
+export const MCP_TOOLS_VERSION = '6';

@@ -447,14 +447,16 @@ const burnRate: ToolDef = {
   name: 'burn_rate',
   title: 'Spend rate and forecast',
   description:
-    'USD per hour over the last 60 minutes, spend today and this month, linear forecasts to the end of the local day and month, and budget remaining when budgets are set.',
+    'USD per hour over the last 60 minutes, spend today and this month, linear forecasts to the end of the local day and month (null until there is 1 h of use today / 3 days this month, with the reason), and budget remaining when budgets are set.',
   inputSchema: {},
   outputSchema: {
     lastHourUsdPerHour: z.number(),
     todayUsd: z.number(),
     monthUsd: z.number(),
-    forecastTodayUsd: z.number(),
-    forecastMonthUsd: z.number(),
+    forecastTodayUsd: z.number().nullable(),
+    forecastMonthUsd: z.number().nullable(),
+    forecastTodayWhyNot: z.string().nullable(),
+    forecastMonthWhyNot: z.string().nullable(),
     dailyBudgetUsd: z.number().nullable(),
     monthlyBudgetUsd: z.number().nullable(),
     dailyBudgetRemainingUsd: z.number().nullable(),
@@ -469,8 +471,8 @@ const burnRate: ToolDef = {
       monthlyBudgetUsd: budget(b.monthlyBudgetUsd),
     });
     const text =
-      `Burn rate ${usd(r.lastHourUsdPerHour)}/hour over the last hour. Today ${usd(r.todayUsd)} (forecast ${usd(r.forecastTodayUsd)} by end of day), ` +
-      `this month ${usd(r.monthUsd)} (forecast ${usd(r.forecastMonthUsd)}). ` +
+      `Burn rate ${usd(r.lastHourUsdPerHour)}/hour over the last hour. Today ${usd(r.todayUsd)} (${r.forecastTodayUsd !== null ? `forecast ${usd(r.forecastTodayUsd)} by end of day` : `forecast ${r.forecastTodayWhyNot ?? 'not available'}`}), ` +
+      `this month ${usd(r.monthUsd)} (${r.forecastMonthUsd !== null ? `forecast ${usd(r.forecastMonthUsd)}` : `forecast ${r.forecastMonthWhyNot ?? 'not available'}`}). ` +
       (r.dailyBudgetUsd !== null ? `Daily budget ${usd(r.dailyBudgetUsd)}, remaining ${usd(r.dailyBudgetRemainingUsd ?? 0)}. ` : 'No daily budget set. ') +
       (r.monthlyBudgetUsd !== null ? `Monthly budget ${usd(r.monthlyBudgetUsd)}, remaining ${usd(r.monthlyBudgetRemainingUsd ?? 0)}.` : 'No monthly budget set.');
     return { structured: { ...r }, text, rows: 1 };
