@@ -85,9 +85,11 @@ function productivityMetricRows(ctx: QueryContext, b0: number, b1: number): Metr
   return ctx.sql.all<MetricRow>(
     `SELECT CAST(p.time_ms / ${BUCKET_MS} AS INTEGER) AS b, ms.session_id AS sid, nd.value AS name, td.value AS type, sum(p.delta) AS v
      FROM dict nd JOIN metric_series ms ON ms.name_id = nd.id JOIN metric_points p ON p.series_id = ms.id LEFT JOIN dict td ON td.id = ms.type_id
-     WHERE nd.value IN (${names.map(() => '?').join(', ')}) AND p.time_ms >= ? AND p.time_ms < ?
+     WHERE nd.value IN (${names.map(() => '?').join(', ')}) AND p.time_ns >= ? AND p.time_ns < ? AND p.time_ms >= ? AND p.time_ms < ?
      GROUP BY b, ms.id`,
-    [...names, b0 * BUCKET_MS, b1 * BUCKET_MS],
+    // time_ns leads metric_points' primary key: its range makes this a key range search instead of a scan of
+    // every point (1 s of slack each side: the ns bounds are doubles here; time_ms is the exact filter).
+    [...names, (b0 * BUCKET_MS - 1_000) * 1e6, (b1 * BUCKET_MS + 1_000) * 1e6, b0 * BUCKET_MS, b1 * BUCKET_MS],
   );
 }
 
