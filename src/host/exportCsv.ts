@@ -34,12 +34,13 @@ const RANGES: { key: RangeKey | 'custom'; label: string }[] = [
 export async function exportCsvCommand(d: ExportDeps): Promise<void> {
   const ds = await vscode.window.showQuickPick(
     EXPORT_DATASETS.map((id) => ({ label: DATASETS[id].label, detail: DATASETS[id].detail, id })),
-    { title: 'Export Usage CSV (1/2): what', placeHolder: 'Choose the data to export' },
+    // A two-step flow: a webview or terminal taking focus (e.g. the dashboard becoming active) must not drop it.
+    { title: 'Export Usage CSV (1/2): what', placeHolder: 'Choose the data to export', ignoreFocusOut: true },
   );
   if (!ds) return;
   const r = await vscode.window.showQuickPick(
     RANGES.map((x) => ({ label: x.label, key: x.key })),
-    { title: 'Export Usage CSV (2/2): when', placeHolder: 'Choose the time range (local time)' },
+    { title: 'Export Usage CSV (2/2): when', placeHolder: 'Choose the time range (local time)', ignoreFocusOut: true },
   );
   if (!r) return;
   let range: RangeSpec;
