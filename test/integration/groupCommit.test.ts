@@ -6,48 +6,21 @@
 // Real peers: the real CLI server over HTTP; the payloads are Claude Code's own OTLP/JSON (fixture
 // f-write-edit-bash-json) with session and request ids made unique per batch.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { DurableStore } from '../../src/core/store/durableStore';
 import { loadSqlJs } from '../../src/core/store/ledgerDb';
+import { CLI, freePort, startServe } from '../support/ledgerCli';
 import { postOtlp } from '../support/postOtlp';
 
 const ROOT = path.resolve(__dirname, '../..');
-const CLI = path.join(ROOT, 'dist/cli.js');
 const FIXTURES = path.join(ROOT, 'test/fixtures/claude-code-otlp/f-write-edit-bash-json');
 const SENDERS = 12;
 const ROUNDS = 4;
 const REQUESTS_PER_BATCH = 4; // api_request events in logs-001.json
 const COST_PER_BATCH = 0.05504;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-function startServer(port: number, dataDir: string): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--data', dataDir, '--token', 'group-test-token'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('listening on')) resolve(child);
-    });
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => reject(new Error(`serve exited early (${code}): ${err}`)));
-  });
-}
 
 const sessionOf = (k: number) => `group-session-${String(k).padStart(4, '0')}`;
 
@@ -59,7 +32,7 @@ test(`${SENDERS} senders at once, bad bodies among them: all good ones acknowled
   const body = (k: number) => Buffer.from(template.split(sessionId).join(sessionOf(k)).split('req_fake').join(`req_g${k}_`));
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ledger-group-'));
   const port = await freePort();
-  const child = await startServer(port, dataDir);
+  const child = await startServe(port, dataDir);
   const exited = new Promise((r) => child.once('exit', r));
 
   const acked = new Set<number>();
