@@ -3,7 +3,7 @@
 // Events are synthesized from real Claude Code payloads (h-long-session, OTLP/JSON shape): each copy
 // gets its own session id and request ids and is shifted in time (every *[Tt]imeUnixNano, spread over 60 days), and copies are
 // grouped ~20 per request (about 1,400 records, like an exporter batch).
-import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -12,6 +12,7 @@ import { DEFAULT_INGEST_OPTIONS, type NormRecord, type Signal } from '../src/cor
 import { FILES, validateSnapshotBytes } from '../src/core/store/durableStore';
 import { LedgerDb, loadSqlJs } from '../src/core/store/ledgerDb';
 import { writeFull } from '../src/core/store/pageSnapshot';
+import { SCHEMA_VERSION } from '../src/core/store/schema';
 import type { QueryMethods, QueryName } from '../src/protocol/dto';
 import { StoreClient } from '../src/server/storeClient';
 
@@ -180,6 +181,33 @@ async function fillDirect(log: Log, dataDir: string, copies: number, nowNs: bigi
   return records;
 }
 
+/**
+ * A developer's aid, not used by `npm run bench`: LEDGER_BENCH_FILL_CACHE=/some/dir keeps each directly
+ * filled store (per size and schema version) and copies it on later runs, so query and start-up work can
+ * be measured at 5M without refilling for 7 minutes. Delete the directory after changing what apply writes.
+ */
+async function fillDirectCached(log: Log, dataDir: string, copies: number, nowNs: bigint, sample: NormRecord[][]): Promise<number> {
+  const root = process.env.LEDGER_BENCH_FILL_CACHE;
+  if (!root) return fillDirect(log, dataDir, copies, nowNs, sample);
+  const cached = path.join(root, `${copies}-copies-schema-v${SCHEMA_VERSION}`);
+  const countFile = path.join(cached, 'records.txt');
+  if (!existsSync(countFile)) {
+    const records = await fillDirect(log, dataDir, copies, nowNs, sample);
+    mkdirSync(cached, { recursive: true });
+    cpSync(dataDir, cached, { recursive: true });
+    writeFileSync(countFile, String(records));
+    return records;
+  }
+  cpSync(cached, dataDir, { recursive: true });
+  rmSync(path.join(dataDir, 'records.txt'));
+  const { list, sessionId } = templates();
+  for (let c = 0; sample.length < 60; c += COPIES_PER_REQUEST) {
+    for (const t of list) sample.push(decodeAndNormalize(t.signal, 'json', synthesize(t, sessionId, c, COPIES_PER_REQUEST, copies, nowNs), DEFAULT_INGEST_OPTIONS).records);
+  }
+  log(`filled from the cache ${cached} (LEDGER_BENCH_FILL_CACHE; times in it are from its first run)`);
+  return Number(readFileSync(countFile, 'utf8'));
+}
+
 export async function runSize(log: Log, target: number, fill: 'worker' | 'direct'): Promise<void> {
   const { list, sessionId, recordsPerCopy } = templates();
   const copies = Math.ceil(target / recordsPerCopy);
@@ -218,7 +246,7 @@ export async function runSize(log: Log, target: number, fill: 'worker' | 'direct
     // The first snapshot of a new data directory writes the whole file (streamed, no export copy).
     await store.snapshotNow();
   } else {
-    records = await fillDirect(log, dataDir, copies, nowNs, bare);
+    records = await fillDirectCached(log, dataDir, copies, nowNs, bare);
     gc();
     rss0 = process.memoryUsage().rss;
     const t0 = performance.now();
