@@ -105,7 +105,7 @@ test('status line snapshots in the store: distinct rows, repeats move last_ms, a
   }
 });
 
-test('one entry per UTC minute (first, last time, count, sums) gives the same blocks as one entry per request', () => {
+test('one entry per UTC hour (first, last time, count, sums) gives the same blocks as one entry per request', () => {
   // Deterministic pseudo-random requests: bursts within minutes, gaps across whole hours and over 5 hours.
   let seed = 7;
   const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
@@ -116,11 +116,11 @@ test('one entry per UTC minute (first, last time, count, sums) gives the same bl
     t += r < 0.6 ? Math.floor(rnd() * 20_000) : r < 0.9 ? Math.floor(rnd() * 40 * M) : r < 0.97 ? Math.floor(rnd() * 4 * H) : 5 * H + Math.floor(rnd() * 3 * H);
     perRequest.push({ timeMs: t, costUsd: Math.floor(rnd() * 8) / 4, tokens: { input: 1, output: 2, cacheRead: 3, cacheCreation: 4 } });
   }
-  const byMinute = new Map<number, BlockEntry>();
+  const byHour = new Map<number, BlockEntry>();
   for (const e of perRequest) {
-    const k = Math.floor(e.timeMs / 60_000);
-    const g = byMinute.get(k);
-    if (!g) byMinute.set(k, { ...e, lastMs: e.timeMs, requests: 1, tokens: { ...e.tokens } });
+    const k = Math.floor(e.timeMs / H);
+    const g = byHour.get(k);
+    if (!g) byHour.set(k, { ...e, lastMs: e.timeMs, requests: 1, tokens: { ...e.tokens } });
     else {
       g.lastMs = e.timeMs;
       g.requests! += 1;
@@ -128,9 +128,9 @@ test('one entry per UTC minute (first, last time, count, sums) gives the same bl
       for (const key of ['input', 'output', 'cacheRead', 'cacheCreation'] as const) g.tokens[key] += e.tokens[key];
     }
   }
-  assert.ok(byMinute.size < perRequest.length / 2, 'the grouping merges requests');
+  assert.ok(byHour.size < perRequest.length / 2, 'the grouping merges requests');
   const now = t + H;
   const a = computeBlocks(perRequest, now);
   assert.ok(a.length > 20, `${a.length} blocks`);
-  assert.deepEqual(computeBlocks([...byMinute.values()], now), a);
+  assert.deepEqual(computeBlocks([...byHour.values()], now), a);
 });

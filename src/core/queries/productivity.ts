@@ -2,22 +2,22 @@
 //
 // Sources, per figure:
 // - active time (user vs CLI), commits, pull requests: Claude Code's metrics claude_code.active_time.total
-//   {type=user|cli}, commit.count, pull_request.count. There is no rollup of them (schema v7): they are read
-//   from metric_points (deltas already, cumulative series converted at ingest) through the per-series
-//   index, so they reach back `retention.rawDays` only (see ARCHITECTURE.md, known limits).
+//   {type=user|cli}, commit.count, pull_request.count, from productivity_rollup (schema v9, maintained at
+//   ingest from each point's delta: store/productivityRollup.ts).
 // - lines added/removed: activity_rollup with the summary's per-session rule (the lines_of_code metric
 //   when the session sent it, else the tool events / transcript lines; never both).
 // - edit acceptance: edit_decision_rollup with the acceptance query's per-session rule (the
 //   code_edit_tool.decision metric when sent, else tool_decision events); "user" = not a config rule or hook.
 // - cost: effective usage per session (usage_rollup, EFFECTIVE_WHERE), for the ratios and the tables.
 // Repository = the session's `repo.name`; user = `user.email` (OAuth) else `user.id`; team = `team.id`
-// (both kept on metric_series by apply.ts). Series are filled with zero periods over the range, at the
-// bucket size seriesBucketFor picks (hours for a day, days for a month, weeks beyond).
+// (both from session_identity, kept from the metric series by apply.ts). Series are filled with zero periods
+// over the range, at the bucket size seriesBucketFor picks (hours for a day, days for a month, weeks beyond).
 import type { ProductivityDto, ProductivityFiguresDto, ProductivityGroupDto, ProductivityPointDto, QueryMethods, SeriesBucket } from '../../protocol/dto';
 import { fillSeries, seriesBucketFor } from '../time/buckets';
 import { BUCKET_MS, localPeriodStart, toLocalIso } from '../time/range';
 import { AUTO_SOURCES } from './acceptance';
 import { EFFECTIVE_FROM, EFFECTIVE_WHERE, localPeriodKey, rangeBuckets, rate, type QueryContext } from './common';
+import { PRODUCTIVITY_METRIC_NAMES } from '../store/productivityRollup';
 
 /** Bounds of the answer, each with its reason. */
 export const PRODUCTIVITY_LIMITS = {
@@ -25,11 +25,7 @@ export const PRODUCTIVITY_LIMITS = {
   maxGroups: 50,
 } as const;
 
-export const PRODUCTIVITY_METRICS = {
-  activeTime: 'claude_code.active_time.total',
-  commits: 'claude_code.commit.count',
-  pullRequests: 'claude_code.pull_request.count',
-} as const;
+export const PRODUCTIVITY_METRICS = PRODUCTIVITY_METRIC_NAMES;
 
 export const zeroFigures = (): ProductivityFiguresDto => ({
   activeSecondsUser: 0, activeSecondsCli: 0, commits: 0, pullRequests: 0, linesAdded: 0, linesRemoved: 0,
@@ -50,15 +46,6 @@ interface SessionAcc {
   hasMetrics: boolean;
 }
 
-/** The part of one metric delta a figure takes: active time by type, commits, pull requests. */
-function metricFigures(name: string, type: string | null, v: number): Partial<ProductivityFiguresDto> {
-  if (name === PRODUCTIVITY_METRICS.commits) return { commits: v };
-  if (name === PRODUCTIVITY_METRICS.pullRequests) return { pullRequests: v };
-  if (type === 'user') return { activeSecondsUser: v };
-  if (type === 'cli') return { activeSecondsCli: v };
-  return {};
-}
-
 const AUTO_IN = [...AUTO_SOURCES].map((s) => `'${s.replace(/'/g, "''")}'`).join(', ');
 /** Lines of a session: the lines_of_code metric when it sent it, else tool events / transcripts (summary's rule). */
 const LINES = `CASE WHEN s.has_lines_metric THEN a.lines_added_metrics ELSE a.lines_added_events END`;
@@ -71,45 +58,52 @@ const decisionFigures = (acc: number, rej: number, auto: number): Partial<Produc
   editAccepts: acc, editRejects: rej, userEditAccepts: auto ? 0 : acc, userEditRejects: auto ? 0 : rej,
 });
 
-interface MetricRow {
-  b: number;
-  sid: number;
-  name: string;
-  type: string | null;
-  v: number;
+/** Active time, commits and pull requests of a session or period (the metric part of the figures). */
+export type MetricFigures = Pick<ProductivityFiguresDto, 'activeSecondsUser' | 'activeSecondsCli' | 'commits' | 'pullRequests'>;
+
+/**
+ * Where the metric figures come from: productivity_rollup (ROLLUP_METRICS). An interface so a test can
+ * run the same query over the raw metric points (what this query read before schema v9) and compare.
+ */
+export interface ProductivityMetricSource {
+  /** Figures per session id (0 = points without session.id) over buckets [b0, b1). */
+  bySession(ctx: QueryContext, b0: number, b1: number): { sid: number; f: MetricFigures }[];
+  /** Figures per local period start (ms) over buckets [b0, b1). */
+  byPeriod(ctx: QueryContext, b0: number, b1: number, bucket: SeriesBucket): { start: number; f: MetricFigures }[];
 }
 
-/** Deltas of the active time, commit and pull request metrics per 15-minute bucket and series, in [b0, b1). */
-function productivityMetricRows(ctx: QueryContext, b0: number, b1: number): MetricRow[] {
-  const names = Object.values(PRODUCTIVITY_METRICS);
-  return ctx.sql.all<MetricRow>(
-    `SELECT CAST(p.time_ms / ${BUCKET_MS} AS INTEGER) AS b, ms.session_id AS sid, nd.value AS name, td.value AS type, sum(p.delta) AS v
-     FROM dict nd JOIN metric_series ms ON ms.name_id = nd.id JOIN metric_points p ON p.series_id = ms.id LEFT JOIN dict td ON td.id = ms.type_id
-     WHERE nd.value IN (${names.map(() => '?').join(', ')}) AND p.time_ns >= ? AND p.time_ns < ? AND p.time_ms >= ? AND p.time_ms < ?
-     GROUP BY b, ms.id`,
-    // time_ns leads metric_points' primary key: its range makes this a key range search instead of a scan of
-    // every point (1 s of slack each side: the ns bounds are doubles here; time_ms is the exact filter).
-    [...names, (b0 * BUCKET_MS - 1_000) * 1e6, (b1 * BUCKET_MS + 1_000) * 1e6, b0 * BUCKET_MS, b1 * BUCKET_MS],
-  );
-}
+const METRIC_SUMS = `total(x.active_seconds_user) AS u, total(x.active_seconds_cli) AS c, total(x.commits) AS k, total(x.pull_requests) AS pr`;
+type MetricSumsRow = { u: number; c: number; k: number; pr: number };
+const figuresOf = (x: MetricSumsRow): MetricFigures => ({ activeSecondsUser: x.u, activeSecondsCli: x.c, commits: x.k, pullRequests: x.pr });
+
+export const ROLLUP_METRICS: ProductivityMetricSource = {
+  bySession: (ctx, b0, b1) =>
+    ctx.sql
+      .all<MetricSumsRow & { sid: number }>(`SELECT x.session_id AS sid, ${METRIC_SUMS} FROM productivity_rollup x WHERE x.bucket >= ? AND x.bucket < ? GROUP BY x.session_id`, [b0, b1])
+      .map((x) => ({ sid: x.sid, f: figuresOf(x) })),
+  byPeriod: (ctx, b0, b1, bucket) => {
+    const key = localPeriodKey(ctx, 'productivity_rollup', 'x.bucket', b0, b1, bucket);
+    return ctx.sql
+      .all<MetricSumsRow & { fb: number }>(
+        `SELECT ${key.expr} AS pk, min(x.bucket) AS fb, ${METRIC_SUMS} FROM productivity_rollup x WHERE x.bucket >= ? AND x.bucket < ? GROUP BY pk`,
+        [...key.params, b0, b1],
+      )
+      .map((x) => ({ start: localPeriodStart(x.fb, bucket), f: figuresOf(x) }));
+  },
+};
 
 /**
  * Productivity figures per local period (hour, day or week start, ms) of buckets [b0, b1): the series of
- * the view and the CSV `daily` rows. `metricRows` when the caller already read them.
+ * the view and the CSV `daily` rows.
  */
-export function periodFigures(ctx: QueryContext, b0: number, b1: number, bucket: SeriesBucket, metricRows = productivityMetricRows(ctx, b0, b1)): Map<number, ProductivityFiguresDto> {
+export function periodFigures(ctx: QueryContext, b0: number, b1: number, bucket: SeriesBucket, metrics: ProductivityMetricSource = ROLLUP_METRICS): Map<number, ProductivityFiguresDto> {
   const periods = new Map<number, ProductivityFiguresDto>();
-  const periodOf = new Map<number, number>();
   const atPeriod = (startMs: number): ProductivityFiguresDto => {
     let f = periods.get(startMs);
     if (!f) periods.set(startMs, (f = zeroFigures()));
     return f;
   };
-  for (const m of metricRows) {
-    let start = periodOf.get(m.b);
-    if (start === undefined) periodOf.set(m.b, (start = localPeriodStart(m.b, bucket)));
-    addFigures(atPeriod(start), metricFigures(m.name, m.type, m.v ?? 0));
-  }
+  for (const m of metrics.byPeriod(ctx, b0, b1, bucket)) addFigures(atPeriod(m.start), m.f);
   const aKey = localPeriodKey(ctx, 'activity_rollup', 'a.bucket', b0, b1, bucket);
   for (const x of ctx.sql.all<{ fb: number; la: number; lr: number }>(
     `SELECT ${aKey.expr} AS pk, min(a.bucket) AS fb, sum(${LINES}) AS la, sum(${LINES_R}) AS lr
@@ -128,7 +122,7 @@ export function periodFigures(ctx: QueryContext, b0: number, b1: number, bucket:
   return periods;
 }
 
-export function productivityQuery(ctx: QueryContext, p: QueryMethods['productivity']['params']): ProductivityDto {
+export function productivityQuery(ctx: QueryContext, p: QueryMethods['productivity']['params'], metrics: ProductivityMetricSource = ROLLUP_METRICS): ProductivityDto {
   const r = rangeBuckets(p.range, ctx.nowMs);
   const inRange = [r.b0, r.b1];
   // An open start ("all") draws from the first activity, not from 1970.
@@ -141,38 +135,31 @@ export function productivityQuery(ctx: QueryContext, p: QueryMethods['productivi
   // ---- sessions of the range (those with any activity, as the summary counts them)
   const SESSIONS_IN_RANGE = 'SELECT DISTINCT session_id FROM activity_rollup WHERE bucket >= ? AND bucket < ?';
   const sessions = new Map<number, SessionAcc>();
-  for (const s of ctx.sql.all<{ id: number; repo: string | null; user_id: string | null }>(
-    `SELECT s.id, rd.value AS repo, ud.value AS user_id FROM sessions s LEFT JOIN dict rd ON rd.id = s.repo_id LEFT JOIN dict ud ON ud.id = s.user_id
+  // Team and e-mail from session_identity: a session there sent metrics.
+  for (const s of ctx.sql.all<{ id: number; repo: string | null; user_id: string | null; has_metrics: number; team: unknown; email: unknown }>(
+    `SELECT s.id, rd.value AS repo, ud.value AS user_id, si.session_id IS NOT NULL AS has_metrics, si.team, si.email
+     FROM sessions s LEFT JOIN dict rd ON rd.id = s.repo_id LEFT JOIN dict ud ON ud.id = s.user_id LEFT JOIN session_identity si ON si.session_id = s.id
      WHERE s.id IN (${SESSIONS_IN_RANGE})`,
     inRange,
   )) {
-    sessions.set(s.id, { figures: zeroFigures(), costUsd: 0, repo: s.repo || null, userId: s.user_id || null, email: null, team: null, hasMetrics: false });
+    sessions.set(s.id, {
+      figures: zeroFigures(), costUsd: 0, repo: s.repo || null, userId: s.user_id || null,
+      email: typeof s.email === 'string' && s.email ? s.email : null,
+      team: typeof s.team === 'string' && s.team ? s.team : null,
+      hasMetrics: s.has_metrics === 1,
+    });
   }
   const session = (sid: number): SessionAcc | undefined => sessions.get(sid);
-  // Team and e-mail from the sessions' metric series (one scan of metric_series, which has no session index).
-  for (const x of ctx.sql.all<{ sid: number; team: string | null; email: string | null }>(
-    `SELECT session_id AS sid, max(json_extract(attrs, '$."team.id"')) AS team, max(json_extract(attrs, '$."user.email"')) AS email
-     FROM metric_series WHERE session_id IN (${SESSIONS_IN_RANGE}) AND (attrs IS NULL OR json_valid(attrs)) GROUP BY session_id`,
-    inRange,
-  )) {
-    const s = session(x.sid);
-    if (!s) continue;
-    s.hasMetrics = true;
-    s.team = typeof x.team === 'string' && x.team ? x.team : null;
-    s.email = typeof x.email === 'string' && x.email ? x.email : null;
-  }
 
   // ---- active time, commits, pull requests: per period (in periodFigures) and per session
-  const metricRows = productivityMetricRows(ctx, r.b0, r.b1);
   const metricTotals = zeroFigures();
-  for (const m of metricRows) {
-    const f = metricFigures(m.name, m.type, m.v ?? 0);
-    addFigures(metricTotals, f);
-    // A point of a session without other activity in range (or without session.id) counts in the totals only.
+  for (const m of metrics.bySession(ctx, r.b0, r.b1)) {
+    addFigures(metricTotals, m.f);
+    // Points of a session without other activity in range (or without session.id) count in the totals only.
     const s = session(m.sid);
-    if (s) addFigures(s.figures, f);
+    if (s) addFigures(s.figures, m.f);
   }
-  const periods = periodFigures(ctx, r.b0, r.b1, bucket, metricRows);
+  const periods = periodFigures(ctx, r.b0, r.b1, bucket, metrics);
 
   // ---- lines (summary's rule) per session (per period: periodFigures)
   for (const x of ctx.sql.all<{ sid: number; la: number; lr: number }>(

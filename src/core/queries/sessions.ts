@@ -5,12 +5,15 @@ import { SESSION_COLUMNS, SESSION_COST, SESSION_FROM, sessionRowDto, type Sessio
 
 export const SESSIONS_LIMITS = { defaultLimit: 50, maxLimit: 500 } as const;
 
-/** ORDER BY per sort key; typed by SESSION_SORTS, so a sort key without its SQL is a compile error. */
+/**
+ * ORDER BY per sort key; typed by SESSION_SORTS, so a sort key without its SQL is a compile error. The
+ * session id breaks ties, so pages (LIMIT/OFFSET) never repeat or skip a session.
+ */
 const ORDER: Record<SessionSort, string> = {
-  start: 's.first_ms DESC',
-  cost: `${SESSION_COST} DESC, s.first_ms DESC`,
-  requests: 's.api_request_events DESC, s.first_ms DESC',
-  duration: '(s.last_ms - s.first_ms) DESC, s.first_ms DESC',
+  start: 's.first_ms DESC, s.id DESC',
+  cost: `${SESSION_COST} DESC, s.first_ms DESC, s.id DESC`,
+  requests: 's.api_request_events DESC, s.first_ms DESC, s.id DESC',
+  duration: '(s.last_ms - s.first_ms) DESC, s.first_ms DESC, s.id DESC',
 };
 
 export function sessionsQuery(ctx: QueryContext, p: QueryMethods['sessions']['params']): SessionsDto {
@@ -41,8 +44,12 @@ export function sessionsQuery(ctx: QueryContext, p: QueryMethods['sessions']['pa
     costUsd: t?.cost ?? 0, prompts: t?.prompts ?? 0, requests: t?.requests ?? 0, durationMs: t?.dur ?? 0,
     linesAdded: t?.la ?? 0, linesRemoved: t?.lr ?? 0, accepts: t?.acc ?? 0, rejects: t?.rej ?? 0,
   };
+  // The page's ids first, then the row columns of those only: the columns include correlated subqueries
+  // (models, headline, price sources) that SQLite would otherwise compute for every session of the range
+  // before sorting (7,000 sessions in a week of the 5M-event bench store: 100+ ms instead of ~15).
+  const order = ORDER[p.sort ?? 'start'] ?? ORDER.start;
   const rows = ctx.sql.all<SessionDbRow>(
-    `SELECT ${SESSION_COLUMNS} FROM ${SESSION_FROM} WHERE ${w} ORDER BY ${ORDER[p.sort ?? 'start'] ?? ORDER.start} LIMIT ? OFFSET ?`,
+    `SELECT ${SESSION_COLUMNS} FROM ${SESSION_FROM} WHERE s.id IN (SELECT s.id FROM sessions s WHERE ${w} ORDER BY ${order} LIMIT ? OFFSET ?) ORDER BY ${order}`,
     [...args, limit, offset],
   );
   return { range: r.resolved, total, sessions: rows.map(sessionRowDto), totals };

@@ -32,6 +32,7 @@ import { compareUsage, repoOf } from '../transcripts/parse';
 import type { TranscriptPrompt, TranscriptRequest, TranscriptSession, TranscriptToolUse, TranscriptUsage } from '../transcripts/transcriptRecords';
 import { bucketOf } from '../time/range';
 import { BatchRows } from './batchRows';
+import { noteSeriesIdentity, rollupProductivityPoint } from './productivityRollup';
 import {
   ErrorKind, NO_STATUS, Origin, PriceSourceCode, RequestSource, SESSION_USAGE_COLUMNS, USAGE_COLUMNS, sessionUsageColumn, type TokenColumn,
   type Usage,
@@ -891,10 +892,12 @@ export class Applier {
     const hit = this.seriesCache.get(r.seriesKey);
     if (hit !== undefined) return hit;
     const type = typeof r.attrs.type === 'string' ? r.attrs.type : undefined;
-    this.sql.run(
+    const attrs = this.attrsJson(seriesAttrs(r));
+    const added = this.sql.run(
       'INSERT OR IGNORE INTO metric_series (key, name_id, session_id, model_id, type_id, attrs) VALUES (?, ?, ?, ?, ?, ?)',
-      [r.seriesKey, this.intern(r.name), sid, this.intern(r.modelNorm), this.intern(type), this.attrsJson(seriesAttrs(r))],
+      [r.seriesKey, this.intern(r.name), sid, this.intern(r.modelNorm), this.intern(type), attrs],
     );
+    if (added) noteSeriesIdentity(this.sql, sid, attrs);
     const row = this.sql.get<{ id: number }>('SELECT id FROM metric_series WHERE key = ?', [r.seriesKey]);
     if (!row) throw new Error(`metric_series: could not intern series of ${r.name}`);
     if (this.seriesCache.size > 100_000) this.seriesCache.clear();
@@ -933,8 +936,9 @@ export class Applier {
         seriesId, r.startTimeUnixNano, r.timeUnixNano, r.value,
       ]);
     }
-    if (!sid) return true;
     const bucket = bucketOf(r.timeMs);
+    rollupProductivityPoint(this.sql, bucket, sid, r, delta);
+    if (!sid) return true;
     const act: ActInc = {};
     if (r.name === 'claude_code.cost.usage' || r.name === 'claude_code.token.usage') {
       const hasEvents = (this.apiEvents(sid) ?? 0) > 0;

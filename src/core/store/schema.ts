@@ -12,6 +12,7 @@
 //   never changes them.
 import type { Database } from 'sql.js';
 import { SchemaTooNewError } from './errors';
+import { PRODUCTIVITY_SCHEMA } from './productivityRollup';
 
 const V1 = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
@@ -390,10 +391,27 @@ CREATE INDEX api_requests_time ON api_requests(time_ms);
 `;
 
 /**
+ * v9: the named queries at scale (issue 11).
+ * - productivity_rollup and session_identity (productivityRollup.ts): the productivity query read every
+ *   metric point of its range and scanned every metric series' JSON (2.7 s over 30 days at 5M events).
+ *   Backfilled from the points and series held.
+ * - api_requests_hour replaces api_requests_time: activityBlocks and planLimits group requests per UTC hour
+ *   (hour, time, cost, tokens), and this covering index on the hour expression hands them the rows in group
+ *   order without reading the table or sorting. Nothing else read requests by time (the CSV export pages
+ *   by rowid).
+ */
+const V9 = `
+${PRODUCTIVITY_SCHEMA}
+DROP INDEX api_requests_time;
+CREATE INDEX api_requests_hour ON api_requests(CAST(time_ms / 3600000 AS INTEGER), time_ms, cost_usd, input_tokens, output_tokens,
+  cache_read_tokens, cache_creation_tokens);
+`;
+
+/**
  * Forward migrations; index i brings a database from version i to i + 1. A new database runs them all
  * (v1's short names are renamed by v3), so a fresh and a migrated database have the same schema.
  */
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export function readSchemaVersion(db: Database): number {
@@ -451,6 +469,8 @@ export const TABLE_MEANINGS: Record<string, string> = {
   decision_rollup: 'Rollup of tool_decision events by bucket x tool x language x decision source: accepts and rejects.',
   edit_decision_rollup: 'Edit-tool accepts/rejects by bucket x session x tool x language x decision source x from_metrics (1 = the code_edit_tool.decision metric, 0 = tool_decision events with the language of their file). Count from_metrics = sessions.has_edit_decision_metric only.',
   estimate_rollup: 'Estimated requests (no cost reported by Claude Code) by bucket x model x source (0 OTLP, 1 transcript) x price_source (1 learned, 2 override, 3 table, 4 none); requests with a reported cost are not in it.',
+  productivity_rollup: 'Rollup of Claude Code\'s active time (active_seconds_user / active_seconds_cli), commit and pull request metrics by bucket x session (session_id 0 = points without session.id).',
+  session_identity: 'Per session that sent metrics: the team.id and user.email of its metric series (null when not sent).',
   error_rollup: 'Rollup by bucket x kind (0 api_error, 1 retries exhausted, 2 refusal) x HTTP status (-1 = none).',
   rate_limit_snapshots: 'Plan limits from Claude Code\'s status line (subscribers): one row per distinct snapshot per account (user.id of the session, \'\' when unknown); five_hour_percent / seven_day_percent 0-100, *_resets_ms epoch ms; first_ms/last_ms when these numbers were first and last reported.',
   audit: 'MCP tool calls: time, tool, argument summary, rows returned, duration.',
