@@ -13,16 +13,19 @@ export const AUTO_SOURCES: ReadonlySet<string> = new Set(['config', 'hook']);
 export function acceptanceQuery(ctx: QueryContext, p: QueryMethods['acceptance']['params']): AcceptanceDto {
   const r = rangeBuckets(p.range, ctx.nowMs);
   const rows = ctx.sql.all<{ tool: string; source: string | null; accepts: number; rejects: number }>(
-    `SELECT td.value AS tool, sd.value AS source, sum(x.accepts) AS accepts, sum(x.rejects) AS rejects
-     FROM decision_rollup x JOIN dict td ON td.id = x.tool_id LEFT JOIN dict sd ON sd.id = x.decision_source_id
-     WHERE x.bucket >= ? AND x.bucket < ? GROUP BY x.tool_id, x.decision_source_id`,
+    // Grouped first, then named: one dict lookup per group instead of one per rollup row.
+    `SELECT td.value AS tool, sd.value AS source, g.accepts, g.rejects
+     FROM (SELECT tool_id, decision_source_id, sum(accepts) AS accepts, sum(rejects) AS rejects FROM decision_rollup
+           WHERE bucket >= ? AND bucket < ? GROUP BY tool_id, decision_source_id) g
+     JOIN dict td ON td.id = g.tool_id LEFT JOIN dict sd ON sd.id = g.decision_source_id`,
     [r.b0, r.b1],
   );
   const langRows = ctx.sql.all<{ lang: string; accepts: number; rejects: number }>(
-    `SELECT ld.value AS lang, sum(x.accepts) AS accepts, sum(x.rejects) AS rejects
-     FROM edit_decision_rollup x JOIN sessions s ON s.id = x.session_id JOIN dict ld ON ld.id = x.language_id
-     WHERE x.bucket >= ? AND x.bucket < ? AND x.from_metrics = s.has_edit_decision_metric
-     GROUP BY x.language_id`,
+    `SELECT ld.value AS lang, g.accepts, g.rejects
+     FROM (SELECT x.language_id, sum(x.accepts) AS accepts, sum(x.rejects) AS rejects
+           FROM edit_decision_rollup x JOIN sessions s ON s.id = x.session_id
+           WHERE x.bucket >= ? AND x.bucket < ? AND x.from_metrics = s.has_edit_decision_metric GROUP BY x.language_id) g
+     JOIN dict ld ON ld.id = g.language_id`,
     [r.b0, r.b1],
   );
   const tally = () => ({ accepts: 0, rejects: 0 });

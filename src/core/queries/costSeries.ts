@@ -23,8 +23,8 @@ export function costSeriesQuery(ctx: QueryContext, p: QueryMethods['costSeries']
     [...key.params, r.b0, r.b1],
   );
   const byRepo = ctx.sql.all<{ repo: string | null; cost: number }>(
-    `SELECT d.value AS repo, sum(u.cost_usd) AS cost FROM ${EFFECTIVE_FROM} LEFT JOIN dict d ON d.id = u.repo_id
-     WHERE ${EFFECTIVE_WHERE} GROUP BY u.repo_id ORDER BY cost DESC`,
+    `SELECT d.value AS repo, g.cost FROM (SELECT u.repo_id, sum(u.cost_usd) AS cost FROM ${EFFECTIVE_FROM} WHERE ${EFFECTIVE_WHERE} GROUP BY u.repo_id) g
+     LEFT JOIN dict d ON d.id = g.repo_id ORDER BY g.cost DESC`,
     [r.b0, r.b1],
   );
   const points = rows.map((row) => ({

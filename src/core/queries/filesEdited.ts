@@ -9,10 +9,12 @@ export function filesEditedQuery(ctx: QueryContext, p: QueryMethods['filesEdited
   const r = rangeBuckets(p.range, ctx.nowMs);
   const limit = Math.max(1, Math.min(FILES_LIMITS.maxLimit, Math.floor(p.limit ?? FILES_LIMITS.defaultLimit)));
   const rows = ctx.sql.all<{ path: string; edits: number; accepts: number; rejects: number; la: number; lr: number; sessions: number; last_ms: number }>(
-    `SELECT d.value AS path, sum(f.edits) AS edits, sum(f.accepts) AS accepts, sum(f.rejects) AS rejects, sum(f.lines_added) AS la,
-       sum(f.lines_removed) AS lr, count(DISTINCT f.session_id) AS sessions, max(f.last_ms) AS last_ms
-     FROM file_rollup f JOIN dict d ON d.id = f.path_id WHERE f.bucket >= ? AND f.bucket < ?
-     GROUP BY f.path_id ORDER BY edits DESC, last_ms DESC, path LIMIT ?`,
+    // Grouped first, then named: one dict lookup per file instead of one per rollup row.
+    `SELECT d.value AS path, g.edits, g.accepts, g.rejects, g.la, g.lr, g.sessions, g.last_ms
+     FROM (SELECT path_id, sum(edits) AS edits, sum(accepts) AS accepts, sum(rejects) AS rejects, sum(lines_added) AS la,
+             sum(lines_removed) AS lr, count(DISTINCT session_id) AS sessions, max(last_ms) AS last_ms
+           FROM file_rollup WHERE bucket >= ? AND bucket < ? GROUP BY path_id) g
+     JOIN dict d ON d.id = g.path_id ORDER BY g.edits DESC, g.last_ms DESC, path LIMIT ?`,
     [r.b0, r.b1, limit],
   );
   return {

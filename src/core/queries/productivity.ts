@@ -51,9 +51,10 @@ const AUTO_IN = [...AUTO_SOURCES].map((s) => `'${s.replace(/'/g, "''")}'`).join(
 const LINES = `CASE WHEN s.has_lines_metric THEN a.lines_added_metrics ELSE a.lines_added_events END`;
 const LINES_R = `CASE WHEN s.has_lines_metric THEN a.lines_removed_metrics ELSE a.lines_removed_events END`;
 /** Edit decisions: the code_edit_tool.decision metric when the session sent it, else events (acceptance's rule). */
-const DECISIONS_FROM = `edit_decision_rollup x JOIN sessions s ON s.id = x.session_id LEFT JOIN dict sd ON sd.id = x.decision_source_id
+const DECISIONS_FROM = `edit_decision_rollup x JOIN sessions s ON s.id = x.session_id
    WHERE x.bucket >= ? AND x.bucket < ? AND x.from_metrics = s.has_edit_decision_metric`;
-const AUTO = `(CASE WHEN sd.value IN (${AUTO_IN}) THEN 1 ELSE 0 END)`;
+/** The automatic sources by dict id (the subquery runs once), not a dict lookup per rollup row. */
+const AUTO = `(CASE WHEN x.decision_source_id IN (SELECT id FROM dict WHERE value IN (${AUTO_IN})) THEN 1 ELSE 0 END)`;
 const decisionFigures = (acc: number, rej: number, auto: number): Partial<ProductivityFiguresDto> => ({
   editAccepts: acc, editRejects: rej, userEditAccepts: auto ? 0 : acc, userEditRejects: auto ? 0 : rej,
 });

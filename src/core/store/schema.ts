@@ -395,16 +395,16 @@ CREATE INDEX api_requests_time ON api_requests(time_ms);
  * - productivity_rollup and session_identity (productivityRollup.ts): the productivity query read every
  *   metric point of its range and scanned every metric series' JSON (2.7 s over 30 days at 5M events).
  *   Backfilled from the points and series held.
- * - api_requests_hour replaces api_requests_time: activityBlocks and planLimits group requests per UTC hour
- *   (hour, time, cost, tokens), and this covering index on the hour expression hands them the rows in group
- *   order without reading the table or sorting. Nothing else read requests by time (the CSV export pages
- *   by rowid).
+ * - api_requests_hour (the UTC hour of time_ms) replaces api_requests_time: activityBlocks and planLimits
+ *   group requests per UTC hour, and an index on that expression hands them the rows in group order (no
+ *   sort). The rows of an hour arrived together, so their table lookups hit the same pages: as fast at 5M
+ *   as an index covering the summed columns (82 bytes per request), at 12 bytes per request instead of
+ *   api_requests_time's 17. Nothing else read requests by time (the CSV export pages by rowid).
  */
 const V9 = `
 ${PRODUCTIVITY_SCHEMA}
 DROP INDEX api_requests_time;
-CREATE INDEX api_requests_hour ON api_requests(CAST(time_ms / 3600000 AS INTEGER), time_ms, cost_usd, input_tokens, output_tokens,
-  cache_read_tokens, cache_creation_tokens);
+CREATE INDEX api_requests_hour ON api_requests(CAST(time_ms / 3600000 AS INTEGER));
 `;
 
 /**
