@@ -53,11 +53,8 @@ const LINES_R = `CASE WHEN s.has_lines_metric THEN a.lines_removed_metrics ELSE 
 /** Edit decisions: the code_edit_tool.decision metric when the session sent it, else events (acceptance's rule). */
 const DECISIONS_FROM = `edit_decision_rollup x JOIN sessions s ON s.id = x.session_id
    WHERE x.bucket >= ? AND x.bucket < ? AND x.from_metrics = s.has_edit_decision_metric`;
-/** The automatic sources by dict id (the subquery runs once), not a dict lookup per rollup row. */
-const AUTO = `(CASE WHEN x.decision_source_id IN (SELECT id FROM dict WHERE value IN (${AUTO_IN})) THEN 1 ELSE 0 END)`;
-const decisionFigures = (acc: number, rej: number, auto: number): Partial<ProductivityFiguresDto> => ({
-  editAccepts: acc, editRejects: rej, userEditAccepts: auto ? 0 : acc, userEditRejects: auto ? 0 : rej,
-});
+/** A decision by a config rule or hook ("yours" = the others): by dict id (the subquery runs once), not a dict lookup per row. */
+const AUTO = `x.decision_source_id IN (SELECT id FROM dict WHERE value IN (${AUTO_IN}))`;
 
 /** Active time, commits and pull requests of a session or period (the metric part of the figures). */
 export type MetricFigures = Pick<ProductivityFiguresDto, 'activeSecondsUser' | 'activeSecondsCli' | 'commits' | 'pullRequests'>;
@@ -83,10 +80,11 @@ export const ROLLUP_METRICS: ProductivityMetricSource = {
       .all<MetricSumsRow & { sid: number }>(`SELECT x.session_id AS sid, ${METRIC_SUMS} FROM productivity_rollup x WHERE x.bucket >= ? AND x.bucket < ? GROUP BY x.session_id`, [b0, b1])
       .map((x) => ({ sid: x.sid, f: figuresOf(x) })),
   byPeriod: (ctx, b0, b1, bucket) => {
-    const key = localPeriodKey(ctx, 'productivity_rollup', 'x.bucket', b0, b1, bucket);
+    const key = localPeriodKey(ctx, 'productivity_rollup', 'g.b', b0, b1, bucket);
     return ctx.sql
       .all<MetricSumsRow & { fb: number }>(
-        `SELECT ${key.expr} AS pk, min(x.bucket) AS fb, ${METRIC_SUMS} FROM productivity_rollup x WHERE x.bucket >= ? AND x.bucket < ? GROUP BY pk`,
+        `SELECT ${key.expr} AS pk, min(g.b) AS fb, total(g.u) AS u, total(g.c) AS c, total(g.k) AS k, total(g.pr) AS pr
+         FROM (SELECT x.bucket AS b, ${METRIC_SUMS} FROM productivity_rollup x WHERE x.bucket >= ? AND x.bucket < ? GROUP BY x.bucket) g GROUP BY pk`,
         [...key.params, b0, b1],
       )
       .map((x) => ({ start: localPeriodStart(x.fb, bucket), f: figuresOf(x) }));
@@ -105,20 +103,28 @@ export function periodFigures(ctx: QueryContext, b0: number, b1: number, bucket:
     return f;
   };
   for (const m of metrics.byPeriod(ctx, b0, b1, bucket)) addFigures(atPeriod(m.start), m.f);
-  const aKey = localPeriodKey(ctx, 'activity_rollup', 'a.bucket', b0, b1, bucket);
+  // Each sum is taken per 15-minute bucket first (rows come in bucket order: no sort), then per period over
+  // those few rows: grouping the rollup rows by period directly sorted every one of them.
+  const aKey = localPeriodKey(ctx, 'activity_rollup', 'g.b', b0, b1, bucket);
   for (const x of ctx.sql.all<{ fb: number; la: number; lr: number }>(
-    `SELECT ${aKey.expr} AS pk, min(a.bucket) AS fb, sum(${LINES}) AS la, sum(${LINES_R}) AS lr
-     FROM activity_rollup a JOIN sessions s ON s.id = a.session_id WHERE a.bucket >= ? AND a.bucket < ? GROUP BY pk`,
+    `SELECT ${aKey.expr} AS pk, min(g.b) AS fb, sum(g.la) AS la, sum(g.lr) AS lr
+     FROM (SELECT a.bucket AS b, sum(${LINES}) AS la, sum(${LINES_R}) AS lr
+           FROM activity_rollup a JOIN sessions s ON s.id = a.session_id WHERE a.bucket >= ? AND a.bucket < ? GROUP BY a.bucket) g GROUP BY pk`,
     [...aKey.params, b0, b1],
   )) {
     addFigures(atPeriod(localPeriodStart(x.fb, bucket)), { linesAdded: x.la ?? 0, linesRemoved: x.lr ?? 0 });
   }
-  const dKey = localPeriodKey(ctx, 'edit_decision_rollup', 'x.bucket', b0, b1, bucket);
-  for (const x of ctx.sql.all<{ fb: number; auto: number; acc: number; rej: number }>(
-    `SELECT ${dKey.expr} AS pk, min(x.bucket) AS fb, ${AUTO} AS auto, sum(x.accepts) AS acc, sum(x.rejects) AS rej FROM ${DECISIONS_FROM} GROUP BY pk, auto`,
+  const dKey = localPeriodKey(ctx, 'edit_decision_rollup', 'g.b', b0, b1, bucket);
+  for (const x of ctx.sql.all<{ fb: number; acc: number; rej: number; uacc: number; urej: number }>(
+    `SELECT ${dKey.expr} AS pk, min(g.b) AS fb, sum(g.acc) AS acc, sum(g.rej) AS rej, sum(g.uacc) AS uacc, sum(g.urej) AS urej
+     FROM (SELECT x.bucket AS b, sum(x.accepts) AS acc, sum(x.rejects) AS rej,
+             sum(CASE WHEN ${AUTO} THEN 0 ELSE x.accepts END) AS uacc, sum(CASE WHEN ${AUTO} THEN 0 ELSE x.rejects END) AS urej
+           FROM ${DECISIONS_FROM} GROUP BY x.bucket) g GROUP BY pk`,
     [...dKey.params, b0, b1],
   )) {
-    addFigures(atPeriod(localPeriodStart(x.fb, bucket)), decisionFigures(x.acc ?? 0, x.rej ?? 0, x.auto));
+    addFigures(atPeriod(localPeriodStart(x.fb, bucket)), {
+      editAccepts: x.acc ?? 0, editRejects: x.rej ?? 0, userEditAccepts: x.uacc ?? 0, userEditRejects: x.urej ?? 0,
+    });
   }
   return periods;
 }
@@ -173,12 +179,14 @@ export function productivityQuery(ctx: QueryContext, p: QueryMethods['productivi
   }
 
   // ---- edit decisions (acceptance query's rule), all and a person's own
-  for (const x of ctx.sql.all<{ sid: number; auto: number; acc: number; rej: number }>(
-    `SELECT x.session_id AS sid, ${AUTO} AS auto, sum(x.accepts) AS acc, sum(x.rejects) AS rej FROM ${DECISIONS_FROM} GROUP BY x.session_id, auto`,
+  for (const x of ctx.sql.all<{ sid: number; acc: number; rej: number; uacc: number; urej: number }>(
+    `SELECT x.session_id AS sid, sum(x.accepts) AS acc, sum(x.rejects) AS rej,
+       sum(CASE WHEN ${AUTO} THEN 0 ELSE x.accepts END) AS uacc, sum(CASE WHEN ${AUTO} THEN 0 ELSE x.rejects END) AS urej
+     FROM ${DECISIONS_FROM} GROUP BY x.session_id`,
     inRange,
   )) {
     const s = session(x.sid);
-    if (s) addFigures(s.figures, decisionFigures(x.acc ?? 0, x.rej ?? 0, x.auto));
+    if (s) addFigures(s.figures, { editAccepts: x.acc ?? 0, editRejects: x.rej ?? 0, userEditAccepts: x.uacc ?? 0, userEditRejects: x.urej ?? 0 });
   }
 
   // ---- cost per session (effective usage: api_request events, else the session's cost metric)
