@@ -53,6 +53,15 @@ export function pageTrackerOf(SQL: SqlJsStatic): PageTracker | undefined {
   return trackers.get(SQL);
 }
 
+const CHECK_SQL = 'PRAGMA quick_check';
+
+/** Runs a quick_check statement: undefined when it says ok, else its first lines. */
+function checkVerdict(db: Database, sql: string): string | undefined {
+  const rows = db.exec(sql)[0]?.values ?? [];
+  const verdict = rows.map((r) => String(r[0]).replace(/\s+/g, ' ')).slice(0, 5).join('; ');
+  return verdict === 'ok' ? undefined : `database failed ${sql}: ${verdict}`;
+}
+
 export interface ApplyResult {
   /** Records that were new (duplicates are not counted). */
   applied: number;
@@ -91,16 +100,16 @@ export class LedgerDb {
   /**
    * Opens a database from snapshot bytes (or empty) and migrates it. Throws SchemaTooNewError for a
    * newer database (the bytes are not modified: they are a copy in memory) and any sql.js error for
-   * corrupt bytes.
+   * corrupt bytes. `check: 'deferred'` skips PRAGMA quick_check: the owner runs checkSlices() later
+   * (corrupt bytes that the schema read and the migration do not touch are found then).
    */
-  static open(SQL: SqlJsStatic, bytes?: Uint8Array, opts: Partial<ApplyOptions> = {}): LedgerDb {
+  static open(SQL: SqlJsStatic, bytes?: Uint8Array, opts: Partial<ApplyOptions> = {}, check: 'now' | 'deferred' = 'now'): LedgerDb {
     const db = bytes ? new SQL.Database(bytes) : new SQL.Database();
     try {
       // quick_check reads every page: corrupt bytes fail here instead of on a later query.
-      if (bytes) {
-        const qc = db.exec('PRAGMA quick_check');
-        const verdict = String(qc[0]?.values[0]?.[0]);
-        if (verdict !== 'ok') throw new Error(`database failed PRAGMA quick_check: ${verdict}`);
+      if (bytes && check === 'now') {
+        const problem = checkVerdict(db, 'PRAGMA quick_check');
+        if (problem) throw new Error(problem);
       }
       const { from } = migrate(db);
       return new LedgerDb(db, { ...DEFAULT_APPLY_OPTIONS, ...opts }, from, pageTrackerOf(SQL));
@@ -128,6 +137,20 @@ export class LedgerDb {
     // Local hour / day start (epoch ms) of a 15-minute bucket, in this process's time zone.
     this.db.create_function('local_hour', period(hourCache, 'hour'));
     this.db.create_function('local_day', period(dayCache, 'day'));
+  }
+
+  /** The deferred quick_check in slices (SQL statements); runCheck runs one. */
+  checkSlices(): string[] {
+    return [CHECK_SQL];
+  }
+
+  /** Runs one check slice; the problem found, or undefined. A slice that throws is a problem too. */
+  runCheck(sql: string): string | undefined {
+    try {
+      return checkVerdict(this.db, sql);
+    } catch (err) {
+      return `${sql}: ${(err as Error).message}`;
+    }
   }
 
   get lastEventMs(): number {

@@ -10,6 +10,11 @@
 // open() first replays a complete redo record into ledger.db (the same bytes again: idempotent); a torn
 // or corrupt one is deleted, because ledger.db was not touched before the record was on disk, and the
 // journal still holds every frame since the previous snapshot.
+//
+// The file steps are generators (`Steps`): they yield a descriptor to fsync, or undefined between
+// pieces of work. `runSteps` does everything at once (fsyncSync); the DB worker's runner
+// (durableStore.ts) fsyncs on the thread pool and answers reads between steps. Same code, same order,
+// same failpoints either way.
 import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { crc32 } from './crc32';
 import type { LedgerDb } from './ledgerDb';
@@ -40,15 +45,33 @@ function runs(chunks: readonly number[]): [number, number][] {
   return out;
 }
 
+/**
+ * Steps of a snapshot's file work: each yielded number is a descriptor that must be fsynced before
+ * the next step (the runner does it synchronously or on the thread pool); undefined is a pause only.
+ */
+export type Steps = Generator<number | undefined, void, void>;
+
+/** Runs steps to the end in this thread (fsyncSync). */
+export function runSteps(steps: Steps): void {
+  for (let r = steps.next(); !r.done; r = steps.next()) if (r.value !== undefined) fsyncSync(r.value);
+}
+
+/** Bytes written between two pauses of applyRedoSteps / writeFullSteps (page cache writes, a few ms). */
+const PIECE_BYTES = 4 << 20;
+
 function writeAll(fd: number, bytes: Uint8Array, position?: number): void {
   let off = 0;
   while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off, position === undefined ? null : position + off);
 }
 
 export function fsyncDir(dir: string): void {
+  runSteps(fsyncDirSteps(dir));
+}
+
+function* fsyncDirSteps(dir: string): Steps {
   const dfd = openSync(dir, 'r');
   try {
-    fsyncSync(dfd);
+    yield dfd;
   } finally {
     closeSync(dfd);
   }
@@ -100,24 +123,34 @@ export function parseRedo(buf: Uint8Array): Redo | undefined {
 
 /** Writes the redo's chunks into the file in place, truncates it to the database size, fsyncs. */
 export function applyRedo(dbPath: string, redo: Redo, afterWrite?: () => void): void {
+  runSteps(applyRedoSteps(dbPath, redo, afterWrite));
+}
+
+export function* applyRedoSteps(dbPath: string, redo: Redo, afterWrite?: () => void): Steps {
   const fd = openSync(dbPath, 'r+');
   try {
     let at = 0;
+    let sincePause = 0;
     for (const [first, count] of runs(redo.chunks)) {
       const n = count * redo.chunkBytes;
       writeAll(fd, redo.data.subarray(at, at + n), first * redo.chunkBytes);
       at += n;
       afterWrite?.();
+      sincePause += n;
+      if (sincePause >= PIECE_BYTES) {
+        sincePause = 0;
+        yield undefined;
+      }
     }
     ftruncateSync(fd, redo.dbBytes);
-    fsyncSync(fd);
+    yield fd;
   } finally {
     closeSync(fd);
   }
 }
 
 /** Writes the redo record durably (file and directory entry) before ledger.db is touched. */
-export function writeRedo(redoPath: string, dir: string, bytes: Uint8Array): void {
+export function* writeRedoSteps(redoPath: string, dir: string, bytes: Uint8Array): Steps {
   const fd = openSync(redoPath, 'w', 0o600);
   try {
     if (process.env[FAILPOINT_ENV] === 'redo-torn') {
@@ -126,11 +159,15 @@ export function writeRedo(redoPath: string, dir: string, bytes: Uint8Array): voi
       failpoint('redo-torn');
     }
     writeAll(fd, bytes);
-    fsyncSync(fd);
+    yield fd;
   } finally {
     closeSync(fd);
   }
-  fsyncDir(dir);
+  yield* fsyncDirSteps(dir);
+}
+
+export function writeRedo(redoPath: string, dir: string, bytes: Uint8Array): void {
+  runSteps(writeRedoSteps(redoPath, dir, bytes));
 }
 
 /**
@@ -158,6 +195,11 @@ export function recoverRedo(dbPath: string, redoPath: string, dir: string): stri
  * previous state (first snapshot, after a corrupt file was moved aside, after a failed snapshot).
  */
 export function writeFull(db: LedgerDb, dbPath: string, tmpPath: string, dir: string, validate: (head: Uint8Array, size: number) => string | undefined): void {
+  runSteps(writeFullSteps(db, dbPath, tmpPath, dir, validate));
+}
+
+/** writeFull in steps: the caller must not change the database until the steps are done. */
+export function* writeFullSteps(db: LedgerDb, dbPath: string, tmpPath: string, dir: string, validate: (head: Uint8Array, size: number) => string | undefined): Steps {
   const size = db.fileBytes();
   const head = new Uint8Array(Math.min(100, size));
   db.readFile(0, head);
@@ -170,11 +212,12 @@ export function writeFull(db: LedgerDb, dbPath: string, tmpPath: string, dir: st
       const n = Math.min(piece.length, size - off);
       db.readFile(off, piece.subarray(0, n));
       writeAll(fd, piece.subarray(0, n));
+      if ((off + n) % PIECE_BYTES === 0) yield undefined;
     }
-    fsyncSync(fd);
+    yield fd;
   } finally {
     closeSync(fd);
   }
   renameSync(tmpPath, dbPath);
-  fsyncDir(dir);
+  yield* fsyncDirSteps(dir);
 }
