@@ -151,8 +151,8 @@ const GROUP_MAX_REQUESTS = 512;
  * GROUP_MIN_BYTES (small requests: the fsync, not the bytes, is most of their cost).
  */
 const GROUP_TARGET_MS = 50;
-const GROUP_MIN_BYTES = 256 * 1024;
-let bytesPerMs = 20_000; // replaced by the measured rate after the first groups
+const GROUP_MIN_BYTES = 64 * 1024;
+let bytesPerMs = 0; // the rate of the last group that took long enough to time (none yet: the minimum)
 
 /** Ops that only read: they may be answered before ingests queued ahead of them (none of those was acknowledged yet). */
 const READ_OPS: ReadonlySet<WorkerOp> = new Set<WorkerOp>(['query', 'rows', 'stats', 'describeSchema']);
@@ -249,8 +249,8 @@ async function drain(): Promise<void> {
       const t0 = performance.now();
       const s = ingestGroup(group);
       const ms = performance.now() - t0;
-      // Only groups that took long enough to time say something about the rate.
-      if (ms >= 5) bytesPerMs = 0.5 * bytesPerMs + 0.5 * (bytes / ms);
+      // Only groups that took long enough to time say something about the rate (the store slows as it grows).
+      if (ms >= 5) bytesPerMs = bytes / ms;
       if (s) runAfter(() => s.maybeSnapshot());
       if (queue.length > 0) {
         await yieldToPort();

@@ -43,7 +43,7 @@ import { JournalFile, type Encoding, type JournalFrame } from './journal';
 import { removeForwardDir, spoolDirOf } from './forwardSpool';
 import { LedgerDb, pageTrackerOf } from './ledgerDb';
 import { DEFAULT_RETENTION_OPTIONS, DEFAULT_SNAPSHOT_OPTIONS, ROWS_PAGE_DEFAULT, ROWS_PAGE_MAX, type RetentionOptions, type SnapshotOptions } from './options';
-import { applyRedoSteps, buildRedo, failpoint, fsyncDir, recoverRedo, runSteps, writeFullSteps, writeRedoSteps, type Steps } from './pageSnapshot';
+import { applyRedoSteps, buildRedoSteps, failpoint, fsyncDir, recoverRedo, runSteps, writeFullSteps, writeRedoSteps, type Steps } from './pageSnapshot';
 import { pruneStep } from './retention';
 
 export type LogFn = (level: 'info' | 'warn' | 'error', msg: string) => void;
@@ -449,7 +449,9 @@ export class DurableStore {
       return;
     }
     const fd = r.value;
-    if (fd === undefined) setImmediate(() => this.step(run));
+    // A timer, not setImmediate: the worker's port delivers messages and the worker answers reads (its
+    // drain runs from setImmediate) before the next step, never two steps in a row.
+    if (fd === undefined) setTimeout(() => this.step(run), 0);
     else {
       run.fsyncing = fd;
       fsync(fd, (e) => this.step(run, e));
@@ -526,8 +528,9 @@ export class DurableStore {
       this.writeExport(dbPath);
       this.lastSnapshot = { kind: 'export', bytes: this.db.fileBytes(), ms: performance.now() - t0, longestStepMs: 0 };
     } else if (matched) {
-      const { bytes, redo } = buildRedo(this.db, chunks, this.db.fileBytes());
-      yield undefined;
+      const built: Parameters<typeof buildRedoSteps>[3] = [];
+      yield* buildRedoSteps(this.db, chunks, this.db.fileBytes(), built);
+      const { bytes, redo } = built[0];
       yield* writeRedoSteps(path.join(this.dir, FILES.redo), this.dir, bytes);
       failpoint('redo-written');
       yield* applyRedoSteps(dbPath, redo, () => failpoint('db-partly-written'));

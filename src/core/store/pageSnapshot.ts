@@ -16,7 +16,7 @@
 // (durableStore.ts) fsyncs on the thread pool and answers reads between steps. Same code, same order,
 // same failpoints either way.
 import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { crc32 } from './crc32';
+import { crc32, crc32Update } from './crc32';
 import type { LedgerDb } from './ledgerDb';
 import { CHUNK_BYTES } from './pageTracker';
 
@@ -56,8 +56,8 @@ export function runSteps(steps: Steps): void {
   for (let r = steps.next(); !r.done; r = steps.next()) if (r.value !== undefined) fsyncSync(r.value);
 }
 
-/** Bytes written between two pauses of applyRedoSteps / writeFullSteps (page cache writes, a few ms). */
-const PIECE_BYTES = 4 << 20;
+/** Bytes copied or written between two pauses of the steps (a few ms; more on a machine slow to fault in memory). */
+const PIECE_BYTES = 1 << 20;
 
 function writeAll(fd: number, bytes: Uint8Array, position?: number): void {
   let off = 0;
@@ -77,24 +77,36 @@ function* fsyncDirSteps(dir: string): Steps {
   }
 }
 
-/** Builds the redo record of the given chunks (read from the live database): its bytes and its parsed form. */
-export function buildRedo(db: LedgerDb, chunks: readonly number[], dbBytes: number): { bytes: Uint8Array; redo: Redo } {
+/**
+ * Builds the redo record of the given chunks (read from the live database) in steps (a pause after each
+ * PIECE_BYTES copied and checksummed): the caller must not
+ * change the database until the steps are done (the DB worker answers only reads meanwhile). The
+ * result is pushed to `out` at the end.
+ */
+export function* buildRedoSteps(db: LedgerDb, chunks: readonly number[], dbBytes: number, out: { bytes: Uint8Array; redo: Redo }[]): Steps {
   const cb = CHUNK_BYTES;
   const dataStart = HEADER + 4 * chunks.length;
-  const out = new Uint8Array(dataStart + cb * chunks.length + 4);
-  const view = new DataView(out.buffer);
-  for (let i = 0; i < MAGIC.length; i++) out[i] = MAGIC.charCodeAt(i);
+  const bytes = new Uint8Array(dataStart + cb * chunks.length + 4);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < MAGIC.length; i++) bytes[i] = MAGIC.charCodeAt(i);
   view.setUint32(8, cb, true);
   view.setUint32(12, chunks.length, true);
   view.setFloat64(16, dbBytes, true);
   chunks.forEach((c, i) => view.setUint32(HEADER + 4 * i, c, true));
+  let crc = crc32Update(0, bytes, 0, dataStart);
   let at = dataStart;
+  const perPiece = PIECE_BYTES / cb;
   for (const [first, count] of runs(chunks)) {
-    db.readFile(first * cb, out.subarray(at, at + count * cb));
-    at += count * cb;
+    for (let done = 0; done < count; done += perPiece) {
+      const n = Math.min(perPiece, count - done) * cb;
+      db.readFile((first + done) * cb, bytes.subarray(at, at + n));
+      crc = crc32Update(crc, bytes, at, at + n);
+      at += n;
+      yield undefined;
+    }
   }
-  view.setUint32(at, crc32(out, 0, at), true);
-  return { bytes: out, redo: { chunkBytes: cb, dbBytes, chunks: [...chunks], data: out.subarray(dataStart, at) } };
+  view.setUint32(at, crc, true);
+  out.push({ bytes, redo: { chunkBytes: cb, dbBytes, chunks: [...chunks], data: bytes.subarray(dataStart, at) } });
 }
 
 export interface Redo {
@@ -158,7 +170,10 @@ export function* writeRedoSteps(redoPath: string, dir: string, bytes: Uint8Array
       fsyncSync(fd);
       failpoint('redo-torn');
     }
-    writeAll(fd, bytes);
+    for (let off = 0; off < bytes.length; off += PIECE_BYTES) {
+      writeAll(fd, bytes.subarray(off, Math.min(bytes.length, off + PIECE_BYTES)));
+      yield undefined;
+    }
     yield fd;
   } finally {
     closeSync(fd);
