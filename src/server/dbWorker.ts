@@ -198,11 +198,10 @@ function takeGroup(): IngestMessage[] {
 
 /**
  * Answers the queued reads up to the first op that is neither a read nor an ingest (reads wait for no
- * write; none of the ingests they pass was acknowledged yet). `fromHead`: the head too (while a
- * snapshot runs, when nothing else may run).
+ * write; none of the ingests they pass was acknowledged yet, and no other op is passed).
  */
-async function answerReads(fromHead: boolean): Promise<void> {
-  for (let i = fromHead ? 0 : 1; i < queue.length; ) {
+async function answerReads(): Promise<void> {
+  for (let i = 0; i < queue.length; ) {
     const op = queue[i].op;
     if (op === 'ingest') i++;
     else if (READ_OPS.has(op)) await runOne(queue.splice(i, 1)[0]);
@@ -234,7 +233,7 @@ async function drain(): Promise<void> {
     while (queue.length > 0) {
       // A snapshot runs in steps (its fsyncs on the thread pool): reads are answered, the rest waits.
       if (store?.snapshotting) {
-        await answerReads(true);
+        await answerReads();
         resumeAfterSnapshot(store);
         break;
       }
@@ -254,7 +253,7 @@ async function drain(): Promise<void> {
       if (s) runAfter(() => s.maybeSnapshot());
       if (queue.length > 0) {
         await yieldToPort();
-        await answerReads(false);
+        await answerReads();
       }
     }
     threw = false;
