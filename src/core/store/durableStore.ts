@@ -65,8 +65,8 @@ export interface DurableStoreOptions {
    */
   forward?: boolean;
   /**
-   * The DB worker: open() loads ledger.db without PRAGMA quick_check, and the check runs afterwards in
-   * slices (checkInBackground; every snapshot finishes it first, so a corrupt file is never written
+   * The DB worker: open() loads ledger.db without PRAGMA quick_check, and the check runs afterwards as a
+   * step run (checkInBackground; writes and reads may come before it; every snapshot finishes it first, so a corrupt file is never written
    * back and the journal is not truncated before it passed). A failed check moves the file aside and
    * rebuilds from the journal, like a failed check at open. Default (tests, CLI): checked at open.
    */
@@ -359,7 +359,7 @@ export class DurableStore {
 
   /** Call after replying to an ingest: snapshots (in steps) when the journal passed its size. */
   maybeSnapshot(): void {
-    if (!this.closed && !this.run && this.journal.bytes > this.snapshotOpts.journalBytes) {
+    if (!this.closed && !this.snapshotting && this.journal.bytes > this.snapshotOpts.journalBytes) {
       this.snapshotInSteps().catch((err: Error) => this.opts.log('error', `snapshot failed: ${err.message} (the journal still holds the data)`));
     }
   }
@@ -385,8 +385,8 @@ export class DurableStore {
   }
 
   /**
-   * A snapshot in steps on the event loop: the changed pages are copied at once, then the file work
-   * runs step by step, its fsyncs on the thread pool. Only reads may run before it is done (the DB
+   * A snapshot in steps on the event loop (pageSnapshot.ts Steps: the changed pages copied, the redo
+   * record and ledger.db written, at most 1 MB per step; its fsyncs on the thread pool). Only reads may run before it is done (the DB
    * worker queues everything else); a write call on this object meanwhile first finishes it
    * synchronously (settle), so the journal is never marked covered past what the snapshot holds.
    */
