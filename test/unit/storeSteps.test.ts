@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { DurableStore, FILES } from '../../src/core/store/durableStore';
+import { readDbFile } from '../../src/core/store/ledgerDb';
 import { groundTruth, nowOf, payloads, records, sqlJs } from './storeTestSupport';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'ledger-steps-'));
@@ -134,5 +135,27 @@ test('snapshot in steps: reads are answered between its steps; a write meanwhile
   const again = await openStore(dir);
   const sum = again.query('summary', { range: { key: 'all' } });
   assert.equal(sum.requests, groundTruth('h-long-session').api_requests.count + groundTruth('a-plain-text').api_requests.count);
+  again.close();
+});
+
+test('readDbFile: the file bytes, with room for sql.js to grow the file in place; the database stays sound as it grows', async () => {
+  const SQL = await sqlJs();
+  const dir = tmp();
+  const raw = new SQL.Database();
+  raw.exec(`PRAGMA journal_mode = OFF; CREATE TABLE t (a, b); BEGIN; ${Array.from({ length: 500 }, (_, i) => `INSERT INTO t VALUES (${i}, '${'x'.repeat(300)}');`).join('')} COMMIT`);
+  const file = path.join(dir, 'grow.db');
+  writeFileSync(file, raw.export());
+  raw.close();
+  const bytes = readDbFile(file);
+  assert.deepEqual(Buffer.from(bytes), readFileSync(file));
+  assert.ok(bytes.buffer.byteLength >= 2 * bytes.length, 'room to grow');
+  const db = new SQL.Database(bytes);
+  db.exec(`INSERT INTO t SELECT a + 1000, b FROM t; INSERT INTO t SELECT a + 10000, b FROM t`);
+  assert.equal(db.exec('SELECT count(*) FROM t')[0].values[0][0], 2000);
+  assert.equal(db.exec('PRAGMA quick_check')[0].values[0][0], 'ok');
+  const exported = db.export();
+  db.close();
+  const again = new SQL.Database(exported);
+  assert.equal(again.exec('SELECT count(*), sum(a) FROM t')[0].values[0][0], 2000);
   again.close();
 });
