@@ -42,8 +42,8 @@ export interface WorkerStats {
   dbFileBytes: number;
   /** sql.js's wasm heap (page cache, statements, sorting); it grows and never shrinks. */
   wasmHeapBytes: number;
-  /** The last snapshot: how (pages = changed pages only), bytes written, duration in the worker. */
-  lastSnapshot: { kind: 'pages' | 'full' | 'export'; bytes: number; ms: number } | null;
+  /** The last snapshot: how (pages = changed pages only), bytes written, wall time and its longest synchronous step (the worker answers reads between steps). */
+  lastSnapshot: { kind: 'pages' | 'full' | 'export'; bytes: number; ms: number; longestStepMs: number } | null;
   /** Group commit: ingest groups written (one journal write + fsync each) and the requests in them. */
   ingestGroups: number;
   groupedRequests: number;

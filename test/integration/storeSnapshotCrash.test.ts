@@ -20,9 +20,9 @@ const REQUESTS_PER_BATCH = 4; // api_request events in f-write-edit-bash-json/lo
 const COST_PER_BATCH = 0.05504;
 const sessionOf = (k: number) => `snap-session-${String(k).padStart(4, '0')}`;
 
-function runChild(dataDir: string, from: number, to: number, failpoint: string): Promise<{ acked: number[]; signal: NodeJS.Signals | null; out: string }> {
+function runChild(dataDir: string, from: number, to: number, failpoint: string, mode: 'sync' | 'steps' = 'sync'): Promise<{ acked: number[]; signal: NodeJS.Signals | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dataDir, String(from), String(to)], {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dataDir, String(from), String(to), mode], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, [FAILPOINT_ENV]: failpoint },
@@ -74,15 +74,16 @@ function LedgerDbCheck(bytes: Uint8Array, SQL: Awaited<ReturnType<typeof loadSql
   }
 }
 
-test('SIGKILL at every step of a page snapshot: every acknowledged batch exactly once, ledger.db intact', { timeout: 180_000 }, async () => {
+for (const mode of ['sync', 'steps'] as const) test(`SIGKILL at every step of a page snapshot (${mode}): every acknowledged batch exactly once, ledger.db intact`, { timeout: 180_000 }, async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ledger-snapcrash-'));
   const acked: number[] = [];
   let next = 0;
   // A first clean run: its snapshot is a full one, later ones write changed pages only.
-  const first = await runChild(dataDir, next, next + 3, 'none');
+  const first = await runChild(dataDir, next, next + 3, 'none', mode);
   assert.match(first.out, /snapshot done/);
   acked.push(...first.acked);
-  next += 3;
+  next += mode === 'steps' ? 4 : 3; // steps: one more batch after the snapshot
+  if (mode === 'steps') assert.match(first.out, /snapshot done \(\d+ reads between its steps\)/);
   await verify(dataDir, acked);
   const steps: [string, RegExp][] = [
     ['redo-torn', /incomplete page-redo record/],
@@ -93,8 +94,8 @@ test('SIGKILL at every step of a page snapshot: every acknowledged batch exactly
   ];
   for (const [step, recovery] of steps) {
     const n = 2 + (next % 3);
-    const r = await runChild(dataDir, next, next + n, step);
-    next += n;
+    const r = await runChild(dataDir, next, next + n, step, mode);
+    next += n + (mode === 'steps' ? 1 : 0);
     assert.equal(r.signal, 'SIGKILL', `${step}: the child was killed at the failpoint (${r.out})`);
     assert.equal(r.acked.length, n, `${step}: all batches were acknowledged before the snapshot`);
     acked.push(...r.acked);

@@ -12,7 +12,12 @@ const TABLE = (() => {
 })();
 
 export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number {
-  let c = 0xffffffff;
+  return crc32Update(0, bytes, start, end);
+}
+
+/** Continues a CRC-32 over more bytes: crc32Update(crc32(a), b) === crc32(a + b); start from 0. */
+export function crc32Update(crc: number, bytes: Uint8Array, start = 0, end = bytes.length): number {
+  let c = (crc ^ 0xffffffff) >>> 0;
   for (let i = start; i < end; i++) c = TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }

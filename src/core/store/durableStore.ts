@@ -20,7 +20,8 @@ import type { StatuslinePostDto, StatuslineReplyDto } from '../../protocol/limit
 import { costBetween } from '../queries/burnRate';
 import { localDayBounds } from '../time/range';
 import { recordRateLimits } from './rateLimits';
-import { closeSync, existsSync, fsyncSync, mkdirSync, chmodSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsync, fsyncSync, mkdirSync, chmodSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import type { SqlJsStatic } from 'sql.js';
 import type { ForwardStatusDto, QueryMethods, QueryName, RangeSpec } from '../../protocol/dto';
@@ -40,9 +41,9 @@ import { DataDirLockedError, SchemaTooNewError, StoreClosedError } from './error
 import type { IngestResult } from './ingestResult';
 import { JournalFile, type Encoding, type JournalFrame } from './journal';
 import { removeForwardDir, spoolDirOf } from './forwardSpool';
-import { LedgerDb, pageTrackerOf } from './ledgerDb';
+import { LedgerDb, pageTrackerOf, readDbFile } from './ledgerDb';
 import { DEFAULT_RETENTION_OPTIONS, DEFAULT_SNAPSHOT_OPTIONS, ROWS_PAGE_DEFAULT, ROWS_PAGE_MAX, type RetentionOptions, type SnapshotOptions } from './options';
-import { applyRedo, buildRedo, failpoint, fsyncDir, recoverRedo, writeFull, writeRedo } from './pageSnapshot';
+import { applyRedoSteps, buildRedoSteps, failpoint, fsyncDir, recoverRedo, runSteps, writeFullSteps, writeRedoSteps, type Steps } from './pageSnapshot';
 import { pruneStep } from './retention';
 
 export type LogFn = (level: 'info' | 'warn' | 'error', msg: string) => void;
@@ -63,6 +64,25 @@ export interface DurableStoreOptions {
    * sent them (journal.ts coveredBySnapshot). Off: the spool of an earlier run is removed at open.
    */
   forward?: boolean;
+  /**
+   * The DB worker: open() loads ledger.db without PRAGMA quick_check, and the check runs afterwards as a
+   * step run (checkInBackground; writes and reads may come before it; every snapshot finishes it first, so a corrupt file is never written
+   * back and the journal is not truncated before it passed). A failed check moves the file aside and
+   * rebuilds from the journal, like a failed check at open. Default (tests, CLI): checked at open.
+   */
+  deferCheck?: boolean;
+}
+
+/** A snapshot or a deferred check running in steps on the event loop (see snapshotInSteps). */
+interface StepRun {
+  kind: 'snapshot' | 'check';
+  steps: Steps;
+  done: Promise<void>;
+  finish(err?: Error): void;
+  /** The descriptor whose fsync is running on the thread pool, if any. */
+  fsyncing: number | undefined;
+  /** Longest synchronous step (how long the worker could not answer). */
+  longestMs: number;
 }
 
 /** One MCP tool call, kept in the `audit` table. */
@@ -154,8 +174,12 @@ export class DurableStore {
   private snapshotVersion = -1;
   /** ledger.db holds exactly the state of the last page snapshot (so the next one may write only changes). */
   private diskMatches = false;
-  /** Last snapshot: pages written and how (bench, logs). */
-  lastSnapshot: { kind: 'pages' | 'full' | 'export'; bytes: number; ms: number } | undefined;
+  /** Last snapshot: pages written and how, wall time, longest synchronous step (bench, logs). */
+  lastSnapshot: { kind: 'pages' | 'full' | 'export'; bytes: number; ms: number; longestStepMs: number } | undefined;
+  /** The snapshot or deferred check running in steps, if any. */
+  private run: StepRun | undefined;
+  /** Deferred quick_check: the slices (SQL) not run yet (deferCheck). */
+  private checkQueue: string[] = [];
   /** Changes that are neither journaled nor counted in dataVersion (migration, audit rows). */
   private dirty = false;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -198,9 +222,10 @@ export class DurableStore {
       if (recovered) log('info', recovered);
       let loaded = false;
       if (existsSync(dbPath)) {
-        const bytes = readFileSync(dbPath);
+        const bytes = readDbFile(dbPath);
         try {
-          this.db = LedgerDb.open(this.SQL, bytes, { priceOverrides: this.opts.priceOverrides });
+          this.db = LedgerDb.open(this.SQL, bytes, { priceOverrides: this.opts.priceOverrides }, this.opts.deferCheck ? 'deferred' : 'now');
+          if (this.opts.deferCheck) this.checkQueue = this.db.checkSlices();
           loaded = true;
           if (this.db.migratedFrom !== LedgerDb.schemaVersion) {
             log('info', `migrated the database from schema ${this.db.migratedFrom} to ${LedgerDb.schemaVersion}`);
@@ -284,6 +309,7 @@ export class DurableStore {
    */
   ingestMany(reqs: readonly IngestRequest[]): (IngestResult | Error)[] {
     this.assertOpen('ingest');
+    this.settle();
     const out: (IngestResult | Error)[] = new Array(reqs.length);
     const decoded: { at: number; records: NormRecord[] }[] = [];
     const frames: JournalFrame[] = [];
@@ -331,46 +357,189 @@ export class DurableStore {
     return out;
   }
 
-  /** Call after replying to an ingest: snapshots when the journal passed its size. */
+  /** Call after replying to an ingest: snapshots (in steps) when the journal passed its size. */
   maybeSnapshot(): void {
-    if (!this.closed && this.journal.bytes > this.snapshotOpts.journalBytes) this.snapshotNow();
+    if (!this.closed && !this.snapshotting && this.journal.bytes > this.snapshotOpts.journalBytes) {
+      this.snapshotInSteps().catch((err: Error) => this.opts.log('error', `snapshot failed: ${err.message} (the journal still holds the data)`));
+    }
   }
 
   private scheduleIdleSnapshot(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
-      if (this.closed) return;
-      try {
-        if (this.needsSnapshot()) this.snapshotNow();
-      } catch (err) {
-        this.opts.log('error', `idle snapshot failed: ${(err as Error).message}`);
-      }
+      if (this.closed || this.run?.kind === 'snapshot') return;
+      if (this.needsSnapshot()) this.snapshotInSteps().catch((err: Error) => this.opts.log('error', `idle snapshot failed: ${err.message}`));
     }, this.snapshotOpts.idleMs);
     this.idleTimer.unref?.();
   }
 
+  /** A snapshot now, all of it in this call (tests, clearAll, close). */
   snapshotNow(): void {
     this.assertOpen('snapshotNow');
-    const t0 = Date.now();
+    this.settle();
+    this.stopCheckRun();
+    const t0 = performance.now();
+    runSteps(this.snapshotSteps());
+    if (this.lastSnapshot) this.lastSnapshot.longestStepMs = this.lastSnapshot.ms = performance.now() - t0;
+  }
+
+  /**
+   * A snapshot in steps on the event loop (pageSnapshot.ts Steps: the changed pages copied, the redo
+   * record and ledger.db written, at most 1 MB per step; its fsyncs on the thread pool). Only reads may run before it is done (the DB
+   * worker queues everything else); a write call on this object meanwhile first finishes it
+   * synchronously (settle), so the journal is never marked covered past what the snapshot holds.
+   */
+  snapshotInSteps(): Promise<void> {
+    this.assertOpen('snapshot');
+    if (this.run?.kind === 'snapshot') return this.run.done;
+    this.stopCheckRun(); // the snapshot's own steps run the rest of the check first
+    return this.startRun('snapshot', this.snapshotSteps());
+  }
+
+  /** True while a snapshot runs in steps: the DB worker then answers reads only. */
+  get snapshotting(): boolean {
+    return this.run?.kind === 'snapshot';
+  }
+
+  /** Resolves when no snapshot runs in steps (never rejects). */
+  snapshotSettled(): Promise<void> {
+    return this.run?.kind === 'snapshot' ? this.run.done.then(() => this.snapshotSettled(), () => this.snapshotSettled()) : Promise.resolve();
+  }
+
+  /** Runs the deferred quick_check (deferCheck) in slices; ingests and queries run between them. */
+  checkInBackground(): Promise<void> {
+    if (this.closed || this.run || this.checkQueue.length === 0) return this.run?.done ?? Promise.resolve();
+    return this.startRun('check', this.checkSteps());
+  }
+
+  /** Deferred check slices not run yet (0 when the file was checked at open or has passed). */
+  get checkPending(): number {
+    return this.checkQueue.length;
+  }
+
+  private startRun(kind: StepRun['kind'], steps: Steps): Promise<void> {
+    let finish!: (err?: Error) => void;
+    const done = new Promise<void>((resolve, reject) => (finish = (err) => (err ? reject(err) : resolve())));
+    done.catch(() => undefined); // callers get the error; an unobserved one is not a crash
+    const run: StepRun = { kind, steps, done, finish, fsyncing: undefined, longestMs: 0 };
+    this.run = run;
+    this.step(run);
+    return done;
+  }
+
+  /** One step of a run; the next one after the fsync it asked for (thread pool) or after a turn of the event loop. */
+  private step(run: StepRun, err?: Error | null): void {
+    if (this.run !== run) return; // settled synchronously or stopped meanwhile
+    run.fsyncing = undefined;
+    const t = performance.now();
+    let r: IteratorResult<number | undefined, void>;
+    try {
+      r = err ? run.steps.throw(err) : run.steps.next();
+    } catch (e) {
+      this.run = undefined;
+      run.finish(asError(e));
+      return;
+    }
+    run.longestMs = Math.max(run.longestMs, performance.now() - t);
+    if (r.done) {
+      this.run = undefined;
+      if (run.kind === 'snapshot' && this.lastSnapshot) this.lastSnapshot.longestStepMs = run.longestMs;
+      run.finish();
+      return;
+    }
+    const fd = r.value;
+    // A timer, not setImmediate: the worker's port delivers messages and the worker answers reads (its
+    // drain runs from setImmediate) before the next step, never two steps in a row.
+    if (fd === undefined) setTimeout(() => this.step(run), 0);
+    else {
+      run.fsyncing = fd;
+      fsync(fd, (e) => this.step(run, e));
+    }
+  }
+
+  /** Finishes a snapshot running in steps, synchronously (before any write to the database or journal). */
+  private settle(): void {
+    const run = this.run;
+    if (!run || run.kind !== 'snapshot') return;
+    this.run = undefined; // its pending fsync callback will find it is no longer current
+    try {
+      if (run.fsyncing !== undefined) fsyncSync(run.fsyncing);
+      runSteps(run.steps);
+      if (this.lastSnapshot) this.lastSnapshot.longestStepMs = Math.max(run.longestMs, this.lastSnapshot.longestStepMs);
+      run.finish();
+    } catch (err) {
+      this.opts.log('error', `snapshot failed: ${(err as Error).message} (the journal still holds the data)`);
+      run.finish(asError(err));
+    }
+  }
+
+  /** Stops a background check run between slices (its remaining slices stay queued). */
+  private stopCheckRun(): void {
+    const run = this.run;
+    if (!run || run.kind !== 'check') return;
+    this.run = undefined;
+    run.steps.return();
+    run.finish();
+  }
+
+  private *checkSteps(): Steps {
+    while (this.checkQueue.length > 0) {
+      const problem = this.db.runCheck(this.checkQueue[0]);
+      this.checkQueue.shift();
+      if (problem) this.rebuildFromJournal(problem);
+      yield undefined;
+    }
+  }
+
+  /**
+   * The deferred check found ledger.db corrupt: it is moved aside (never deleted) and the store is
+   * rebuilt from the journal, which still holds every frame since that file was written (no snapshot
+   * runs before the check passed), including the ones acknowledged since this start.
+   */
+  private rebuildFromJournal(problem: string): void {
+    const dbPath = path.join(this.dir, FILES.db);
+    const version = this.db.dataVersion;
+    this.db.close();
+    this.checkQueue = [];
+    const aside = `${dbPath}.corrupt-${Date.now()}`;
+    renameSync(dbPath, aside);
+    this.opts.log('error', `the snapshot ${dbPath} could not be opened (${problem}); moved it to ${aside} and rebuilt the store from the journal only`);
+    this.db = LedgerDb.open(this.SQL, undefined, { priceOverrides: this.opts.priceOverrides });
+    this.diskMatches = false;
+    this.snapshotVersion = -1;
+    this.replay();
+    // Every window refetches: the version moves past any version the corrupt file showed.
+    this.db.dataVersion = Math.max(this.db.dataVersion, version);
+    this.db.markChanged();
+    this.opts.onChanged?.(this.db.dataVersion);
+  }
+
+  /** The snapshot's work (see pageSnapshot.ts): only reads may run between its steps. */
+  private *snapshotSteps(): Steps {
+    yield* this.checkSteps(); // a deferred check passes first: a corrupt file is never written back
+    const t0 = performance.now();
+    const version = this.db.dataVersion;
     const dbPath = path.join(this.dir, FILES.db);
     const chunks = this.db.takeChangedChunks();
     const matched = this.diskMatches;
     this.diskMatches = false; // until this snapshot is complete: a failure makes the next one full
     if (chunks === undefined) {
       this.writeExport(dbPath);
-      this.lastSnapshot = { kind: 'export', bytes: this.db.fileBytes(), ms: Date.now() - t0 };
+      this.lastSnapshot = { kind: 'export', bytes: this.db.fileBytes(), ms: performance.now() - t0, longestStepMs: 0 };
     } else if (matched) {
-      const { bytes, redo } = buildRedo(this.db, chunks, this.db.fileBytes());
-      writeRedo(path.join(this.dir, FILES.redo), this.dir, bytes);
+      const built: Parameters<typeof buildRedoSteps>[3] = [];
+      yield* buildRedoSteps(this.db, chunks, this.db.fileBytes(), built);
+      const { bytes, redo } = built[0];
+      yield* writeRedoSteps(path.join(this.dir, FILES.redo), this.dir, bytes);
       failpoint('redo-written');
-      applyRedo(dbPath, redo, () => failpoint('db-partly-written'));
+      yield* applyRedoSteps(dbPath, redo, () => failpoint('db-partly-written'));
       failpoint('db-written');
-      this.lastSnapshot = { kind: 'pages', bytes: bytes.length, ms: Date.now() - t0 };
+      this.lastSnapshot = { kind: 'pages', bytes: bytes.length, ms: 0, longestStepMs: 0 };
     } else {
-      writeFull(this.db, dbPath, path.join(this.dir, FILES.tmp), this.dir, validateSnapshotBytes);
+      yield* writeFullSteps(this.db, dbPath, path.join(this.dir, FILES.tmp), this.dir, validateSnapshotBytes);
       failpoint('full-written');
-      this.lastSnapshot = { kind: 'full', bytes: this.db.fileBytes(), ms: Date.now() - t0 };
+      this.lastSnapshot = { kind: 'full', bytes: this.db.fileBytes(), ms: 0, longestStepMs: 0 };
     }
     // Every frame journaled so far is in ledger.db now (truncated, or rotated into the forward spool).
     this.journal.coveredBySnapshot();
@@ -379,8 +548,9 @@ export class DurableStore {
       rmSync(path.join(this.dir, FILES.redo), { force: true });
     }
     this.diskMatches = chunks !== undefined;
-    this.snapshotVersion = this.db.dataVersion;
+    this.snapshotVersion = version;
     this.dirty = false;
+    this.lastSnapshot.ms = performance.now() - t0;
   }
 
   /** The old way (no page tracking): one export() copy, written to ledger.db.tmp and renamed. */
@@ -413,6 +583,7 @@ export class DurableStore {
    */
   importTranscriptChunk(req: ImportChunkRequest): ImportChunkResult {
     this.assertOpen('importTranscriptChunk');
+    this.settle();
     const counts = emptyCounts();
     const file = req.file;
     const stored = this.db.transcriptPosition(file.path);
@@ -466,6 +637,7 @@ export class DurableStore {
    */
   recordStatusline(post: StatuslinePostDto): StatuslineReplyDto {
     this.assertOpen('recordStatusline');
+    this.settle();
     const now = this.now();
     const r = recordRateLimits(this.db.sql, post, now);
     if (r.stored) {
@@ -501,6 +673,7 @@ export class DurableStore {
    * version change, so a change they must see (state, last error, drops, rejections, backlog emptied) bumps it.
    */
   setForwardStatus(s: ForwardStatusDto | null): void {
+    this.settle();
     const before = this.forwardStatus;
     this.forwardStatus = s;
     const visible = (x: ForwardStatusDto | null) => (x ? [x.state, x.lastError, x.droppedRequests, x.rejectedRequests, x.backlogRequests === 0].join('|') : '');
@@ -512,11 +685,13 @@ export class DurableStore {
 
   exportReplica(): Uint8Array {
     this.assertOpen('exportReplica');
+    this.settle();
     return this.db.export();
   }
 
   audit(e: AuditEntry): void {
     this.assertOpen('audit');
+    this.settle();
     this.db.sql.run('INSERT INTO audit (ts_ms, tool, args_summary, rows, duration_ms, ok) VALUES (?, ?, ?, ?, ?, ?)', [
       this.now(), e.tool, e.args.slice(0, 1_000), e.rows, e.durationMs, e.ok ? 1 : 0,
     ]);
@@ -533,6 +708,7 @@ export class DurableStore {
   /** Deletes all data. Snapshots at once: otherwise a restart would replay the journal back in. */
   clearAll(): void {
     this.assertOpen('clearAll');
+    this.settle();
     this.db.clearAll();
     this.snapshotNow();
     this.opts.onChanged?.(this.db.dataVersion);
@@ -550,6 +726,7 @@ export class DurableStore {
           return resolve(total);
         }
         try {
+          this.settle();
           const r = pruneStep(this.db, this.retention, this.now());
           total += r.deleted;
           if (r.deleted > 0) return void setImmediate(step);
@@ -572,6 +749,8 @@ export class DurableStore {
   close(): void {
     if (this.closed) return;
     try {
+      this.settle();
+      this.stopCheckRun();
       if (this.needsSnapshot()) this.snapshotNow();
     } finally {
       this.closed = true;

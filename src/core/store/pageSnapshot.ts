@@ -10,8 +10,13 @@
 // open() first replays a complete redo record into ledger.db (the same bytes again: idempotent); a torn
 // or corrupt one is deleted, because ledger.db was not touched before the record was on disk, and the
 // journal still holds every frame since the previous snapshot.
+//
+// The file steps are generators (`Steps`): they yield a descriptor to fsync, or undefined between
+// pieces of work. `runSteps` does everything at once (fsyncSync); the DB worker's runner
+// (durableStore.ts) fsyncs on the thread pool and answers reads between steps. Same code, same order,
+// same failpoints either way.
 import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { crc32 } from './crc32';
+import { crc32, crc32Update } from './crc32';
 import type { LedgerDb } from './ledgerDb';
 import { CHUNK_BYTES } from './pageTracker';
 
@@ -40,38 +45,68 @@ function runs(chunks: readonly number[]): [number, number][] {
   return out;
 }
 
+/**
+ * Steps of a snapshot's file work: each yielded number is a descriptor that must be fsynced before
+ * the next step (the runner does it synchronously or on the thread pool); undefined is a pause only.
+ */
+export type Steps = Generator<number | undefined, void, void>;
+
+/** Runs steps to the end in this thread (fsyncSync). */
+export function runSteps(steps: Steps): void {
+  for (let r = steps.next(); !r.done; r = steps.next()) if (r.value !== undefined) fsyncSync(r.value);
+}
+
+/** Bytes copied or written between two pauses of the steps (a few ms; more on a machine slow to fault in memory). */
+const PIECE_BYTES = 1 << 20;
+
 function writeAll(fd: number, bytes: Uint8Array, position?: number): void {
   let off = 0;
   while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off, position === undefined ? null : position + off);
 }
 
 export function fsyncDir(dir: string): void {
+  runSteps(fsyncDirSteps(dir));
+}
+
+function* fsyncDirSteps(dir: string): Steps {
   const dfd = openSync(dir, 'r');
   try {
-    fsyncSync(dfd);
+    yield dfd;
   } finally {
     closeSync(dfd);
   }
 }
 
-/** Builds the redo record of the given chunks (read from the live database): its bytes and its parsed form. */
-export function buildRedo(db: LedgerDb, chunks: readonly number[], dbBytes: number): { bytes: Uint8Array; redo: Redo } {
+/**
+ * Builds the redo record of the given chunks (read from the live database) in steps (a pause after each
+ * PIECE_BYTES copied and checksummed): the caller must not
+ * change the database until the steps are done (the DB worker answers only reads meanwhile). The
+ * result is pushed to `out` at the end.
+ */
+export function* buildRedoSteps(db: LedgerDb, chunks: readonly number[], dbBytes: number, out: { bytes: Uint8Array; redo: Redo }[]): Steps {
   const cb = CHUNK_BYTES;
   const dataStart = HEADER + 4 * chunks.length;
-  const out = new Uint8Array(dataStart + cb * chunks.length + 4);
-  const view = new DataView(out.buffer);
-  for (let i = 0; i < MAGIC.length; i++) out[i] = MAGIC.charCodeAt(i);
+  const bytes = new Uint8Array(dataStart + cb * chunks.length + 4);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < MAGIC.length; i++) bytes[i] = MAGIC.charCodeAt(i);
   view.setUint32(8, cb, true);
   view.setUint32(12, chunks.length, true);
   view.setFloat64(16, dbBytes, true);
   chunks.forEach((c, i) => view.setUint32(HEADER + 4 * i, c, true));
+  let crc = crc32Update(0, bytes, 0, dataStart);
   let at = dataStart;
+  const perPiece = PIECE_BYTES / cb;
   for (const [first, count] of runs(chunks)) {
-    db.readFile(first * cb, out.subarray(at, at + count * cb));
-    at += count * cb;
+    for (let done = 0; done < count; done += perPiece) {
+      const n = Math.min(perPiece, count - done) * cb;
+      db.readFile((first + done) * cb, bytes.subarray(at, at + n));
+      crc = crc32Update(crc, bytes, at, at + n);
+      at += n;
+      yield undefined;
+    }
   }
-  view.setUint32(at, crc32(out, 0, at), true);
-  return { bytes: out, redo: { chunkBytes: cb, dbBytes, chunks: [...chunks], data: out.subarray(dataStart, at) } };
+  view.setUint32(at, crc, true);
+  out.push({ bytes, redo: { chunkBytes: cb, dbBytes, chunks: [...chunks], data: bytes.subarray(dataStart, at) } });
 }
 
 export interface Redo {
@@ -100,24 +135,34 @@ export function parseRedo(buf: Uint8Array): Redo | undefined {
 
 /** Writes the redo's chunks into the file in place, truncates it to the database size, fsyncs. */
 export function applyRedo(dbPath: string, redo: Redo, afterWrite?: () => void): void {
+  runSteps(applyRedoSteps(dbPath, redo, afterWrite));
+}
+
+export function* applyRedoSteps(dbPath: string, redo: Redo, afterWrite?: () => void): Steps {
   const fd = openSync(dbPath, 'r+');
   try {
     let at = 0;
+    let sincePause = 0;
     for (const [first, count] of runs(redo.chunks)) {
       const n = count * redo.chunkBytes;
       writeAll(fd, redo.data.subarray(at, at + n), first * redo.chunkBytes);
       at += n;
       afterWrite?.();
+      sincePause += n;
+      if (sincePause >= PIECE_BYTES) {
+        sincePause = 0;
+        yield undefined;
+      }
     }
     ftruncateSync(fd, redo.dbBytes);
-    fsyncSync(fd);
+    yield fd;
   } finally {
     closeSync(fd);
   }
 }
 
 /** Writes the redo record durably (file and directory entry) before ledger.db is touched. */
-export function writeRedo(redoPath: string, dir: string, bytes: Uint8Array): void {
+export function* writeRedoSteps(redoPath: string, dir: string, bytes: Uint8Array): Steps {
   const fd = openSync(redoPath, 'w', 0o600);
   try {
     if (process.env[FAILPOINT_ENV] === 'redo-torn') {
@@ -125,12 +170,19 @@ export function writeRedo(redoPath: string, dir: string, bytes: Uint8Array): voi
       fsyncSync(fd);
       failpoint('redo-torn');
     }
-    writeAll(fd, bytes);
-    fsyncSync(fd);
+    for (let off = 0; off < bytes.length; off += PIECE_BYTES) {
+      writeAll(fd, bytes.subarray(off, Math.min(bytes.length, off + PIECE_BYTES)));
+      yield undefined;
+    }
+    yield fd;
   } finally {
     closeSync(fd);
   }
-  fsyncDir(dir);
+  yield* fsyncDirSteps(dir);
+}
+
+export function writeRedo(redoPath: string, dir: string, bytes: Uint8Array): void {
+  runSteps(writeRedoSteps(redoPath, dir, bytes));
 }
 
 /**
@@ -158,6 +210,11 @@ export function recoverRedo(dbPath: string, redoPath: string, dir: string): stri
  * previous state (first snapshot, after a corrupt file was moved aside, after a failed snapshot).
  */
 export function writeFull(db: LedgerDb, dbPath: string, tmpPath: string, dir: string, validate: (head: Uint8Array, size: number) => string | undefined): void {
+  runSteps(writeFullSteps(db, dbPath, tmpPath, dir, validate));
+}
+
+/** writeFull in steps: the caller must not change the database until the steps are done. */
+export function* writeFullSteps(db: LedgerDb, dbPath: string, tmpPath: string, dir: string, validate: (head: Uint8Array, size: number) => string | undefined): Steps {
   const size = db.fileBytes();
   const head = new Uint8Array(Math.min(100, size));
   db.readFile(0, head);
@@ -170,11 +227,12 @@ export function writeFull(db: LedgerDb, dbPath: string, tmpPath: string, dir: st
       const n = Math.min(piece.length, size - off);
       db.readFile(off, piece.subarray(0, n));
       writeAll(fd, piece.subarray(0, n));
+      if ((off + n) % PIECE_BYTES === 0) yield undefined;
     }
-    fsyncSync(fd);
+    yield fd;
   } finally {
     closeSync(fd);
   }
   renameSync(tmpPath, dbPath);
-  fsyncDir(dir);
+  yield* fsyncDirSteps(dir);
 }
