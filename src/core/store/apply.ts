@@ -91,11 +91,11 @@ const EFF_SPEC = { table: 'effective_usage', keys: ['bucket', 'model_id'], cols:
 /** Estimated requests by price source (schema v5); rows with Claude Code's reported cost are not in it. */
 const ESTIMATE_SPEC = { table: 'estimate_rollup', keys: ['bucket', 'model_id', 'source', 'price_source'], cols: sums(['requests']) };
 const isEstimateRow = (source: number, priceSource: number) => source !== RequestSource.Otlp || priceSource !== PriceSourceCode.reported;
-// Retract a session's metric usage from effective_usage when its first api_request arrives.
-const RETRACT_SQL = `INSERT INTO effective_usage (bucket, model_id, ${USAGE_COLUMNS.join(', ')})
-  SELECT * FROM (SELECT bucket, model_id, ${USAGE_COLUMNS.map((c) => `-sum(${c})`).join(', ')}
-    FROM usage_rollup WHERE session_id = ? AND from_metrics = ${Origin.Metrics} GROUP BY bucket, model_id) WHERE true
-  ON CONFLICT (bucket, model_id) DO UPDATE SET ${USAGE_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`;
+// A session's metric usage, negated per (bucket, model): retracted from effective_usage when its first
+// api_request arrives. Summed by SQLite (its sum() of REAL values is compensated, not a plain loop);
+// the negated sums are then added to the pending effective_usage rows (batchRows.ts).
+const RETRACT_SQL = `SELECT bucket, model_id, ${USAGE_COLUMNS.map((c) => `-sum(${c}) AS ${c}`).join(', ')}
+    FROM usage_rollup WHERE session_id = ? AND from_metrics = ${Origin.Metrics} GROUP BY bucket, model_id`;
 
 interface ToolRowState {
   id: number;
@@ -456,10 +456,11 @@ export class Applier {
     // The first request of a session takes over from its metrics (retracted once: a replacement in
     // the same session keeps the session's request count, so it never retracts twice).
     if (!sameSession && this.apiEvents(f.sid) === 0) {
-      // RETRACT_SQL reads usage_rollup and writes effective_usage in SQL: pending rows go first.
-      this.usageRows.flush();
-      this.effRows.flush();
-      this.sql.run(RETRACT_SQL, [f.sid]);
+      // RETRACT_SQL reads usage_rollup: this session's pending metric rows are written first (they stay pending).
+      this.usageRows.write((key) => key[1] === f.sid && key[6] === Origin.Metrics);
+      for (const row of this.sql.all<Record<string, number>>(RETRACT_SQL, [f.sid])) {
+        this.effRows.upsert([row.bucket, row.model_id], USAGE_COLUMNS.map((c) => row[c]));
+      }
     }
     const u: Usage = {
       cost_usd: f.costUsd,

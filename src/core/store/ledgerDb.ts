@@ -10,10 +10,12 @@ import type { TranscriptItem } from '../transcripts/transcriptRecords';
 import { Applier, DEFAULT_APPLY_OPTIONS, type ApplyOptions } from './apply';
 import { CHUNK_BYTES, PageTracker } from './pageTracker';
 import { migrate, SCHEMA_VERSION } from './schema';
-import { StatementCache } from './statementCache';
+import { sqliteApiOf, StatementCache, type SqliteApi } from './statementCache';
 
 const sqlJsCache = new Map<string, Promise<SqlJsStatic>>();
 const trackers = new WeakMap<SqlJsStatic, PageTracker>();
+/** SQLite's C API of a sql.js instance loaded by loadSqlJs (statementCache.ts binds through it). */
+const cApis = new WeakMap<SqlJsStatic, SqliteApi>();
 
 /**
  * Loads sql.js once per wasm path, with a PageTracker on its file syscalls (pageTracker.ts): snapshots
@@ -23,6 +25,7 @@ export function loadSqlJs(wasmPath: string): Promise<SqlJsStatic> {
   let p = sqlJsCache.get(wasmPath);
   if (!p) {
     const tracker = new PageTracker();
+    let memory: WebAssembly.Memory | undefined;
     p = initSqlJs({
       locateFile: () => wasmPath,
       instantiateWasm(imports: Record<string, Record<string, unknown>>, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) {
@@ -30,6 +33,7 @@ export function loadSqlJs(wasmPath: string): Promise<SqlJsStatic> {
         WebAssembly.instantiate(readFileSync(wasmPath), imports as WebAssembly.Imports).then(
           ({ instance, module }) => {
             tracker.attach(instance.exports);
+            memory = Object.values(instance.exports).find((v): v is WebAssembly.Memory => v instanceof WebAssembly.Memory);
             receive(instance, module);
           },
           (err: unknown) => {
@@ -41,6 +45,8 @@ export function loadSqlJs(wasmPath: string): Promise<SqlJsStatic> {
     } as Parameters<typeof initSqlJs>[0]).then((SQL) => {
       tracker.selfTest(SQL);
       trackers.set(SQL, tracker);
+      const api = sqliteApiOf(SQL, memory);
+      if (api) cApis.set(SQL, api);
       return SQL;
     });
     sqlJsCache.set(wasmPath, p);
@@ -74,10 +80,11 @@ export class LedgerDb {
     opts: ApplyOptions,
     migratedFrom: number,
     tracker: PageTracker | undefined,
+    api: SqliteApi | undefined,
   ) {
     this.tracker = tracker?.active ? tracker : undefined;
     this.file = `/${(db as unknown as { filename: string }).filename}`;
-    this.sql = new StatementCache(db);
+    this.sql = new StatementCache(db, api);
     this.applier = new Applier(this.sql, opts);
     this.migratedFrom = migratedFrom;
     this.afterOpen();
@@ -91,9 +98,9 @@ export class LedgerDb {
   /**
    * Opens a database from snapshot bytes (or empty) and migrates it. Throws SchemaTooNewError for a
    * newer database (the bytes are not modified: they are a copy in memory) and any sql.js error for
-   * corrupt bytes.
+   * corrupt bytes. `viaSqlJsStatements` (tests) binds through sql.js's Statement instead of SQLite's C API.
    */
-  static open(SQL: SqlJsStatic, bytes?: Uint8Array, opts: Partial<ApplyOptions> = {}): LedgerDb {
+  static open(SQL: SqlJsStatic, bytes?: Uint8Array, opts: Partial<ApplyOptions> = {}, viaSqlJsStatements = false): LedgerDb {
     const db = bytes ? new SQL.Database(bytes) : new SQL.Database();
     try {
       // quick_check reads every page: corrupt bytes fail here instead of on a later query.
@@ -103,7 +110,7 @@ export class LedgerDb {
         if (verdict !== 'ok') throw new Error(`database failed PRAGMA quick_check: ${verdict}`);
       }
       const { from } = migrate(db);
-      return new LedgerDb(db, { ...DEFAULT_APPLY_OPTIONS, ...opts }, from, pageTrackerOf(SQL));
+      return new LedgerDb(db, { ...DEFAULT_APPLY_OPTIONS, ...opts }, from, pageTrackerOf(SQL), viaSqlJsStatements ? undefined : cApis.get(SQL));
     } catch (err) {
       db.close();
       throw err;
