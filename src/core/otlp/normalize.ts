@@ -628,33 +628,58 @@ function countPoints(m: Obj): number {
 }
 
 /**
- * Recent series keys by their text. An exporter sends the same series every interval (and a batch often
- * holds several points of one series), and a sha1 costs ~2 us (most of it Node's Hash object), more than
- * decoding the point. A pure function's memo: cleared when full, so bounded (~2 MB at most).
+ * Recent series keys, memoized per metric prefix, then attribute by attribute. An exporter sends the same
+ * series every interval (and a batch often holds several points of one series); building a point's sorted
+ * attribute JSON and hashing it (sha1 ~2 us, most of it Node's Hash object) cost more than decoding the
+ * point. A memo path is the point's attributes as (key, value) pairs in the object's own key order: it
+ * determines the attribute set, so the key found at its end is the key of that set (SameValueZero on
+ * values: 0/-0 and NaN/NaN write the same JSON). Nested values (arrays, kvlists) are not memoized. Pure
+ * and bounded: cleared when it holds SERIES_NODES_MAX nodes.
  */
-const SERIES_KEYS = new Map<string, Map<string, string>>();
-const SERIES_KEYS_MAX = 4_096;
-let seriesKeyCount = 0;
+interface SeriesNode {
+  next?: Map<string, Map<AttrValue, SeriesNode>>;
+  key?: string;
+}
+const SERIES_ROOTS = new Map<string, SeriesNode>();
+const SERIES_NODES_MAX = 50_000;
+let seriesNodes = 0;
 
-/**
- * sha1 (base64url) of prefix + attrsJson: the same bytes as updating name, resource, scope, attrs part by
- * part. Memoized in two levels (per metric prefix, then per attributes) so a point never builds or hashes
- * the long joined text.
- */
-function seriesKeyOf(prefix: string, attrsJson: string): string {
-  let byAttrs = SERIES_KEYS.get(prefix);
-  let key = byAttrs?.get(attrsJson);
-  if (key === undefined) {
-    key = createHash('sha1').update(prefix + attrsJson).digest('base64url');
-    if (seriesKeyCount >= SERIES_KEYS_MAX) {
-      SERIES_KEYS.clear();
-      seriesKeyCount = 0;
-      byAttrs = undefined;
-    }
-    if (!byAttrs) SERIES_KEYS.set(prefix, (byAttrs = new Map()));
-    byAttrs.set(attrsJson, key);
-    seriesKeyCount++;
+/** sha1 (base64url) of prefix + sortedJson(a): the same bytes as updating name, resource, scope, attrs part by part. */
+function seriesKeyOf(prefix: string, a: Attrs): string {
+  let node = SERIES_ROOTS.get(prefix);
+  const keys = Object.keys(a);
+  if (node !== undefined) {
+    for (let i = 0; i < keys.length && node !== undefined; i++) node = node.next?.get(keys[i])?.get(a[keys[i]]);
+    if (node?.key !== undefined) return node.key;
   }
+  const key = createHash('sha1').update(prefix + sortedJson(a)).digest('base64url');
+  for (let i = 0; i < keys.length; i++) {
+    const v = a[keys[i]];
+    if (v !== null && typeof v === 'object') return key; // nested: not memoized
+  }
+  if (seriesNodes + keys.length + 1 > SERIES_NODES_MAX) {
+    SERIES_ROOTS.clear();
+    seriesNodes = 0;
+  }
+  node = SERIES_ROOTS.get(prefix);
+  if (node === undefined) {
+    SERIES_ROOTS.set(prefix, (node = {}));
+    seriesNodes++;
+  }
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    const v = a[k];
+    if (!node.next) node.next = new Map();
+    let byValue = node.next.get(k);
+    if (!byValue) node.next.set(k, (byValue = new Map()));
+    let child = byValue.get(v);
+    if (!child) {
+      byValue.set(v, (child = {}));
+      seriesNodes++;
+    }
+    node = child;
+  }
+  node.key = key;
   return key;
 }
 
@@ -687,7 +712,7 @@ function metricPoint(
   const id = identity(a, scope);
   const pointAttrs = bounded(a, NONE, opts);
   const model = str(a, 'model');
-  const seriesKey = seriesKeyOf(seriesPrefix, sortedJson(a));
+  const seriesKey = seriesKeyOf(seriesPrefix, a);
   // A literal (no spread of `id`: see eventBase).
   return {
     kind: 'metric',
