@@ -200,11 +200,12 @@ export class Applier {
   /** Column positions of the hot tables, looked up by name once. */
   private readonly sessionCol: {
     touch: readonly number[];
-    incs: readonly number[];
     apiRequestEvents: number;
     hasLinesMetric: number;
     hasEditDecisionMetric: number;
   };
+  /** Column position of each SESSION_INCS counter in the sessions rows. */
+  private readonly sessionIncCol: Readonly<Record<(typeof SESSION_INCS)[number], number>>;
   /** (session, model) pairs already inserted into session_models in this batch. */
   private readonly sessionModels = new Set<string>();
   /** Prices learned from Claude Code's own api_request costs (persisted in learned_prices at flush). */
@@ -225,9 +226,9 @@ export class Applier {
     this.estimateRows = new BatchRows(sql, ESTIMATE_SPEC);
     this.learner = this.loadLearner();
     const col = (n: string) => this.sessions.col(n);
+    this.sessionIncCol = Object.fromEntries(SESSION_INCS.map((c) => [c, col(c)])) as Record<(typeof SESSION_INCS)[number], number>;
     this.sessionCol = {
       touch: SESSION_TOUCH.map(col),
-      incs: SESSION_INCS.map(col),
       apiRequestEvents: col('api_request_events'),
       hasLinesMetric: col('has_lines_metric'),
       hasEditDecisionMetric: col('has_edit_decision_metric'),
@@ -331,8 +332,15 @@ export class Applier {
 
   private bumpSession(sid: number, inc: SessionInc): void {
     if (!sid) return;
-    const at = this.sessionCol.incs;
-    this.sessions.add([sid], SESSION_INCS.map((c, i) => [at[i], inc[c] ?? 0] as const));
+    // Only the non-zero increments: adding 0 leaves a stored value as it is (a -0 in a pending row is
+    // written as the integer 0 either way), so the rows written are the same.
+    const at = this.sessionIncCol;
+    const incs: (readonly [number, number])[] = [];
+    for (const c of Object.keys(inc) as (keyof SessionInc)[]) {
+      const v = inc[c];
+      if (v) incs.push([at[c], v]);
+    }
+    if (incs.length > 0) this.sessions.add([sid], incs);
   }
 
   private usage(bucket: number, sid: number, modelId: number, r: SessionTouch, qsId: number, origin: Origin, u: Usage, effective: boolean): void {
