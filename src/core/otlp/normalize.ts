@@ -641,74 +641,33 @@ function countPoints(m: Obj): number {
 }
 
 /**
- * Recent series keys, memoized per metric prefix, then attribute by attribute. An exporter sends the same
- * series every interval (and a batch often holds several points of one series); building a point's sorted
- * attribute JSON and hashing it (sha1 ~2 us, most of it Node's Hash object) cost more than decoding the
- * point. A memo path is the point's attributes as (key, value) pairs in the object's own key order: it
- * determines the attribute set, so the key found at its end is the key of that set (SameValueZero on
- * values: 0/-0 and NaN/NaN write the same JSON). Nested values (arrays, kvlists) are not memoized. Pure
- * and bounded: cleared when it holds SERIES_NODES_MAX nodes.
+ * Recent series keys by their text. An exporter sends the same series every interval (and a batch often
+ * holds several points of one series), and a sha1 costs ~2 us (most of it Node's Hash object), more than
+ * decoding the point. A pure function's memo: cleared when full, so bounded (~2 MB at most).
  */
-interface SeriesNode {
-  next?: Map<string, Map<AttrValue, SeriesNode>>;
-  key?: string;
-  /** The child last taken (consecutive points mostly share attributes: a string compare, no hashing). */
-  lastKey?: string;
-  lastValue?: AttrValue;
-  lastChild?: SeriesNode;
-}
+const SERIES_KEYS = new Map<string, Map<string, string>>();
+const SERIES_KEYS_MAX = 4_096;
+let seriesKeyCount = 0;
 
-/** The child of `node` for one attribute: the last one taken when the attribute is the same (===), else from the maps. */
-function seriesChild(node: SeriesNode, k: string, v: AttrValue): SeriesNode | undefined {
-  if (node.lastChild !== undefined && node.lastKey === k && node.lastValue === v) return node.lastChild;
-  const child = node.next?.get(k)?.get(v);
-  if (child !== undefined) {
-    node.lastKey = k;
-    node.lastValue = v;
-    node.lastChild = child;
-  }
-  return child;
-}
-const SERIES_ROOTS = new Map<string, SeriesNode>();
-const SERIES_NODES_MAX = 50_000;
-let seriesNodes = 0;
-
-/** sha1 (base64url) of prefix + sortedJson(a): the same bytes as updating name, resource, scope, attrs part by part. */
-function seriesKeyOf(prefix: string, a: Attrs): string {
-  let node = SERIES_ROOTS.get(prefix);
-  const keys = Object.keys(a);
-  if (node !== undefined) {
-    for (let i = 0; i < keys.length && node !== undefined; i++) node = seriesChild(node, keys[i], a[keys[i]]);
-    if (node?.key !== undefined) return node.key;
-  }
-  const key = createHash('sha1').update(prefix + sortedJson(a)).digest('base64url');
-  for (let i = 0; i < keys.length; i++) {
-    const v = a[keys[i]];
-    if (v !== null && typeof v === 'object') return key; // nested: not memoized
-  }
-  if (seriesNodes + keys.length + 1 > SERIES_NODES_MAX) {
-    SERIES_ROOTS.clear();
-    seriesNodes = 0;
-  }
-  node = SERIES_ROOTS.get(prefix);
-  if (node === undefined) {
-    SERIES_ROOTS.set(prefix, (node = {}));
-    seriesNodes++;
-  }
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i];
-    const v = a[k];
-    if (!node.next) node.next = new Map();
-    let byValue = node.next.get(k);
-    if (!byValue) node.next.set(k, (byValue = new Map()));
-    let child = byValue.get(v);
-    if (!child) {
-      byValue.set(v, (child = {}));
-      seriesNodes++;
+/**
+ * sha1 (base64url) of prefix + attrsJson: the same bytes as updating name, resource, scope, attrs part by
+ * part. Memoized in two levels (per metric prefix, then per attributes) so a point never builds or hashes
+ * the long joined text.
+ */
+function seriesKeyOf(prefix: string, attrsJson: string): string {
+  let byAttrs = SERIES_KEYS.get(prefix);
+  let key = byAttrs?.get(attrsJson);
+  if (key === undefined) {
+    key = createHash('sha1').update(prefix + attrsJson).digest('base64url');
+    if (seriesKeyCount >= SERIES_KEYS_MAX) {
+      SERIES_KEYS.clear();
+      seriesKeyCount = 0;
+      byAttrs = undefined;
     }
-    node = child;
+    if (!byAttrs) SERIES_KEYS.set(prefix, (byAttrs = new Map()));
+    byAttrs.set(attrsJson, key);
+    seriesKeyCount++;
   }
-  node.key = key;
   return key;
 }
 
@@ -741,7 +700,7 @@ function metricPoint(
   const id = identity(a, scope);
   const pointAttrs = bounded(a, NONE, opts);
   const model = str(a, 'model');
-  const seriesKey = seriesKeyOf(seriesPrefix, a);
+  const seriesKey = seriesKeyOf(seriesPrefix, sortedJson(a));
   // A literal (no spread of `id`: see eventBase).
   return {
     kind: 'metric',
