@@ -418,4 +418,9 @@ async function printImportVsBare(log: Log, projectsDir: string, summary: Record<
   );
   log(`  reading + parsing + collapsing alone (same sample, one thread, no store): ${fmt(b.parseMbPerS, 1)} MB/s, ${fmt(b.parseRowsPerS / 1000, 1)}k rows/s -> ${fmt(b.parseRowsPerS / b.bareRowsPerS, 2)}x bare`);
   log(`  floor: JSON.parse alone of every line of the sample (~${fmt(b.sampleMb > 0 ? 1048576 * b.sampleMb / Math.max(1, b.rows) : 0, 0)} bytes of JSON per row written): ${fmt(b.jsonParseRowsPerS / 1000, 1)}k rows/s -> ${fmt(b.jsonParseRowsPerS / b.bareRowsPerS, 2)}x bare`);
+  const floor = 1 / (1 / b.jsonParseRowsPerS + 1 / b.bareRowsPerS);
+  log(
+    `  physical floor: 1 / (1/JSON.parse + 1/bare insert) = ${fmt(floor / 1000, 1)}k rows/s -> ${fmt(floor / b.bareRowsPerS, 2)}x bare` +
+      (floor / b.bareRowsPerS < 0.5 ? '   [below 0.5x: the goal is out of reach with sql.js, even with no collapsing, keys or rollups]' : ''),
+  );
 }

@@ -64,15 +64,28 @@ function longMs(v: LongLike): { ms: number; rem: number } | undefined {
   return { ms: hi * 4294 + Math.floor(t / 1e6), rem: t % 1e6 };
 }
 
+/**
+ * The last two unsigned Long times and their decimal text: a batch's points repeat a few start and end
+ * times (every point of one export has the same end time), and the text costs more than the compare.
+ */
+const lastNanos: { high: number; low: number; text: string }[] = [{ high: 0, low: 0, text: '0' }, { high: 0, low: 0, text: '0' }];
+let lastNanosNext = 0;
+
 /** 64-bit nanosecond times as exact decimal strings ('0' when absent). */
 function nanos(v: unknown): string {
   if (v === undefined || v === null) return '0';
   if (typeof v === 'string') return /^\d+$/.test(v) ? v.replace(/^0+(?=\d)/, '') : '0';
   if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? BigInt(Math.trunc(v)).toString() : '0';
   if (isLong(v)) {
+    if (v.unsigned) {
+      for (let i = 0; i < 2; i++) if (lastNanos[i].high === v.high && lastNanos[i].low === v.low) return lastNanos[i].text;
+    }
     const p = longMs(v);
     if (!p) return v.toString();
-    return p.ms === 0 ? String(p.rem) : `${p.ms}${String(p.rem).padStart(6, '0')}`;
+    const text = p.ms === 0 ? String(p.rem) : `${p.ms}${String(p.rem).padStart(6, '0')}`;
+    lastNanos[lastNanosNext] = { high: v.high, low: v.low, text };
+    lastNanosNext ^= 1;
+    return text;
   }
   return '0';
 }

@@ -151,15 +151,28 @@ function isIndependent(basis: Row[], x: number[]): boolean {
 const reproduces = (p: number[], rows: Row[]) =>
   rows.every(([x, cost]) => Math.abs(dot(x, p) / 1e6 - cost) <= REPRODUCE_REL * Math.abs(cost) + 1e-15);
 
-function solve(st: KeyState): Solved {
-  const none: Solved = { price: undefined, ok: true, p: new Array<number>(N).fill(0) };
-  if (st.basis.length === 0) return none;
-  const sc = colScale(st.basis.map((r) => r[0]));
-  const { q, l } = gramSchmidt(st.basis.map((r) => scaled(r[0], sc)));
+/** What a basis alone determines (the min-norm solution before rounding and its determined components). */
+interface BasisSolution {
+  p: number[];
+  determined: number[];
+}
+
+/**
+ * Solutions by basis. A basis only grows (push) or is replaced by a new array, and its rows are never
+ * changed, so (array, length) names its content: the Gram-Schmidt solve runs once per basis, not once
+ * per observation. The same arithmetic in the same order, so the same numbers.
+ */
+const basisSolutions = new WeakMap<Row[], { length: number; solution: BasisSolution }>();
+
+function solveBasis(basis: Row[]): BasisSolution {
+  const hit = basisSolutions.get(basis);
+  if (hit && hit.length === basis.length) return hit.solution;
+  const sc = colScale(basis.map((r) => r[0]));
+  const { q, l } = gramSchmidt(basis.map((r) => scaled(r[0], sc)));
   // Forward substitution L y = b, then p = Q^T y.
   const y: number[] = [];
-  for (let i = 0; i < st.basis.length; i++) {
-    let s = st.basis[i][1];
+  for (let i = 0; i < basis.length; i++) {
+    let s = basis[i][1];
     for (let m = 0; m < i; m++) s -= l[i][m] * y[m];
     y.push(s / l[i][i]);
   }
@@ -167,14 +180,24 @@ function solve(st: KeyState): Solved {
   const p = new Array<number>(N).fill(0);
   for (let i = 0; i < q.length; i++) for (let j = 0; j < N; j++) p[j] += q[i][j] * y[i];
   for (let j = 0; j < N; j++) p[j] = (p[j] * 1e6) / sc[j];
-  const rows = [...st.basis, ...st.extras];
-  if (!reproduces(p, rows)) return { ...none, ok: false, p };
   const determined: number[] = [];
   for (let j = 0; j < N; j++) {
     let s = 0;
     for (const qi of q) s += qi[j] * qi[j];
     if (s > 1 - DETERMINED_TOL) determined.push(j);
   }
+  const solution = { p, determined };
+  basisSolutions.set(basis, { length: basis.length, solution });
+  return solution;
+}
+
+function solve(st: KeyState): Solved {
+  const none: Solved = { price: undefined, ok: true, p: new Array<number>(N).fill(0) };
+  if (st.basis.length === 0) return none;
+  const { p: solved, determined } = solveBasis(st.basis);
+  const p = solved.slice();
+  const rows = [...st.basis, ...st.extras];
+  if (!reproduces(p, rows)) return { ...none, ok: false, p };
   const rounded = p.slice();
   for (const j of determined) rounded[j] = Math.round(p[j] / ROUND_STEP) * ROUND_STEP;
   // Round to 4 decimals in decimal too (0.5000000000000001 -> 0.5).
@@ -184,6 +207,21 @@ function solve(st: KeyState): Solved {
   const perMTok: Partial<Record<Component, number>> = {};
   for (const j of determined) perMTok[COMPONENTS[j]] = final[j];
   return { price: { perMTok, observations: st.observations, determined: determined.map((j) => COMPONENTS[j]) }, ok: true, p: final };
+}
+
+/** Whether two reported prices print the same JSON ({ perMTok, determined }): the change test of observe(). */
+function samePrice(a: LearnedPrice | undefined, b: LearnedPrice | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.determined.length !== b.determined.length) return false;
+  for (let i = 0; i < a.determined.length; i++) {
+    const c = a.determined[i];
+    if (c !== b.determined[i]) return false;
+    const x = a.perMTok[c];
+    const y = b.perMTok[c];
+    // JSON writes -0 as 0 and every non-finite number as null.
+    if (!(x === y || (x !== undefined && y !== undefined && !Number.isFinite(x) && !Number.isFinite(y)))) return false;
+  }
+  return true;
 }
 
 export class PriceLearner {
@@ -223,7 +261,7 @@ export class PriceLearner {
       solved = solve(st);
     }
     this.cache.set(key, solved);
-    return JSON.stringify(before && { p: before.perMTok, d: before.determined }) !== JSON.stringify(solved.price && { p: solved.price.perMTok, d: solved.price.determined });
+    return !samePrice(before, solved.price);
   }
 
   /** Learned prices of a key, or undefined when no component is determined yet. */

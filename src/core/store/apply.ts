@@ -92,11 +92,11 @@ const EFF_SPEC = { table: 'effective_usage', keys: ['bucket', 'model_id'], cols:
 /** Estimated requests by price source (schema v5); rows with Claude Code's reported cost are not in it. */
 const ESTIMATE_SPEC = { table: 'estimate_rollup', keys: ['bucket', 'model_id', 'source', 'price_source'], cols: sums(['requests']) };
 const isEstimateRow = (source: number, priceSource: number) => source !== RequestSource.Otlp || priceSource !== PriceSourceCode.reported;
-// Retract a session's metric usage from effective_usage when its first api_request arrives.
-const RETRACT_SQL = `INSERT INTO effective_usage (bucket, model_id, ${USAGE_COLUMNS.join(', ')})
-  SELECT * FROM (SELECT bucket, model_id, ${USAGE_COLUMNS.map((c) => `-sum(${c})`).join(', ')}
-    FROM usage_rollup WHERE session_id = ? AND from_metrics = ${Origin.Metrics} GROUP BY bucket, model_id) WHERE true
-  ON CONFLICT (bucket, model_id) DO UPDATE SET ${USAGE_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`;
+// A session's metric usage, negated per (bucket, model): retracted from effective_usage when its first
+// api_request arrives. Summed by SQLite (its sum() of REAL values is compensated, not a plain loop);
+// the negated sums are then added to the pending effective_usage rows (batchRows.ts).
+const RETRACT_SQL = `SELECT bucket, model_id, ${USAGE_COLUMNS.map((c) => `-sum(${c}) AS ${c}`).join(', ')}
+    FROM usage_rollup WHERE session_id = ? AND from_metrics = ${Origin.Metrics} GROUP BY bucket, model_id`;
 
 interface ToolRowState {
   id: number;
@@ -201,11 +201,12 @@ export class Applier {
   /** Column positions of the hot tables, looked up by name once. */
   private readonly sessionCol: {
     touch: readonly number[];
-    incs: readonly number[];
     apiRequestEvents: number;
     hasLinesMetric: number;
     hasEditDecisionMetric: number;
   };
+  /** Column position of each SESSION_INCS counter in the sessions rows. */
+  private readonly sessionIncCol: Readonly<Record<(typeof SESSION_INCS)[number], number>>;
   /** (session, model) pairs already inserted into session_models in this batch. */
   private readonly sessionModels = new Set<string>();
   /** Prices learned from Claude Code's own api_request costs (persisted in learned_prices at flush). */
@@ -226,9 +227,9 @@ export class Applier {
     this.estimateRows = new BatchRows(sql, ESTIMATE_SPEC);
     this.learner = this.loadLearner();
     const col = (n: string) => this.sessions.col(n);
+    this.sessionIncCol = Object.fromEntries(SESSION_INCS.map((c) => [c, col(c)])) as Record<(typeof SESSION_INCS)[number], number>;
     this.sessionCol = {
       touch: SESSION_TOUCH.map(col),
-      incs: SESSION_INCS.map(col),
       apiRequestEvents: col('api_request_events'),
       hasLinesMetric: col('has_lines_metric'),
       hasEditDecisionMetric: col('has_edit_decision_metric'),
@@ -332,8 +333,15 @@ export class Applier {
 
   private bumpSession(sid: number, inc: SessionInc): void {
     if (!sid) return;
-    const at = this.sessionCol.incs;
-    this.sessions.add([sid], SESSION_INCS.map((c, i) => [at[i], inc[c] ?? 0] as const));
+    // Only the non-zero increments: adding 0 leaves a stored value as it is (a -0 in a pending row is
+    // written as the integer 0 either way), so the rows written are the same.
+    const at = this.sessionIncCol;
+    const incs: (readonly [number, number])[] = [];
+    for (const c of Object.keys(inc) as (keyof SessionInc)[]) {
+      const v = inc[c];
+      if (v) incs.push([at[c], v]);
+    }
+    if (incs.length > 0) this.sessions.add([sid], incs);
   }
 
   private usage(bucket: number, sid: number, modelId: number, r: SessionTouch, qsId: number, origin: Origin, u: Usage, effective: boolean): void {
@@ -457,10 +465,11 @@ export class Applier {
     // The first request of a session takes over from its metrics (retracted once: a replacement in
     // the same session keeps the session's request count, so it never retracts twice).
     if (!sameSession && this.apiEvents(f.sid) === 0) {
-      // RETRACT_SQL reads usage_rollup and writes effective_usage in SQL: pending rows go first.
-      this.usageRows.flush();
-      this.effRows.flush();
-      this.sql.run(RETRACT_SQL, [f.sid]);
+      // RETRACT_SQL reads usage_rollup: this session's pending metric rows are written first (they stay pending).
+      this.usageRows.write((key) => key[1] === f.sid && key[6] === Origin.Metrics);
+      for (const row of this.sql.all<Record<string, number>>(RETRACT_SQL, [f.sid])) {
+        this.effRows.upsert([row.bucket, row.model_id], USAGE_COLUMNS.map((c) => row[c]));
+      }
     }
     const u: Usage = {
       cost_usd: f.costUsd,

@@ -7,7 +7,8 @@
 // addition in both), and the final value is written as an absolute value. Nothing is pre-summed.
 //
 // Invariant: while rows are pending, SQL that reads these tables sees stale values, so the caller
-// must flush() before such SQL (apply.ts does so before the metric-retraction statement) and drop
+// must write() or flush() the rows such SQL reads first (apply.ts writes a session's metric usage rows
+// before the metric-retraction query) and drop
 // the pending rows (discard()) when the transaction rolls back.
 import type { SqlValue } from 'sql.js';
 import type { StatementCache } from './statementCache';
@@ -56,14 +57,7 @@ export class BatchRows {
     const k = key.join('\u0001');
     let r = this.pending.get(k);
     if (r) return r;
-    const s = this.sql.stmt(this.selectSql);
-    let vals: number[] | undefined;
-    try {
-      s.bind(key);
-      if (s.step()) vals = s.get() as number[];
-    } finally {
-      s.reset();
-    }
+    const vals = this.sql.values(this.selectSql, key) as number[] | undefined;
     if (!vals && !load) return undefined;
     r = { key, vals: vals ?? this.spec.cols.map(() => 0), init: !!vals };
     this.pending.set(k, r);
@@ -117,19 +111,15 @@ export class BatchRows {
     return r && r.init ? r.vals[i] : undefined;
   }
 
+  /** Writes the pending rows whose key matches (absolute values) and keeps them pending. */
+  write(match: (key: readonly SqlValue[]) => boolean): void {
+    for (const r of this.pending.values()) if (r.init && match(r.key)) this.sql.run(this.upsertSql, [...r.key, ...r.vals]);
+  }
+
   /** Writes every pending row (absolute values) and forgets them. */
   flush(): void {
     if (this.pending.size === 0) return;
-    const s = this.sql.stmt(this.upsertSql);
-    for (const r of this.pending.values()) {
-      if (!r.init) continue;
-      try {
-        s.bind([...r.key, ...r.vals]);
-        s.step();
-      } finally {
-        s.reset();
-      }
-    }
+    for (const r of this.pending.values()) if (r.init) this.sql.run(this.upsertSql, [...r.key, ...r.vals]);
     this.pending.clear();
   }
 

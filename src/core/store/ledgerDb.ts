@@ -11,10 +11,12 @@ import type { TranscriptItem } from '../transcripts/transcriptRecords';
 import { Applier, DEFAULT_APPLY_OPTIONS, type ApplyOptions } from './apply';
 import { CHUNK_BYTES, PageTracker } from './pageTracker';
 import { migrate, SCHEMA_VERSION } from './schema';
-import { StatementCache } from './statementCache';
+import { sqliteApiOf, StatementCache, type SqliteApi } from './statementCache';
 
 const sqlJsCache = new Map<string, Promise<SqlJsStatic>>();
 const trackers = new WeakMap<SqlJsStatic, PageTracker>();
+/** SQLite's C API of a sql.js instance loaded by loadSqlJs (statementCache.ts binds through it). */
+const cApis = new WeakMap<SqlJsStatic, SqliteApi>();
 
 /**
  * Loads sql.js once per wasm path, with a PageTracker on its file syscalls (pageTracker.ts): snapshots
@@ -24,6 +26,7 @@ export function loadSqlJs(wasmPath: string): Promise<SqlJsStatic> {
   let p = sqlJsCache.get(wasmPath);
   if (!p) {
     const tracker = new PageTracker();
+    let memory: WebAssembly.Memory | undefined;
     p = initSqlJs({
       locateFile: () => wasmPath,
       instantiateWasm(imports: Record<string, Record<string, unknown>>, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) {
@@ -31,6 +34,7 @@ export function loadSqlJs(wasmPath: string): Promise<SqlJsStatic> {
         WebAssembly.instantiate(readFileSync(wasmPath), imports as WebAssembly.Imports).then(
           ({ instance, module }) => {
             tracker.attach(instance.exports);
+            memory = Object.values(instance.exports).find((v): v is WebAssembly.Memory => v instanceof WebAssembly.Memory);
             receive(instance, module);
           },
           (err: unknown) => {
@@ -42,6 +46,8 @@ export function loadSqlJs(wasmPath: string): Promise<SqlJsStatic> {
     } as Parameters<typeof initSqlJs>[0]).then((SQL) => {
       tracker.selfTest(SQL);
       trackers.set(SQL, tracker);
+      const api = sqliteApiOf(SQL, memory);
+      if (api) cApis.set(SQL, api);
       return SQL;
     });
     sqlJsCache.set(wasmPath, p);
@@ -113,10 +119,11 @@ export class LedgerDb {
     opts: ApplyOptions,
     migratedFrom: number,
     tracker: PageTracker | undefined,
+    api: SqliteApi | undefined,
   ) {
     this.tracker = tracker?.active ? tracker : undefined;
     this.file = `/${(db as unknown as { filename: string }).filename}`;
-    this.sql = new StatementCache(db);
+    this.sql = new StatementCache(db, api);
     this.applier = new Applier(this.sql, opts);
     this.migratedFrom = migratedFrom;
     this.afterOpen();
@@ -132,8 +139,9 @@ export class LedgerDb {
    * newer database (the bytes are not modified: they are a copy in memory) and any sql.js error for
    * corrupt bytes. `check: 'deferred'` skips PRAGMA quick_check: the owner runs checkSlices() later
    * (corrupt bytes that the schema read and the migration do not touch are found then).
+   * `viaSqlJsStatements` (tests) binds through sql.js's Statement instead of SQLite's C API.
    */
-  static open(SQL: SqlJsStatic, bytes?: Uint8Array, opts: Partial<ApplyOptions> = {}, check: 'now' | 'deferred' = 'now'): LedgerDb {
+  static open(SQL: SqlJsStatic, bytes?: Uint8Array, opts: Partial<ApplyOptions> = {}, check: 'now' | 'deferred' = 'now', viaSqlJsStatements = false): LedgerDb {
     const db = bytes ? new SQL.Database(bytes) : new SQL.Database();
     try {
       // quick_check reads every page: corrupt bytes fail here instead of on a later query.
@@ -142,7 +150,7 @@ export class LedgerDb {
         if (problem) throw new Error(problem);
       }
       const { from } = migrate(db);
-      return new LedgerDb(db, { ...DEFAULT_APPLY_OPTIONS, ...opts }, from, pageTrackerOf(SQL));
+      return new LedgerDb(db, { ...DEFAULT_APPLY_OPTIONS, ...opts }, from, pageTrackerOf(SQL), viaSqlJsStatements ? undefined : cApis.get(SQL));
     } catch (err) {
       db.close();
       throw err;
@@ -202,7 +210,9 @@ export class LedgerDb {
    * totals are flushed and the data version bumped before COMMIT. On error nothing of the batch stays.
    */
   private applyBatch(fn: () => number): void {
-    this.db.exec('BEGIN');
+    // BEGIN and COMMIT as cached statements: exec() parses them again each time (~10 us a transaction,
+    // which a 6-record request from Claude Code notices).
+    this.sql.run('BEGIN');
     try {
       const changed = fn();
       this.applier.flush(); // running totals accumulated for the batch (apply.ts), before COMMIT
@@ -211,7 +221,7 @@ export class LedgerDb {
         this.sql.run(`INSERT OR REPLACE INTO meta (key, value) VALUES ('data_version', ?)`, [this.dataVersion]);
         this.sql.run(`INSERT OR REPLACE INTO meta (key, value) VALUES ('last_event_ms', ?)`, [this.applier.lastEventMs]);
       }
-      this.db.exec('COMMIT');
+      this.sql.run('COMMIT');
     } catch (err) {
       this.db.exec('ROLLBACK');
       this.applier.resetCaches();
