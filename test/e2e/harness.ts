@@ -501,8 +501,17 @@ export async function runCommand(page: Page, title: string, limits: Partial<Harn
   let offered: string[] = [];
   for (;;) {
     await page.keyboard.press('Escape');
+    // Keys pressed while a webview (the dashboard) has focus go to its iframe, which forwards them to the
+    // workbench only once it is ready: F1 was seen to open nothing there. Give focus back to the workbench
+    // document first, and press F1 again if the palette did not show.
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await page.keyboard.press('F1');
-    await widget.waitFor({ state: 'visible', timeout: l.paletteMs });
+    try {
+      await widget.waitFor({ state: 'visible', timeout: Math.min(3_000, Math.max(1, deadline - Date.now())) });
+    } catch (err) {
+      if (Date.now() >= deadline) throw new Error(`F1 did not open the command palette within ${l.paletteMs} ms (${(err as Error).message.split('\n')[0]})`);
+      continue;
+    }
     await input.fill(`>${title}`);
     try {
       await row.first().waitFor({ state: 'visible', timeout: Math.min(3_000, Math.max(1, deadline - Date.now())) });
