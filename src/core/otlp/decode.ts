@@ -26,13 +26,18 @@ export function decodeRequest(signal: Signal, encoding: Encoding, body: Uint8Arr
   return encoding === 'json' ? decodeJson(signal, body) : decodeProtobuf(signal, body);
 }
 
-function typeOf(signal: Signal): protobuf.Type {
+/** The request message name of a signal, for error messages. */
+export function requestMessageName(signal: Signal): string {
+  return MESSAGE_NAME[signal];
+}
+
+export function requestType(signal: Signal): protobuf.Type {
   const t = otlpTypes();
   return signal === 'logs' ? t.logsRequest : signal === 'metrics' ? t.metricsRequest : t.traceRequest;
 }
 
 function decodeProtobuf(signal: Signal, body: Uint8Array): DecodedRequest {
-  const type = typeOf(signal);
+  const type = requestType(signal);
   try {
     checkWireTypes(wireTable(type), protobuf.Reader.create(body), body.length, 0, [type.name]);
   } catch (err) {
@@ -46,7 +51,7 @@ function decodeProtobuf(signal: Signal, body: Uint8Array): DecodedRequest {
   }
 }
 
-const WIRE_OF: Record<string, number> = {
+export const WIRE_OF: Record<string, number> = {
   double: 1, fixed64: 1, sfixed64: 1,
   float: 5, fixed32: 5, sfixed32: 5,
   int32: 0, int64: 0, uint32: 0, uint64: 0, sint32: 0, sint64: 0, bool: 0,
@@ -118,7 +123,7 @@ function checkWireTypes(table: WireTable, r: protobuf.Reader, end: number, depth
   }
 }
 
-function wrongWire(path: string, field: protobuf.Field, got: number, expected: number): OtlpDecodeError {
+export function wrongWire(path: string, field: { name: string; id: number }, got: number, expected: number): OtlpDecodeError {
   return new OtlpDecodeError(
     `${path}.${field.name} (field ${field.id}) has wire type ${got}, expected ${expected}: the body is not this signal's export request (sent to the wrong path?)`,
   );

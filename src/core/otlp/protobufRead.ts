@@ -1,0 +1,372 @@
+// OTLP protobuf request bodies -> the wire-neutral objects normalize.ts reads, in ONE pass over the
+// bytes that checks wire types while it reads (decode.ts' checked decode walks the bytes twice: a wire
+// type check, then protobufjs' full decode).
+//
+// What it builds is what protobufjs would build for the fields normalize reads (READ below), with the
+// same presence rules (proto3: a scalar equal to its default is not set; a repeated singular message is
+// merged), except that `attributes` lists are flattened to one Attrs object under FLAT_ATTRIBUTES as they
+// are read. Every other field of the schema is still checked (wire type, bounds, UTF-8 of strings, nested
+// messages) and skipped, so a body refused by the checked decode is refused here too. Unknown fields are
+// skipped. test/unit/protobufRead.test.ts compares the records of both paths on every fixture and on
+// generated edge cases.
+import * as protobuf from 'protobufjs';
+import type { Attrs, Signal } from './records';
+import { MAX_NESTING, requestType, requestMessageName, wrongWire, WIRE_OF, type DecodedRequest } from './decode';
+import { OtlpDecodeError } from './responses';
+import { anyValue, ATTRIBUTE_BYTES, FLAT_ATTRIBUTES, type Obj } from './normalize';
+import { otlpTypes } from './otlpSchema';
+
+/** The fields normalize.ts reads, per message (schema names, camelCase). Every other field is checked and skipped. */
+const READ: Readonly<Record<string, readonly string[]>> = {
+  ExportLogsServiceRequest: ['resourceLogs'],
+  ExportMetricsServiceRequest: ['resourceMetrics'],
+  ExportTraceServiceRequest: ['resourceSpans'],
+  ResourceLogs: ['resource', 'scopeLogs'],
+  ResourceMetrics: ['resource', 'scopeMetrics'],
+  ResourceSpans: ['resource', 'scopeSpans'],
+  Resource: ['attributes'],
+  InstrumentationScope: ['name'],
+  ScopeLogs: ['scope', 'logRecords'],
+  ScopeMetrics: ['scope', 'metrics'],
+  ScopeSpans: ['scope', 'spans'],
+  LogRecord: ['timeUnixNano', 'observedTimeUnixNano', 'body', 'attributes', 'traceId', 'spanId', 'eventName'],
+  Metric: ['name', 'unit', 'gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'],
+  Gauge: ['dataPoints'],
+  Sum: ['dataPoints', 'aggregationTemporality', 'isMonotonic'],
+  Histogram: ['dataPoints', 'aggregationTemporality'],
+  ExponentialHistogram: ['dataPoints', 'aggregationTemporality'],
+  Summary: ['dataPoints'],
+  NumberDataPoint: ['attributes', 'startTimeUnixNano', 'timeUnixNano', 'asDouble', 'asInt'],
+  HistogramDataPoint: ['attributes', 'startTimeUnixNano', 'timeUnixNano', 'count', 'sum'],
+  ExponentialHistogramDataPoint: ['attributes', 'startTimeUnixNano', 'timeUnixNano', 'count', 'sum'],
+  SummaryDataPoint: ['attributes', 'startTimeUnixNano', 'timeUnixNano', 'count', 'sum'],
+  Span: ['traceId', 'spanId', 'parentSpanId', 'name', 'startTimeUnixNano', 'endTimeUnixNano', 'attributes', 'events', 'status'],
+  'Span.Event': ['timeUnixNano', 'name', 'attributes'],
+  Status: ['message', 'code'],
+  AnyValue: ['stringValue', 'boolValue', 'intValue', 'doubleValue', 'arrayValue', 'kvlistValue', 'bytesValue'],
+  ArrayValue: ['values'],
+  KeyValueList: ['values'],
+  KeyValue: ['key', 'value'],
+};
+
+/** How one field is read. */
+interface FieldPlan {
+  /** Schema name (camelCase), the property it is read into and the name in error messages. */
+  name: string;
+  id: number;
+  repeated: boolean;
+  /** The wire type the schema expects (2 for messages). */
+  wire: number;
+  /** protobufjs' scalar type name ('string', 'fixed64'...); '' for messages. */
+  scalar: string;
+  /** A message field: the plan of its type (its read plan when this field is read, else its check plan). */
+  sub: MessagePlan | undefined;
+  /** Read into the result; false: checked and skipped. */
+  read: boolean;
+  /** A read `repeated KeyValue attributes`: flattened into one Attrs object under FLAT_ATTRIBUTES. */
+  flatten: boolean;
+}
+
+interface MessagePlan {
+  /** Field plans by field number. */
+  fields: (FieldPlan | undefined)[];
+  /**
+   * The number of a read `attributes` field whose raw bytes also key the metric series memo
+   * (ATTRIBUTE_BYTES); 0 for none. Data points only.
+   */
+  attributeBytesOf: number;
+}
+
+const ENUM_WIRE = 0;
+
+/** Plans per type: `read` reads READ's fields, `check` reads nothing (every field checked and skipped). */
+const PLANS = new Map<protobuf.Type, { read: MessagePlan; check: MessagePlan }>();
+
+function planOf(type: protobuf.Type, reading: boolean): MessagePlan {
+  let plans = PLANS.get(type);
+  if (!plans) {
+    plans = { read: { fields: [], attributeBytesOf: 0 }, check: { fields: [], attributeBytesOf: 0 } };
+    PLANS.set(type, plans); // before the fields: recursive types (AnyValue) find it
+    const readNames = READ[type.fullName.replace(/^\.otlp\./, '')] ?? [];
+    for (const field of type.fieldsArray) {
+      const resolved = field.resolvedType;
+      const isMessage = resolved instanceof protobuf.Type;
+      const wire = isMessage ? 2 : resolved instanceof protobuf.Enum ? ENUM_WIRE : WIRE_OF[field.type];
+      if (wire === undefined) throw new Error(`protobufRead: unsupported type ${field.type} of ${type.name}.${field.name}`);
+      const read = readNames.includes(field.name);
+      if (read && !isMessage && field.repeated) throw new Error(`protobufRead: repeated scalars are not read (${type.name}.${field.name})`);
+      const base = { name: field.name, id: field.id, repeated: field.repeated, wire, scalar: isMessage ? '' : field.type };
+      const flatten = read && isMessage && field.repeated && field.name === 'attributes' && resolved.name === 'KeyValue';
+      plans.read.fields[field.id] = { ...base, sub: isMessage ? planOf(resolved, read) : undefined, read, flatten };
+      if (flatten && type.name.endsWith('DataPoint')) plans.read.attributeBytesOf = field.id;
+      plans.check.fields[field.id] = { ...base, sub: isMessage ? planOf(resolved, false) : undefined, read: false, flatten: false };
+    }
+  }
+  return reading ? plans.read : plans.check;
+}
+
+export function readProtobufRequest(signal: Signal, body: Uint8Array): DecodedRequest {
+  const type = requestType(signal);
+  const r = protobuf.Reader.create(body);
+  try {
+    return readMessage(planOf(type, true), r, body.length, 0, [type.name], {});
+  } catch (err) {
+    if (err instanceof OtlpDecodeError) throw err;
+    throw new OtlpDecodeError(`body is not a valid protobuf ${requestMessageName(signal)}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Reads one message from r.pos to `end` into `into` (a merge, as protobufjs does for a repeated singular
+ * message field). `trail`: the field names from the request type down (joined only for an error message).
+ */
+function readMessage(plan: MessagePlan, r: protobuf.Reader, end: number, depth: number, trail: string[], into: Obj): Obj {
+  if (depth > MAX_DEPTH) throw tooDeep(trail);
+  if (plan.attributeBytesOf !== 0) return readDataPoint(plan, r, end, depth, trail, into);
+  while (r.pos < end) readField(plan, r.uint32(), r, end, depth, trail, into);
+  return into;
+}
+
+/**
+ * A metric data point, plus the raw bytes of its attributes as a latin1 string under ATTRIBUTE_BYTES
+ * when they are one run (the usual encoding; '' when there are none): equal bytes decode to equal
+ * attributes, so normalize keys its series memo on them without sorting and serializing the attributes.
+ */
+function readDataPoint(plan: MessagePlan, r: protobuf.Reader, end: number, depth: number, trail: string[], into: Obj): Obj {
+  let first = -1;
+  let last = -1;
+  let oneRun = true;
+  while (r.pos < end) {
+    const at = r.pos;
+    const tag = r.uint32();
+    readField(plan, tag, r, end, depth, trail, into);
+    if (tag >>> 3 === plan.attributeBytesOf) {
+      if (first < 0) first = at;
+      else if (at !== last) oneRun = false;
+      last = r.pos;
+    }
+  }
+  if (first < 0) setAttributeBytes(into, '');
+  else if (oneRun) setAttributeBytes(into, latin1(r.buf, first, last));
+  return into;
+}
+
+function setAttributeBytes(message: Obj, bytes: string): void {
+  (message as { [ATTRIBUTE_BYTES]?: string })[ATTRIBUTE_BYTES] = bytes;
+}
+
+function latin1(buf: Uint8Array, start: number, end: number): string {
+  return (Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)).toString('latin1', start, end);
+}
+
+/** One field of a message, its tag already read. */
+function readField(plan: MessagePlan, tag: number, r: protobuf.Reader, end: number, depth: number, trail: string[], into: Obj): void {
+  const id = tag >>> 3;
+  const wire = tag & 7;
+  if (id === 0) throw new OtlpDecodeError(`${trail.join('.')}: field number 0 at byte ${r.pos}`);
+  const f = id < plan.fields.length ? plan.fields[id] : undefined;
+  if (!f) {
+    r.skipType(wire);
+    if (r.pos > end) throw new OtlpDecodeError(`${trail.join('.')}: field ${id} runs past the end of its message`);
+    return;
+  }
+  if (f.sub) {
+    if (wire !== 2) throw wrongWire(trail.join('.'), f, wire, 2);
+    const subEnd = subMessageEnd(r, end, trail, f.name);
+    trail.push(f.name);
+    if (f.flatten) readAttribute(r, subEnd, depth + 1, trail, flatAttributes(into));
+    else if (!f.read) readMessage(f.sub, r, subEnd, depth + 1, trail, {});
+    else if (f.repeated) {
+      const value = readMessage(f.sub, r, subEnd, depth + 1, trail, {});
+      const values = into[f.name] as Obj[] | undefined;
+      if (values) values.push(value);
+      else into[f.name] = [value];
+    } else into[f.name] = readMessage(f.sub, r, subEnd, depth + 1, trail, (into[f.name] as Obj | undefined) ?? {});
+    trail.pop();
+    r.pos = subEnd;
+    return;
+  }
+  if (wire !== f.wire && !(f.repeated && wire === 2 && f.wire !== 2)) throw wrongWire(trail.join('.'), f, wire, f.wire);
+  if (f.read) readScalar(f, r, into);
+  else if (f.scalar === 'string') checkUtf8(r);
+  else r.skipType(wire);
+  if (r.pos > end) throw pastEnd(trail, f.name);
+}
+
+/** Reads a length; the end of the message it announces, which must lie within `end`. */
+function subMessageEnd(r: protobuf.Reader, end: number, trail: string[], name: string): number {
+  const len = r.uint32();
+  const subEnd = r.pos + len;
+  if (subEnd > end) throw new OtlpDecodeError(`${trail.join('.')}.${name}: length ${len} runs past the end of the body`);
+  return subEnd;
+}
+
+const tooDeep = (trail: string[]) => new OtlpDecodeError(`${trail.join('.')}: nesting deeper than ${MAX_DEPTH} levels`);
+const pastEnd = (trail: string[], name: string) => new OtlpDecodeError(`${trail.join('.')}.${name}: value runs past the end of its message`);
+
+/**
+ * A scalar into `into` as protobufjs' proto3 decoder sets it: a value equal to the type's default is not
+ * an own property (and clears an earlier one); normalize tells set fields by own properties.
+ */
+function readScalar(f: FieldPlan, r: protobuf.Reader, into: Obj): void {
+  let v: unknown;
+  let set: boolean;
+  switch (f.scalar) {
+    case 'string': {
+      const s = r.stringVerify();
+      v = s;
+      set = s.length > 0;
+      break;
+    }
+    case 'bytes': {
+      const b = r.bytes();
+      v = b;
+      set = b.length > 0;
+      break;
+    }
+    case 'double':
+    case 'float': {
+      const d = f.scalar === 'double' ? r.double() : r.float();
+      v = d;
+      set = !Object.is(d, 0);
+      break;
+    }
+    case 'fixed64':
+    case 'sfixed64':
+    case 'int64':
+    case 'uint64':
+    case 'sint64': {
+      const l = r[f.scalar]() as unknown as { low: number; high: number } | number;
+      v = l;
+      set = typeof l === 'object' ? (l.low || l.high) !== 0 : l !== 0;
+      break;
+    }
+    case 'bool': {
+      const b = r.bool();
+      v = b;
+      set = b;
+      break;
+    }
+    default: {
+      // int32 (and enums, declared int32), uint32, sint32, fixed32, sfixed32
+      const n = (r as unknown as Record<string, () => number>)[f.scalar === '' ? 'int32' : f.scalar]();
+      v = n;
+      set = n !== 0;
+    }
+  }
+  if (set) into[f.name] = v;
+  else if (Object.prototype.hasOwnProperty.call(into, f.name)) delete into[f.name];
+}
+
+/** Skips a string, refusing invalid UTF-8 as protobufjs' decoder does for every string field. */
+function checkUtf8(r: protobuf.Reader): void {
+  const at = r.pos;
+  const len = r.uint32();
+  const end = r.pos + len;
+  if (end > r.len) throw new RangeError(`index out of range: ${r.pos} + ${len} > ${r.len}`);
+  for (let i = r.pos; i < end; i++) {
+    if (r.buf[i] & 0x80) {
+      r.pos = at;
+      r.stringVerify(); // not ASCII: protobufjs' own check (a fatal TextDecoder)
+      return;
+    }
+  }
+  r.pos = end;
+}
+
+function flatAttributes(message: Obj): Attrs {
+  const m = message as { [FLAT_ATTRIBUTES]?: Attrs };
+  return (m[FLAT_ATTRIBUTES] ??= {});
+}
+
+/**
+ * One KeyValue of an `attributes` list straight into `attrs`, as attrsOf over protobufjs' KeyValue
+ * objects gives (an absent or empty key is protobufjs' default ''). Written out for the two fields and
+ * the common AnyValue members: attributes are most of an OTLP body.
+ */
+function readAttribute(r: protobuf.Reader, end: number, depth: number, trail: string[], attrs: Attrs): void {
+  if (depth > MAX_DEPTH) throw tooDeep(trail);
+  let key = '';
+  let value: Obj | undefined;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    if (tag === KEY_TAG) {
+      key = r.stringVerify();
+      if (r.pos > end) throw pastEnd(trail, 'key');
+    } else if (tag === VALUE_TAG) {
+      const subEnd = subMessageEnd(r, end, trail, 'value');
+      trail.push('value');
+      value = readAnyValue(r, subEnd, depth + 1, trail, value ?? {});
+      trail.pop();
+      r.pos = subEnd;
+    } else {
+      const kv: Obj = {};
+      if (value) kv.value = value;
+      readField(KEY_VALUE(), tag, r, end, depth, trail, kv);
+      value = kv.value as Obj | undefined;
+    }
+  }
+  attrs[key] = flatValue(value, 0);
+}
+
+/** An AnyValue as protobufjs' decoder leaves it (own properties for set members), merged into `m`. */
+function readAnyValue(r: protobuf.Reader, end: number, depth: number, trail: string[], m: Obj): Obj {
+  if (depth > MAX_DEPTH) throw tooDeep(trail);
+  while (r.pos < end) {
+    const tag = r.uint32();
+    let name: string;
+    switch (tag) {
+      case STRING_VALUE_TAG: {
+        name = 'stringValue';
+        const s = r.stringVerify();
+        if (s.length > 0) m.stringValue = s;
+        else if (m.stringValue !== undefined) delete m.stringValue;
+        break;
+      }
+      case BOOL_VALUE_TAG: {
+        name = 'boolValue';
+        const b = r.bool();
+        if (b) m.boolValue = b;
+        else if (m.boolValue !== undefined) delete m.boolValue;
+        break;
+      }
+      case INT_VALUE_TAG: {
+        name = 'intValue';
+        const l = r.int64() as unknown as { low: number; high: number };
+        if (l.low || l.high) m.intValue = l;
+        else if (m.intValue !== undefined) delete m.intValue;
+        break;
+      }
+      case DOUBLE_VALUE_TAG: {
+        name = 'doubleValue';
+        const d = r.double();
+        if (!Object.is(d, 0)) m.doubleValue = d;
+        else if (m.doubleValue !== undefined) delete m.doubleValue;
+        break;
+      }
+      default:
+        readField(ANY_VALUE(), tag, r, end, depth, trail, m); // arrays, kvlists, bytes, unknown fields, errors
+        continue;
+    }
+    if (r.pos > end) throw pastEnd(trail, name);
+  }
+  return m;
+}
+
+// Tags (field number << 3 | wire type) of the fields read by hand above.
+const KEY_TAG = (1 << 3) | 2;
+const VALUE_TAG = (2 << 3) | 2;
+const STRING_VALUE_TAG = (1 << 3) | 2;
+const BOOL_VALUE_TAG = (2 << 3) | 0;
+const INT_VALUE_TAG = (3 << 3) | 0;
+const DOUBLE_VALUE_TAG = (4 << 3) | 1;
+
+let keyValuePlan: MessagePlan | undefined;
+let anyValuePlan: MessagePlan | undefined;
+const KEY_VALUE = () => (keyValuePlan ??= planOf(otlpTypes().root.lookupType('otlp.KeyValue'), true));
+const ANY_VALUE = () => (anyValuePlan ??= planOf(otlpTypes().root.lookupType('otlp.AnyValue'), true));
+
+// Module-local copies of imported bindings used per field: under tsx (tests, bench) an imported binding
+// is a getter call each time it is read.
+const MAX_DEPTH = MAX_NESTING;
+const flatValue = anyValue;
