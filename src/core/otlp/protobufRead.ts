@@ -75,6 +75,11 @@ interface MessagePlan {
    * (ATTRIBUTE_BYTES); 0 for none. Data points only.
    */
   attributeBytesOf: number;
+  /**
+   * The prototype of a new message, for defaults normalize reads through: only KeyValue.key (attrsOf keeps
+   * a key-less KeyValue under protobufjs' default ''); null: a plain object.
+   */
+  defaults: object | null;
 }
 
 const ENUM_WIRE = 0;
@@ -85,7 +90,8 @@ const PLANS = new Map<protobuf.Type, { read: MessagePlan; check: MessagePlan }>(
 function planOf(type: protobuf.Type, reading: boolean): MessagePlan {
   let plans = PLANS.get(type);
   if (!plans) {
-    plans = { read: { fields: [], attributeBytesOf: 0 }, check: { fields: [], attributeBytesOf: 0 } };
+    const defaults = type.name === 'KeyValue' ? { key: '' } : null;
+    plans = { read: { fields: [], attributeBytesOf: 0, defaults }, check: { fields: [], attributeBytesOf: 0, defaults } };
     PLANS.set(type, plans); // before the fields: recursive types (AnyValue) find it
     const readNames = READ[type.fullName.replace(/^\.otlp\./, '')] ?? [];
     for (const field of type.fieldsArray) {
@@ -123,7 +129,7 @@ export function readProtobufRequest(signal: Signal, body: Uint8Array): DecodedRe
 function readMessage(plan: MessagePlan, r: protobuf.Reader, end: number, depth: number, trail: string[], into: Obj): Obj {
   if (depth > MAX_DEPTH) throw tooDeep(trail);
   if (plan.attributeBytesOf !== 0) return readDataPoint(plan, r, end, depth, trail, into);
-  while (r.pos < end) readField(plan, r.uint32(), r, end, depth, trail, into);
+  while (r.pos < end) readField(plan, r.tag(), r, end, depth, trail, into);
   return into;
 }
 
@@ -138,7 +144,7 @@ function readDataPoint(plan: MessagePlan, r: protobuf.Reader, end: number, depth
   let oneRun = true;
   while (r.pos < end) {
     const at = r.pos;
-    const tag = r.uint32();
+    const tag = r.tag();
     readField(plan, tag, r, end, depth, trail, into);
     if (tag >>> 3 === plan.attributeBytesOf) {
       if (first < 0) first = at;
@@ -177,11 +183,11 @@ function readField(plan: MessagePlan, tag: number, r: protobuf.Reader, end: numb
     if (f.flatten) readAttribute(r, subEnd, depth + 1, trail, flatAttributes(into));
     else if (!f.read) readMessage(f.sub, r, subEnd, depth + 1, trail, {});
     else if (f.repeated) {
-      const value = readMessage(f.sub, r, subEnd, depth + 1, trail, {});
+      const value = readMessage(f.sub, r, subEnd, depth + 1, trail, newMessage(f.sub));
       const values = into[f.name] as Obj[] | undefined;
       if (values) values.push(value);
       else into[f.name] = [value];
-    } else into[f.name] = readMessage(f.sub, r, subEnd, depth + 1, trail, (into[f.name] as Obj | undefined) ?? {});
+    } else into[f.name] = readMessage(f.sub, r, subEnd, depth + 1, trail, (into[f.name] as Obj | undefined) ?? newMessage(f.sub));
     trail.pop();
     r.pos = subEnd;
     return;
@@ -192,6 +198,8 @@ function readField(plan: MessagePlan, tag: number, r: protobuf.Reader, end: numb
   else r.skipType(wire);
   if (r.pos > end) throw pastEnd(trail, f.name);
 }
+
+const newMessage = (plan: MessagePlan): Obj => (plan.defaults ? (Object.create(plan.defaults) as Obj) : {});
 
 /** Reads a length; the end of the message it announces, which must lie within `end`. */
 function subMessageEnd(r: protobuf.Reader, end: number, trail: string[], name: string): number {
@@ -289,7 +297,7 @@ function readAttribute(r: protobuf.Reader, end: number, depth: number, trail: st
   let key = '';
   let value: Obj | undefined;
   while (r.pos < end) {
-    const tag = r.uint32();
+    const tag = r.tag();
     if (tag === KEY_TAG) {
       key = r.stringVerify();
       if (r.pos > end) throw pastEnd(trail, 'key');
@@ -313,7 +321,7 @@ function readAttribute(r: protobuf.Reader, end: number, depth: number, trail: st
 function readAnyValue(r: protobuf.Reader, end: number, depth: number, trail: string[], m: Obj): Obj {
   if (depth > MAX_DEPTH) throw tooDeep(trail);
   while (r.pos < end) {
-    const tag = r.uint32();
+    const tag = r.tag();
     let name: string;
     switch (tag) {
       case STRING_VALUE_TAG: {
