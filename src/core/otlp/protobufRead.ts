@@ -101,7 +101,7 @@ function planOf(type: protobuf.Type, reading: boolean): MessagePlan {
       if (wire === undefined) throw new Error(`protobufRead: unsupported type ${field.type} of ${type.name}.${field.name}`);
       const read = readNames.includes(field.name);
       if (read && !isMessage && field.repeated) throw new Error(`protobufRead: repeated scalars are not read (${type.name}.${field.name})`);
-      const base = { name: field.name, id: field.id, repeated: field.repeated, wire, scalar: isMessage ? '' : field.type };
+      const base = { name: field.name, id: field.id, repeated: field.repeated, wire, scalar: isMessage ? '' : resolved instanceof protobuf.Enum ? 'int32' : field.type };
       const flatten = read && isMessage && field.repeated && field.name === 'attributes' && resolved.name === 'KeyValue';
       plans.read.fields[field.id] = { ...base, sub: isMessage ? planOf(resolved, read) : undefined, read, flatten };
       if (flatten && type.name.endsWith('DataPoint')) plans.read.attributeBytesOf = field.id;
@@ -172,7 +172,7 @@ function readField(plan: MessagePlan, tag: number, r: protobuf.Reader, end: numb
   if (id === 0) throw new OtlpDecodeError(`${trail.join('.')}: field number 0 at byte ${r.pos}`);
   const f = id < plan.fields.length ? plan.fields[id] : undefined;
   if (!f) {
-    r.skipType(wire);
+    r.skipType(wire, depth, id);
     if (r.pos > end) throw new OtlpDecodeError(`${trail.join('.')}: field ${id} runs past the end of its message`);
     return;
   }
@@ -194,8 +194,7 @@ function readField(plan: MessagePlan, tag: number, r: protobuf.Reader, end: numb
   }
   if (wire !== f.wire && !(f.repeated && wire === 2 && f.wire !== 2)) throw wrongWire(trail.join('.'), f, wire, f.wire);
   if (f.read) readScalar(f, r, into);
-  else if (f.scalar === 'string') checkUtf8(r);
-  else r.skipType(wire);
+  else dropScalar(f, wire, r);
   if (r.pos > end) throw pastEnd(trail, f.name);
 }
 
@@ -266,10 +265,19 @@ function readScalar(f: FieldPlan, r: protobuf.Reader, into: Obj): void {
   else if (Object.prototype.hasOwnProperty.call(into, f.name)) delete into[f.name];
 }
 
+/**
+ * Reads a scalar normalize does not use with the method protobufjs' decoder calls for it, and drops it:
+ * the checked decode's checks (varint length, length of a packed run, UTF-8) apply alike.
+ */
+function dropScalar(f: FieldPlan, wire: number, r: protobuf.Reader): void {
+  if (f.scalar === 'string') checkUtf8(r);
+  else (r as unknown as Record<string, () => unknown>)[f.repeated && wire === 2 && f.scalar !== 'bytes' ? `${f.scalar}s` : f.scalar]();
+}
+
 /** Skips a string, refusing invalid UTF-8 as protobufjs' decoder does for every string field. */
 function checkUtf8(r: protobuf.Reader): void {
   const at = r.pos;
-  const len = r.uint32();
+  const len = (r as unknown as { size(): number }).size(); // the length as stringVerify reads it
   const end = r.pos + len;
   if (end > r.len) throw new RangeError(`index out of range: ${r.pos} + ${len} > ${r.len}`);
   for (let i = r.pos; i < end; i++) {
