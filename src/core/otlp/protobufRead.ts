@@ -220,7 +220,7 @@ function readScalar(f: FieldPlan, r: protobuf.Reader, into: Obj): void {
   let set: boolean;
   switch (f.scalar) {
     case 'string': {
-      const s = r.stringVerify();
+      const s = readString(r);
       v = s;
       set = s.length > 0;
       break;
@@ -274,6 +274,45 @@ function dropScalar(f: FieldPlan, wire: number, r: protobuf.Reader): void {
   else (r as unknown as Record<string, () => unknown>)[f.repeated && wire === 2 && f.scalar !== 'bytes' ? `${f.scalar}s` : f.scalar]();
 }
 
+/**
+ * Short ASCII strings by a hash of their bytes: attribute keys and many values repeat across the records
+ * of a body and across bodies ('session.id', the session id, model and tool names). A hit returns the
+ * same string object as before, with no new string to build and none to internalize when it becomes a
+ * property key. A pure memo over a fixed table (a slot holds the last string that hashed to it).
+ */
+const STRING_SLOTS = 4096;
+const strings: (string | undefined)[] = new Array<string | undefined>(STRING_SLOTS).fill(undefined);
+const SHORT_STRING = 96;
+
+/** r.stringVerify(), through `strings` for a short ASCII string. */
+function readString(r: protobuf.Reader): string {
+  const buf = r.buf;
+  const at = r.pos;
+  const len = buf[at];
+  const start = at + 1;
+  const end = start + len;
+  if (len > SHORT_STRING || end > r.len) return r.stringVerify(); // also a multi-byte length (>= 0x80)
+  let hash = len;
+  for (let i = start; i < end; i++) {
+    const c = buf[i];
+    if (c & 0x80) return r.stringVerify(); // not ASCII: protobufjs' UTF-8 check
+    hash = (Math.imul(hash, 31) + c) | 0;
+  }
+  const slot = hash & (STRING_SLOTS - 1);
+  const known = strings[slot];
+  if (known !== undefined && known.length === len) {
+    let i = 0;
+    while (i < len && known.charCodeAt(i) === buf[start + i]) i++;
+    if (i === len) {
+      r.pos = end;
+      return known;
+    }
+  }
+  const text = r.stringVerify();
+  strings[slot] = text;
+  return text;
+}
+
 /** Skips a string, refusing invalid UTF-8 as protobufjs' decoder does for every string field. */
 function checkUtf8(r: protobuf.Reader): void {
   const at = r.pos;
@@ -307,7 +346,7 @@ function readAttribute(r: protobuf.Reader, end: number, depth: number, trail: st
   while (r.pos < end) {
     const tag = r.tag();
     if (tag === KEY_TAG) {
-      key = r.stringVerify();
+      key = readString(r);
       if (r.pos > end) throw pastEnd(trail, 'key');
     } else if (tag === VALUE_TAG) {
       const subEnd = subMessageEnd(r, end, trail, 'value');
@@ -334,7 +373,7 @@ function readAnyValue(r: protobuf.Reader, end: number, depth: number, trail: str
     switch (tag) {
       case STRING_VALUE_TAG: {
         name = 'stringValue';
-        const s = r.stringVerify();
+        const s = readString(r);
         if (s.length > 0) m.stringValue = s;
         else if (m.stringValue !== undefined) delete m.stringValue;
         break;
