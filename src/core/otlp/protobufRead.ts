@@ -342,6 +342,9 @@ function flatAttributes(message: Obj): Attrs {
 function readAttribute(r: protobuf.Reader, end: number, depth: number, trail: string[], attrs: Attrs): void {
   if (depth > MAX_DEPTH) throw tooDeep(trail);
   let key = '';
+  /** The value while it is one string member and nothing else (the usual AnyValue): no object for it. */
+  let text: string | undefined;
+  /** The value as protobufjs' AnyValue object otherwise (other members, or a value merged from several). */
   let value: Obj | undefined;
   while (r.pos < end) {
     const tag = r.tag();
@@ -350,18 +353,35 @@ function readAttribute(r: protobuf.Reader, end: number, depth: number, trail: st
       if (r.pos > end) throw pastEnd(trail, 'key');
     } else if (tag === VALUE_TAG) {
       const subEnd = subMessageEnd(r, end, trail, 'value');
-      trail.push('value');
-      value = readAnyValue(r, subEnd, depth + 1, trail, value ?? {});
-      trail.pop();
+      if (text === undefined && value === undefined && r.pos < subEnd && r.buf[r.pos] === STRING_VALUE_TAG && depth + 1 <= MAX_DEPTH) {
+        r.pos++;
+        const s = readString(r);
+        if (r.pos > subEnd) throw new OtlpDecodeError(`${trail.join('.')}.value.stringValue: value runs past the end of its message`);
+        if (r.pos === subEnd) text = s;
+        else {
+          trail.push('value');
+          value = readAnyValue(r, subEnd, depth + 1, trail, s.length > 0 ? { stringValue: s } : {});
+          trail.pop();
+        }
+      } else {
+        if (text !== undefined) value = text.length > 0 ? { stringValue: text } : {};
+        text = undefined;
+        trail.push('value');
+        value = readAnyValue(r, subEnd, depth + 1, trail, value ?? {});
+        trail.pop();
+      }
       r.pos = subEnd;
     } else {
       const kv: Obj = {};
-      if (value) kv.value = value;
+      if (text !== undefined) kv.value = text.length > 0 ? { stringValue: text } : {};
+      else if (value) kv.value = value;
+      text = undefined;
       readField(KEY_VALUE(), tag, r, end, depth, trail, kv);
       value = kv.value as Obj | undefined;
     }
   }
-  attrs[key] = flatValue(value, 0);
+  // An empty string member is no own property in protobufjs' AnyValue: anyValue gives null.
+  attrs[key] = text !== undefined ? (text.length > 0 ? text : null) : flatValue(value, 0);
 }
 
 /** An AnyValue as protobufjs' decoder leaves it (own properties for set members), merged into `m`. */
