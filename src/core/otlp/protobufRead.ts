@@ -292,15 +292,15 @@ function readString(r: protobuf.Reader): string {
   const start = at + 1;
   const end = start + len;
   if (len > SHORT_STRING || end > r.len) return r.stringVerify(); // also a multi-byte length (>= 0x80)
+  // The slot from the length and a sample of the bytes (a collision only costs a miss).
   let hash = len;
-  for (let i = start; i < end; i++) {
-    const c = buf[i];
-    if (c & 0x80) return r.stringVerify(); // not ASCII: protobufjs' UTF-8 check
-    hash = (Math.imul(hash, 31) + c) | 0;
-  }
+  const step = (len >>> 3) + 1;
+  for (let i = start; i < end; i += step) hash = (Math.imul(hash, 31) + buf[i]) | 0;
+  if (len > 0) hash = (Math.imul(hash, 31) + buf[end - 1]) | 0;
   const slot = hash & (STRING_SLOTS - 1);
   const known = strings[slot];
   if (known !== undefined && known.length === len) {
+    // Slots hold ASCII strings only, so equal char codes mean the bytes are that ASCII text.
     let i = 0;
     while (i < len && known.charCodeAt(i) === buf[start + i]) i++;
     if (i === len) {
@@ -309,7 +309,7 @@ function readString(r: protobuf.Reader): string {
     }
   }
   const text = r.stringVerify();
-  strings[slot] = text;
+  if (text.length === len) strings[slot] = text; // as many chars as bytes: ASCII
   return text;
 }
 
