@@ -619,7 +619,7 @@ function metricRecords(req: DecodedRequest, opts: IngestOptions, out: NormRecord
     for (const sm of list(rm, 'scopeMetrics')) {
       const scope = scopeOf(resource, sm.scope);
       const scopeKey = `${scope.scopeName}`;
-      const origin = `${resourceKey}\0${scopeKey}`;
+      const origin = canonicalOrigin(`${resourceKey}\0${scopeKey}`);
       for (const m of list(sm, 'metrics')) {
         const name = typeof m.name === 'string' ? m.name : '';
         if (!name) {
@@ -690,31 +690,43 @@ function seriesKeyOf(prefix: string, attrsJson: string): string {
 
 /**
  * Series keys of protobuf points by the raw bytes of their attributes (ATTRIBUTE_BYTES, set by
- * protobufRead.ts), per resource + scope (`origin`) and metric name: equal bytes are equal attributes, so
- * a hit skips sorting and serializing them (measured: most of a metric point's normalize time). Bounded
- * like SERIES_KEYS; points without the bytes (OTLP/JSON, attributes not in one run) take seriesKeyOf.
+ * protobufRead.ts), checked against the resource + scope (`origin`) and metric name they were computed
+ * for: equal bytes are equal attributes, so a hit skips sorting and serializing them (measured: most of a
+ * metric point's normalize time). One Map lookup per point; `origin` is made one string object per text
+ * (ORIGINS) so its check is a pointer compare. Bounded like SERIES_KEYS; points without the bytes
+ * (OTLP/JSON, attributes not in one run) take seriesKeyOf.
  */
-const SERIES_KEYS_BY_BYTES = new Map<string, Map<string, Map<string, string>>>();
-let seriesKeyByBytesCount = 0;
+interface BytesSeriesKey {
+  origin: string;
+  name: string;
+  key: string;
+  next: BytesSeriesKey | undefined;
+}
+const SERIES_KEYS_BY_BYTES = new Map<string, BytesSeriesKey>();
+let bytesSeriesKeyCount = 0; // entries, chained ones included
+const ORIGINS = new Map<string, string>();
+
+/** The one string object of an origin text (bounded with the memo it serves). */
+function canonicalOrigin(origin: string): string {
+  const known = ORIGINS.get(origin);
+  if (known !== undefined) return known;
+  if (ORIGINS.size >= SERIES_KEYS_MAX) ORIGINS.clear();
+  ORIGINS.set(origin, origin);
+  return origin;
+}
 
 function pointSeriesKey(dp: Obj, prefix: string, origin: string, name: string, a: Attrs): string {
   const bytes = (dp as { [ATTRIBUTE_BYTES]?: string })[ATTRIBUTE_BYTES];
   if (bytes === undefined) return seriesKeyOf(prefix, sortedJson(a));
-  let byName = SERIES_KEYS_BY_BYTES.get(origin);
-  let byBytes = byName?.get(name);
-  let key = byBytes?.get(bytes);
-  if (key !== undefined) return key;
-  key = seriesKeyOf(prefix, sortedJson(a));
-  if (seriesKeyByBytesCount >= SERIES_KEYS_MAX) {
+  const first = SERIES_KEYS_BY_BYTES.get(bytes);
+  for (let e = first; e !== undefined; e = e.next) if (e.origin === origin && e.name === name) return e.key;
+  const key = seriesKeyOf(prefix, sortedJson(a));
+  if (bytesSeriesKeyCount >= SERIES_KEYS_MAX) {
     SERIES_KEYS_BY_BYTES.clear();
-    seriesKeyByBytesCount = 0;
-    byName = undefined;
-    byBytes = undefined;
+    bytesSeriesKeyCount = 0;
   }
-  if (!byName) SERIES_KEYS_BY_BYTES.set(origin, (byName = new Map()));
-  if (!byBytes) byName.set(name, (byBytes = new Map()));
-  byBytes.set(bytes, key);
-  seriesKeyByBytesCount++;
+  SERIES_KEYS_BY_BYTES.set(bytes, { origin, name, key, next: SERIES_KEYS_BY_BYTES.has(bytes) ? first : undefined });
+  bytesSeriesKeyCount++;
   return key;
 }
 

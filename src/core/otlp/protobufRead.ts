@@ -239,7 +239,12 @@ function readScalar(f: FieldPlan, r: protobuf.Reader, into: Obj): void {
       break;
     }
     case 'fixed64':
-    case 'sfixed64':
+    case 'sfixed64': {
+      const l = readFixed64(r, f.scalar === 'fixed64');
+      v = l;
+      set = (l.low || l.high) !== 0;
+      break;
+    }
     case 'int64':
     case 'uint64':
     case 'sint64': {
@@ -263,6 +268,22 @@ function readScalar(f: FieldPlan, r: protobuf.Reader, into: Obj): void {
   }
   if (set) into[f.name] = v;
   else if (Object.prototype.hasOwnProperty.call(into, f.name)) delete into[f.name];
+}
+
+/**
+ * A fixed64 / sfixed64 as the `{ low, high, unsigned }` normalize reads (its Long accessors use nothing
+ * else); protobufjs' r.fixed64() builds a LongBits and then a Long, two objects per time.
+ */
+function readFixed64(r: protobuf.Reader, unsigned: boolean): { low: number; high: number; unsigned: boolean } {
+  const b = r.buf;
+  const p = r.pos;
+  if (p + 8 > r.len) throw new RangeError(`index out of range: ${p} + 8 > ${r.len}`);
+  r.pos = p + 8;
+  return {
+    low: b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24),
+    high: b[p + 4] | (b[p + 5] << 8) | (b[p + 6] << 16) | (b[p + 7] << 24),
+    unsigned,
+  };
 }
 
 /**
