@@ -158,7 +158,7 @@ function readDataPoint(plan: MessagePlan, r: protobuf.Reader, end: number, depth
 }
 
 function setAttributeBytes(message: Obj, bytes: string): void {
-  (message as { [ATTRIBUTE_BYTES]?: string })[ATTRIBUTE_BYTES] = bytes;
+  (message as { [BYTES]?: string })[BYTES] = bytes;
 }
 
 function latin1(buf: Uint8Array, start: number, end: number): string {
@@ -351,8 +351,8 @@ function checkUtf8(r: protobuf.Reader): void {
 }
 
 function flatAttributes(message: Obj): Attrs {
-  const m = message as { [FLAT_ATTRIBUTES]?: Attrs };
-  return (m[FLAT_ATTRIBUTES] ??= {});
+  const m = message as { [FLAT]?: Attrs };
+  return (m[FLAT] ??= {});
 }
 
 /**
@@ -466,3 +466,5 @@ const ANY_VALUE = () => (anyValuePlan ??= planOf(otlpTypes().root.lookupType('ot
 // is a getter call each time it is read.
 const MAX_DEPTH = MAX_NESTING;
 const flatValue = anyValue;
+const FLAT: typeof FLAT_ATTRIBUTES = FLAT_ATTRIBUTES;
+const BYTES: typeof ATTRIBUTE_BYTES = ATTRIBUTE_BYTES;
