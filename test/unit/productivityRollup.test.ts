@@ -1,5 +1,5 @@
 // productivity_rollup and session_identity (schema v9) against what the productivity query read before
-// them: the old SQL over raw metric_points / metric_series (copied below from the v8 query) and the new
+// them (and the v10 query, figures kept at ingest, against the v9 query: test/support/productivityV9.ts): the old SQL over raw metric_points / metric_series (copied below from the v8 query) and the new
 // rollup run through the same productivityQuery on the same store, for every range, over real captures,
 // a generated 90-day history (deltas, three people and teams) across a DST change, and cumulative
 // counters from several sessions with a counter reset, a late point, a replayed payload and points without
@@ -11,7 +11,8 @@ import { test } from 'node:test';
 import type { ProductivityDto, RangeSpec } from '../../src/protocol/dto';
 import { localPeriodStart, BUCKET_MS } from '../../src/core/time/range';
 import type { QueryContext } from '../../src/core/queries/common';
-import { PRODUCTIVITY_METRICS, productivityQuery, type MetricFigures, type ProductivityMetricSource } from '../../src/core/queries/productivity';
+import { PRODUCTIVITY_METRICS, productivityQuery } from '../../src/core/queries/productivity';
+import { productivityQuery as productivityV9, type MetricFigures, type ProductivityMetricSource } from '../support/productivityV9';
 import { LedgerDb } from '../../src/core/store/ledgerDb';
 import { pruneStep } from '../../src/core/store/retention';
 import { DEFAULT_RETENTION_OPTIONS } from '../../src/core/store/options';
@@ -145,7 +146,8 @@ function compare(db: LedgerDb, nowMs: number, what: string): ProductivityDto[] {
   const answers: ProductivityDto[] = [];
   for (const range of [...RANGES(nowMs), { from: new Date(nowMs - 45 * DAY).toISOString(), to: new Date(nowMs - 20 * DAY).toISOString() }]) {
     const rolled = productivityQuery(ctx, { range });
-    assertSame(rolled, productivityQuery(ctx, { range }, RAW_METRICS), `${what} ${JSON.stringify(range)}`);
+    assertSame(rolled, productivityV9(ctx, { range }, RAW_METRICS), `${what} ${JSON.stringify(range)}`);
+    assertSame(rolled, productivityV9(ctx, { range }), `${what} ${JSON.stringify(range)} (v9 query)`);
     answers.push(rolled);
   }
   return answers;
@@ -191,11 +193,12 @@ test('retention: raw points go after rawDays, the rollup keeps the figures until
   assert.ok(prune(END) > 0);
   const ctx: QueryContext = { sql: db.sql, nowMs: END, dataVersion: db.dataVersion, lastEventMs: db.lastEventMs };
   // Raw points older than 30 days are gone: the raw query loses them, the rollup does not.
-  const raw90 = productivityQuery(ctx, { range: ninety(END) }, RAW_METRICS);
+  const raw90 = productivityV9(ctx, { range: ninety(END) }, RAW_METRICS);
   const rolled90 = productivityQuery(ctx, { range: ninety(END) });
   assert.ok(raw90.totals.commits < rolled90.totals.commits, `${raw90.totals.commits} < ${rolled90.totals.commits}`);
   // Within rawDays both still agree; beyond rollupDays (60) the rollup dropped its buckets too.
-  assertSame(productivityQuery(ctx, { range: { key: '7d' } }), productivityQuery(ctx, { range: { key: '7d' } }, RAW_METRICS), '7d after pruning');
+  assertSame(productivityQuery(ctx, { range: { key: '7d' } }), productivityV9(ctx, { range: { key: '7d' } }, RAW_METRICS), '7d after pruning');
+  for (const range of RANGES(END)) assertSame(productivityQuery(ctx, { range }), productivityV9(ctx, { range }), `after pruning ${JSON.stringify(range)}`);
   const oldest = db.sql.get<{ b: number }>('SELECT min(bucket) AS b FROM productivity_rollup')!.b;
   assert.ok(oldest * BUCKET_MS >= END - 60 * DAY - BUCKET_MS, 'rollup buckets older than rollupDays were pruned');
   const sixty = before[6].series.filter((p) => Date.parse(p.bucket) >= END - 59 * DAY).reduce((n, p) => n + p.commits, 0);

@@ -106,7 +106,12 @@ export function addPriceSource(c: PriceSourceCounts, code: number, n: number): v
  * localPeriodStart() it for the period's start.
  */
 export function localPeriodKey(ctx: QueryContext, table: string, col: string, b0: number, b1: number, period: SeriesBucket): { expr: string; params: number[] } {
-  const span = ctx.sql.get<{ lo: number | null; hi: number | null }>(`SELECT min(bucket) AS lo, max(bucket) AS hi FROM ${table} WHERE bucket >= ? AND bucket < ?`, [b0, b1]);
+  // Two index seeks (min() and max() together under a WHERE made SQLite read every row of the range).
+  const span = ctx.sql.get<{ lo: number | null; hi: number | null }>(
+    `SELECT (SELECT bucket FROM ${table} WHERE bucket >= ?1 AND bucket < ?2 ORDER BY bucket LIMIT 1) AS lo,
+       (SELECT bucket FROM ${table} WHERE bucket >= ?1 AND bucket < ?2 ORDER BY bucket DESC LIMIT 1) AS hi`,
+    [b0, b1],
+  );
   const lo = span?.lo ?? b0;
   const hi = span?.hi ?? lo;
   const segments = offsetSegments(lo, Math.max(lo, hi));

@@ -1,24 +1,24 @@
 // productivity(range): Claude Code's team-dashboard figures (the seeds' Grafana boards) from the store.
 //
-// Sources, per figure:
+// Sources, per figure (all kept at ingest with their per-session rules: store/productivityFigures.ts):
 // - active time (user vs CLI), commits, pull requests: Claude Code's metrics claude_code.active_time.total
-//   {type=user|cli}, commit.count, pull_request.count, from productivity_rollup (schema v9, maintained at
-//   ingest from each point's delta: store/productivityRollup.ts).
-// - lines added/removed: activity_rollup with the summary's per-session rule (the lines_of_code metric
-//   when the session sent it, else the tool events / transcript lines; never both).
-// - edit acceptance: edit_decision_rollup with the acceptance query's per-session rule (the
-//   code_edit_tool.decision metric when sent, else tool_decision events); "user" = not a config rule or hook.
-// - cost: effective usage per session (usage_rollup, EFFECTIVE_WHERE), for the ratios and the tables.
+//   {type=user|cli}, commit.count, pull_request.count (each point's delta).
+// - lines added/removed: the summary's per-session rule (the lines_of_code metric when the session sent
+//   it, else the tool events / transcript lines; never both).
+// - edit acceptance: the acceptance query's per-session rule (the code_edit_tool.decision metric when
+//   sent, else tool_decision events); "own" = not by a config rule or hook.
+// - cost: the effective usage (api_request events when the session has any, else its cost metric).
 // Repository = the session's `repo.name`; user = `user.email` (OAuth) else `user.id`; team = `team.id`
 // (both from session_identity, kept from the metric series by apply.ts). Series are filled with zero periods
 // over the range, at the bucket size seriesBucketFor picks (hours for a day, days for a month, weeks beyond).
-// The per-session rules, the repository / user groups and the totals are one statement (GROUPS_SQL): JS
-// receives a row per group and the totals, not a row per session and source.
+// Reads: productivity_rollup per bucket for the series; productivity_groups (sessions summed per first
+// bucket x identity) for the groups, corrected by the sessions crossing an edge of the range (GROUPS_SQL).
+// A session counts in a range when it has activity in it, as the summary counts them.
 import type { ProductivityDto, ProductivityFiguresDto, ProductivityGroupDto, ProductivityPointDto, QueryMethods, SeriesBucket } from '../../protocol/dto';
 import { fillSeries, seriesBucketFor } from '../time/buckets';
 import { BUCKET_MS, localPeriodStart, toLocalIso } from '../time/range';
-import { AUTO_SOURCES } from './acceptance';
-import { EFFECTIVE_FROM, EFFECTIVE_WHERE, localPeriodKey, rangeBuckets, rate, type QueryContext } from './common';
+import { localPeriodKey, rangeBuckets, rate, type QueryContext } from './common';
+import { FIGURE_COLUMNS, type FigureColumn } from '../store/productivityFigures';
 import { PRODUCTIVITY_METRIC_NAMES } from '../store/productivityRollup';
 
 /** Bounds of the answer, each with its reason. */
@@ -38,121 +38,46 @@ function addFigures(into: ProductivityFiguresDto, x: Partial<ProductivityFigures
   for (const k of Object.keys(x) as (keyof ProductivityFiguresDto)[]) into[k] += x[k] ?? 0;
 }
 
-const AUTO_IN = [...AUTO_SOURCES].map((s) => `'${s.replace(/'/g, "''")}'`).join(', ');
-/** Lines of a session: the lines_of_code metric when it sent it, else tool events / transcripts (summary's rule). */
-const LINES = `CASE WHEN s.has_lines_metric THEN a.lines_added_metrics ELSE a.lines_added_events END`;
-const LINES_R = `CASE WHEN s.has_lines_metric THEN a.lines_removed_metrics ELSE a.lines_removed_events END`;
-/** Edit decisions: the code_edit_tool.decision metric when the session sent it, else events (acceptance's rule). */
-const DECISIONS_FROM = `edit_decision_rollup x JOIN sessions s ON s.id = x.session_id
-   WHERE x.bucket >= ? AND x.bucket < ? AND x.from_metrics = s.has_edit_decision_metric`;
-/** A decision by a config rule or hook ("yours" = the others): by dict id (the subquery runs once), not a dict lookup per row. */
-const AUTO = `x.decision_source_id IN (SELECT id FROM dict WHERE value IN (${AUTO_IN}))`;
-
-/** Active time, commits and pull requests of a session or period (the metric part of the figures). */
-export type MetricFigures = Pick<ProductivityFiguresDto, 'activeSecondsUser' | 'activeSecondsCli' | 'commits' | 'pullRequests'>;
-
-/**
- * Where the metric figures come from: productivity_rollup (ROLLUP_METRICS). An interface so a test can
- * run the same query over the raw metric points (what this query read before schema v9) and compare.
- */
-export interface ProductivityMetricSource {
-  /** Figures per session id (0 = points without session.id) over buckets [b0, b1). */
-  bySession(ctx: QueryContext, b0: number, b1: number): { sid: number; f: MetricFigures }[];
-  /** Figures per local period start (ms) over buckets [b0, b1). */
-  byPeriod(ctx: QueryContext, b0: number, b1: number, bucket: SeriesBucket): { start: number; f: MetricFigures }[];
-  /**
-   * bySession as SQL (a SELECT of columns sid, u, c, k, pr, with its parameters) that the grouping statement
-   * reads as a CTE; without it, bySession's rows are passed in as JSON.
-   */
-  bySessionSql?(b0: number, b1: number): { sql: string; params: (number | string)[] };
-}
-
-const METRIC_SUMS = `total(x.active_seconds_user) AS u, total(x.active_seconds_cli) AS c, total(x.commits) AS k, total(x.pull_requests) AS pr`;
-type MetricSumsRow = { u: number; c: number; k: number; pr: number };
-const figuresOf = (x: MetricSumsRow): MetricFigures => ({ activeSecondsUser: x.u, activeSecondsCli: x.c, commits: x.k, pullRequests: x.pr });
-
-const ROLLUP_BY_SESSION = `SELECT x.session_id AS sid, ${METRIC_SUMS} FROM productivity_rollup x WHERE x.bucket >= ? AND x.bucket < ? GROUP BY x.session_id`;
-
-export const ROLLUP_METRICS: ProductivityMetricSource = {
-  bySessionSql: (b0, b1) => ({ sql: ROLLUP_BY_SESSION, params: [b0, b1] }),
-  bySession: (ctx, b0, b1) =>
-    ctx.sql
-      .all<MetricSumsRow & { sid: number }>(ROLLUP_BY_SESSION, [b0, b1])
-      .map((x) => ({ sid: x.sid, f: figuresOf(x) })),
-  byPeriod: (ctx, b0, b1, bucket) => {
-    const key = localPeriodKey(ctx, 'productivity_rollup', 'g.b', b0, b1, bucket);
-    return ctx.sql
-      .all<MetricSumsRow & { fb: number }>(
-        `SELECT ${key.expr} AS pk, min(g.b) AS fb, total(g.u) AS u, total(g.c) AS c, total(g.k) AS k, total(g.pr) AS pr
-         FROM (SELECT x.bucket AS b, ${METRIC_SUMS} FROM productivity_rollup x WHERE x.bucket >= ? AND x.bucket < ? GROUP BY x.bucket) g GROUP BY pk`,
-        [...key.params, b0, b1],
-      )
-      .map((x) => ({ start: localPeriodStart(x.fb, bucket), f: figuresOf(x) }));
-  },
+/** The view's name of each stored figure column. */
+const FIGURE_OF: Record<FigureColumn, keyof ProductivityFiguresDto | undefined> = {
+  active_seconds_user: 'activeSecondsUser',
+  active_seconds_cli: 'activeSecondsCli',
+  commits: 'commits',
+  pull_requests: 'pullRequests',
+  lines_added: 'linesAdded',
+  lines_removed: 'linesRemoved',
+  edit_accepts: 'editAccepts',
+  edit_rejects: 'editRejects',
+  own_edit_accepts: 'userEditAccepts',
+  own_edit_rejects: 'userEditRejects',
+  cost_usd: undefined, // cost is not a figure of the series (the groups carry it as costUsd)
 };
+const SERIES_COLUMNS = FIGURE_COLUMNS.filter((c) => FIGURE_OF[c] !== undefined);
+
+function figuresOfRow(x: Record<FigureColumn, number>): ProductivityFiguresDto {
+  const f = zeroFigures();
+  for (const c of SERIES_COLUMNS) f[FIGURE_OF[c]!] = x[c] ?? 0;
+  return f;
+}
 
 /**
  * Productivity figures per local period (hour, day or week start, ms) of buckets [b0, b1): the series of
- * the view and the CSV `daily` rows.
+ * the view and the CSV `daily` rows, from productivity_buckets (a row per 15-minute bucket, in order).
  */
-export function periodFigures(ctx: QueryContext, b0: number, b1: number, bucket: SeriesBucket, metrics: ProductivityMetricSource = ROLLUP_METRICS): Map<number, ProductivityFiguresDto> {
-  const periods = new Map<number, ProductivityFiguresDto>();
-  const atPeriod = (startMs: number): ProductivityFiguresDto => {
-    let f = periods.get(startMs);
-    if (!f) periods.set(startMs, (f = zeroFigures()));
-    return f;
-  };
-  for (const m of metrics.byPeriod(ctx, b0, b1, bucket)) addFigures(atPeriod(m.start), m.f);
-  // Each sum is taken per 15-minute bucket first (rows come in bucket order: no sort), then per period over
-  // those few rows: grouping the rollup rows by period directly sorted every one of them.
-  const aKey = localPeriodKey(ctx, 'activity_rollup', 'g.b', b0, b1, bucket);
-  for (const x of ctx.sql.all<{ fb: number; la: number; lr: number }>(
-    `SELECT ${aKey.expr} AS pk, min(g.b) AS fb, sum(g.la) AS la, sum(g.lr) AS lr
-     FROM (SELECT a.bucket AS b, sum(${LINES}) AS la, sum(${LINES_R}) AS lr
-           FROM activity_rollup a JOIN sessions s ON s.id = a.session_id WHERE a.bucket >= ? AND a.bucket < ? GROUP BY a.bucket) g GROUP BY pk`,
-    [...aKey.params, b0, b1],
-  )) {
-    addFigures(atPeriod(localPeriodStart(x.fb, bucket)), { linesAdded: x.la ?? 0, linesRemoved: x.lr ?? 0 });
-  }
-  const dKey = localPeriodKey(ctx, 'edit_decision_rollup', 'g.b', b0, b1, bucket);
-  for (const x of ctx.sql.all<{ fb: number; acc: number; rej: number; uacc: number; urej: number }>(
-    `SELECT ${dKey.expr} AS pk, min(g.b) AS fb, sum(g.acc) AS acc, sum(g.rej) AS rej, sum(g.uacc) AS uacc, sum(g.urej) AS urej
-     FROM (SELECT x.bucket AS b, sum(x.accepts) AS acc, sum(x.rejects) AS rej,
-             sum(CASE WHEN ${AUTO} THEN 0 ELSE x.accepts END) AS uacc, sum(CASE WHEN ${AUTO} THEN 0 ELSE x.rejects END) AS urej
-           FROM ${DECISIONS_FROM} GROUP BY x.bucket) g GROUP BY pk`,
-    [...dKey.params, b0, b1],
-  )) {
-    addFigures(atPeriod(localPeriodStart(x.fb, bucket)), {
-      editAccepts: x.acc ?? 0, editRejects: x.rej ?? 0, userEditAccepts: x.uacc ?? 0, userEditRejects: x.urej ?? 0,
-    });
-  }
-  return periods;
+export function periodFigures(ctx: QueryContext, b0: number, b1: number, bucket: SeriesBucket): Map<number, ProductivityFiguresDto> {
+  const key = localPeriodKey(ctx, 'productivity_buckets', 'g.bucket', b0, b1, bucket);
+  const rows = ctx.sql.all<Record<FigureColumn, number> & { fb: number }>(
+    `SELECT ${key.expr} AS pk, min(g.bucket) AS fb, ${SERIES_COLUMNS.map((c) => `total(g.${c}) AS ${c}`).join(', ')}
+     FROM productivity_buckets g
+     WHERE g.bucket >= ? AND g.bucket < ?
+     GROUP BY pk`,
+    [...key.params, b0, b1],
+  );
+  return new Map(rows.map((x) => [localPeriodStart(x.fb, bucket), figuresOfRow(x)]));
 }
-
-/**
- * Per-session metric figures as SQL (columns sid, u, c, k, pr) for the grouping statement: the source's own
- * SQL when it has one (ROLLUP_METRICS), else its bySession rows passed in as one JSON parameter.
- */
-function sessionMetricsSql(ctx: QueryContext, metrics: ProductivityMetricSource, b0: number, b1: number): { sql: string; params: (number | string)[] } {
-  if (metrics.bySessionSql) return metrics.bySessionSql(b0, b1);
-  const rows = metrics.bySession(ctx, b0, b1).map(({ sid, f }) => [sid, f.activeSecondsUser, f.activeSecondsCli, f.commits, f.pullRequests]);
-  return {
-    sql: `SELECT json_extract(j.value, '$[0]') AS sid,
-        json_extract(j.value, '$[1]') AS u,
-        json_extract(j.value, '$[2]') AS c,
-        json_extract(j.value, '$[3]') AS k,
-        json_extract(j.value, '$[4]') AS pr
-      FROM json_each(?) j`,
-    params: [JSON.stringify(rows)],
-  };
-}
-
-/** A decision by the person (not by a config rule or hook): `autoIds` are those sources' dict ids, looked up once. */
-const ownDecision = (autoIds: readonly number[]) => (t: string): string =>
-  autoIds.length ? `${t}.decision_source_id NOT IN (${autoIds.map((id) => Math.trunc(id)).join(', ')})` : '1';
 
 /** One row of GROUPS_SQL: a repository, a user and team, or the totals (kind 'totals'). */
-interface GroupRow extends MetricSumsRow {
+type GroupRow = Record<FigureColumn, number> & {
   kind: 'repo' | 'user' | 'totals';
   /** Sort keys of the groups: repository, or user and team ('' for none). */
   key1: string | null;
@@ -161,143 +86,78 @@ interface GroupRow extends MetricSumsRow {
   user: string | null;
   user_is_email: number;
   team: string | null;
-  la: number; lr: number; acc: number; rej: number; uacc: number; urej: number;
   sessions: number;
-  cost: number;
   /** Totals only. */
   metric_sessions: number;
-  active_cost: number;
+  active_cost_usd: number;
   active_seconds: number;
-}
+};
 
-const figuresOfRow = (x: GroupRow): ProductivityFiguresDto => ({
-  ...figuresOf(x), linesAdded: x.la, linesRemoved: x.lr, editAccepts: x.acc, editRejects: x.rej, userEditAccepts: x.uacc, userEditRejects: x.urej,
-});
-
-/** Figure sums of a group of per_session rows (the columns of GroupRow). */
-const GROUP_SUMS = `total(ps.u) AS u,
-    total(ps.c) AS c,
-    total(ps.k) AS k,
-    total(ps.pr) AS pr,
-    total(ps.la) AS la,
-    total(ps.lr) AS lr,
-    total(ps.acc) AS acc,
-    total(ps.rej) AS rej,
-    total(ps.uacc) AS uacc,
-    total(ps.urej) AS urej,
-    count(*) AS sessions,
-    total(ps.cost) AS cost`;
-
-/** The same sums over identity groups (named). */
-const NAMED_SUMS = GROUP_SUMS.replace(/ps\./g, 'n.').replace('count(*) AS sessions', 'total(n.sessions) AS sessions');
+/** The columns every part of a range's sessions carries (parts, below), in this order. */
+const PART_COLUMNS = ['sessions', 'metric_sessions', 'active_cost_usd', 'active_seconds', ...FIGURE_COLUMNS] as const;
+const sumsOf = (t: string, cols: readonly string[] = PART_COLUMNS) => cols.map((c) => `total(${t}.${c}) AS ${c}`).join(',\n    ');
+/** A session's own per-session parts from its figures (prefix `t`); `sign` -1 takes a session out. */
+const sessionParts = (t: string, sign: '' | '-') => `${sign}1,
+    ${sign}${t}.has_metrics,
+    ${sign}(CASE WHEN ${t}.active_seconds_user + ${t}.active_seconds_cli > 0 THEN ${t}.cost_usd ELSE 0 END),
+    ${sign}(CASE WHEN ${t}.active_seconds_user + ${t}.active_seconds_cli > 0 THEN ${t}.active_seconds_user + ${t}.active_seconds_cli ELSE 0 END),
+    ${FIGURE_COLUMNS.map((c) => `${sign}${t}.${c}`).join(', ')}`;
 
 /**
- * The per-session figures of the range and their groups in one statement. Binds the metric source's
- * parameters, then [b0, b1] for lines, decisions and cost. Rows: one per repository, one per user and
- * team, and one 'totals' row. A group's sample (user shown, e-mail or not, team) is its first session
- * (lowest id: SQLite takes the bare columns from the row of min()).
+ * The groups of the range [?1, ?2) in one statement. Rows: one per repository, one per user and team,
+ * and one 'totals' row. The sessions of the range are summed in three parts:
+ * - the groups of the sessions that start in the range (productivity_groups);
+ * - minus those of them that go on past its end (whole), and
+ * - plus every session crossing an edge with its figures inside the range (productivity_rollup), when it
+ *   has activity there.
+ * Only the edge sessions are read one by one: few, since a session lasts hours and a range days.
  */
-const GROUPS_SQL = (metricsSql: string, autoIds: readonly number[], own = ownDecision(autoIds)): string => `
+const GROUPS_SQL = `
 WITH
-  -- active time, commits, pull requests per session (0 = points without session.id)
-  metrics AS (
-    ${metricsSql}
+  -- sessions with activity on both sides of an edge of the range, with their buckets inside it
+  edges AS (
+    SELECT sp.session_id AS sid,
+      max(sp.first_bucket, ?1) AS lo,
+      min(sp.last_bucket, ?2 - 1) AS hi,
+      sp.repo_id, sp.user_id, sp.email, sp.team, sp.has_metrics
+    -- the index on (last_bucket, first_bucket) answers this from its entries (without it: every session)
+    FROM session_productivity sp INDEXED BY session_productivity_span
+    WHERE sp.last_bucket >= ?1
+      AND sp.first_bucket < ?2
+      AND (sp.first_bucket < ?1 OR sp.last_bucket >= ?2)
   ),
-  -- lines per session of the range, from the events and from the metric (the rule is applied per session below)
-  activity AS (
-    SELECT a.session_id AS sid,
-      total(a.lines_added_events) AS la_e,
-      total(a.lines_removed_events) AS lr_e,
-      total(a.lines_added_metrics) AS la_m,
-      total(a.lines_removed_metrics) AS lr_m
-    FROM activity_rollup a
-    WHERE a.bucket >= ? AND a.bucket < ?
-    GROUP BY a.session_id
+  -- their figures inside the range
+  edge_figures AS (
+    SELECT e.sid, e.repo_id, e.user_id, e.email, e.team, e.has_metrics,
+      ${FIGURE_COLUMNS.map((c) => `total(x.${c}) AS ${c}`).join(',\n      ')}
+    -- the session's buckets by the rollups' keys (bucket first); the unary + keeps SQLite from building
+    -- an index on session_id over the whole table for this
+    FROM edges e
+    LEFT JOIN productivity_rollup x ON x.bucket >= e.lo AND x.bucket <= e.hi AND +x.session_id = e.sid
+    WHERE EXISTS (SELECT 1 FROM activity_rollup a WHERE a.bucket >= e.lo AND a.bucket <= e.hi AND +a.session_id = e.sid)
+    GROUP BY e.sid
   ),
-  -- edit decisions per bucket and session; decisions rule (acceptance's): the code_edit_tool.decision metric
-  -- when the session sent it, else tool_decision events. Rows come in (bucket, session) order: this
-  -- grouping sorts nothing, the next one sorts a row per bucket and session instead of every rollup row.
-  decisions_bucket AS (
-    SELECT x.session_id AS sid,
-      total(x.accepts) AS acc,
-      total(x.rejects) AS rej,
-      -- a person's own decisions: not by a config rule or hook
-      total(CASE WHEN ${own('x')} THEN x.accepts ELSE 0 END) AS uacc,
-      total(CASE WHEN ${own('x')} THEN x.rejects ELSE 0 END) AS urej
-    FROM edit_decision_rollup x
-    JOIN sessions s ON s.id = x.session_id
-    WHERE x.bucket >= ? AND x.bucket < ?
-      AND x.from_metrics = s.has_edit_decision_metric
-    GROUP BY x.bucket, x.session_id
-  ),
-  decisions AS (
-    SELECT d.sid,
-      total(d.acc) AS acc,
-      total(d.rej) AS rej,
-      total(d.uacc) AS uacc,
-      total(d.urej) AS urej
-    FROM decisions_bucket d
-    GROUP BY d.sid
-  ),
-  -- cost per bucket and session; cost rule (effective usage, EFFECTIVE_WHERE): api_request events, else
-  -- the session's cost metric (same grouping in two steps as the decisions)
-  cost_bucket AS (
-    SELECT u.session_id AS sid,
-      total(u.cost_usd) AS cost
-    FROM ${EFFECTIVE_FROM}
-    WHERE ${EFFECTIVE_WHERE}
-    GROUP BY u.bucket, u.session_id
-  ),
-  cost AS (
-    SELECT c.sid,
-      total(c.cost) AS cost
-    FROM cost_bucket c
-    GROUP BY c.sid
-  ),
-  -- one row per session of the range (any activity, as the summary counts them): its identity
-  -- (repository and user ids, e-mail and team) and figures
-  per_session AS (
-    SELECT a.sid,
-      s.repo_id,
-      s.user_id,
-      -- e-mail and team: from session_identity (a session there sent metrics), text only
-      CASE WHEN typeof(si.email) = 'text' AND si.email <> '' THEN si.email END AS email,
-      CASE WHEN typeof(si.team) = 'text' AND si.team <> '' THEN si.team END AS team,
-      si.session_id IS NOT NULL AS has_metrics,
-      coalesce(m.u, 0) AS u,
-      coalesce(m.c, 0) AS c,
-      coalesce(m.k, 0) AS k,
-      coalesce(m.pr, 0) AS pr,
-      -- lines rule (summary's): the lines_of_code metric when the session sent it, else tool events / transcripts
-      CASE WHEN s.has_lines_metric THEN a.la_m ELSE a.la_e END AS la,
-      CASE WHEN s.has_lines_metric THEN a.lr_m ELSE a.lr_e END AS lr,
-      coalesce(d.acc, 0) AS acc,
-      coalesce(d.rej, 0) AS rej,
-      coalesce(d.uacc, 0) AS uacc,
-      coalesce(d.urej, 0) AS urej,
-      coalesce(co.cost, 0) AS cost
-    FROM activity a
-    JOIN sessions s ON s.id = a.sid
-    LEFT JOIN session_identity si ON si.session_id = a.sid
-    LEFT JOIN metrics m ON m.sid = a.sid
-    LEFT JOIN decisions d ON d.sid = a.sid
-    LEFT JOIN cost co ON co.sid = a.sid
+  parts AS (
+    SELECT g.repo_id, g.user_id, g.email, g.team, ${PART_COLUMNS.map((c) => `g.${c}`).join(', ')}
+    FROM productivity_groups g
+    WHERE g.first_bucket >= ?1 AND g.first_bucket < ?2
+    UNION ALL
+    SELECT sp.repo_id, sp.user_id, sp.email, sp.team, ${sessionParts('sp', '-')}
+    FROM session_productivity sp INDEXED BY session_productivity_span
+    WHERE sp.last_bucket >= ?2 AND sp.first_bucket >= ?1 AND sp.first_bucket < ?2
+    UNION ALL
+    SELECT ef.repo_id, ef.user_id, ef.email, ef.team, ${sessionParts('ef', '')}
+    FROM edge_figures ef
   ),
   -- sessions grouped by their identity ids first: repository and user names are looked up per group below
-  -- (min(sid): SQLite takes the group's bare columns from its first session)
   identity_groups AS (
-    SELECT min(ps.sid) AS first_sid,
-      ps.repo_id,
-      ps.user_id,
-      ps.email,
-      ps.team,
-      ${GROUP_SUMS},
-      total(ps.has_metrics) AS metric_sessions,
-      -- cost of sessions with active time, for the cost per active hour
-      total(CASE WHEN ps.u + ps.c > 0 THEN ps.cost ELSE 0 END) AS active_cost,
-      total(CASE WHEN ps.u + ps.c > 0 THEN ps.u + ps.c ELSE 0 END) AS active_seconds
-    FROM per_session ps
-    GROUP BY ps.repo_id, ps.user_id, ps.email, ps.team
+    SELECT p.repo_id, p.user_id,
+      nullif(p.email, '') AS email,
+      nullif(p.team, '') AS team,
+      ${sumsOf('p')}
+    FROM parts p
+    GROUP BY p.repo_id, p.user_id, p.email, p.team
+    HAVING total(p.sessions) > 0
   ),
   named AS MATERIALIZED (
     SELECT g.*,
@@ -311,15 +171,11 @@ WITH
 SELECT 'repo' AS kind,
   coalesce(n.repo, '') AS key1,
   '' AS key2,
-  min(n.first_sid) AS first_sid,
   n.repo AS repo,
   NULL AS user,
   0 AS user_is_email,
   NULL AS team,
-  ${NAMED_SUMS},
-  0 AS metric_sessions,
-  0 AS active_cost,
-  0 AS active_seconds
+  ${sumsOf('n')}
 FROM named n
 GROUP BY key1
 UNION ALL
@@ -327,46 +183,20 @@ UNION ALL
 SELECT 'user',
   coalesce(n.email, n.user_name, ''),
   coalesce(n.team, ''),
-  min(n.first_sid),
   NULL,
   coalesce(n.email, n.user_name),
   n.email IS NOT NULL,
   n.team,
-  ${NAMED_SUMS},
-  0,
-  0,
-  0
+  ${sumsOf('n')}
 FROM named n
 GROUP BY coalesce(n.email, n.user_name, ''), coalesce(n.team, '')
 UNION ALL
--- totals: metric figures and cost over every session of the range's rollups (with or without other
--- activity); lines and decisions over the sessions of the range
-SELECT 'totals',
-  NULL,
-  NULL,
-  NULL,
-  NULL,
-  NULL,
-  0,
-  NULL,
-  (SELECT total(m.u) FROM metrics m),
-  (SELECT total(m.c) FROM metrics m),
-  (SELECT total(m.k) FROM metrics m),
-  (SELECT total(m.pr) FROM metrics m),
-  total(n.la),
-  total(n.lr),
-  total(n.acc),
-  total(n.rej),
-  total(n.uacc),
-  total(n.urej),
-  total(n.sessions),
-  (SELECT total(co.cost) FROM cost co),
-  total(n.metric_sessions),
-  total(n.active_cost),
-  total(n.active_seconds)
+-- totals of the sessions of the range
+SELECT 'totals', NULL, NULL, NULL, NULL, 0, NULL,
+  ${sumsOf('n')}
 FROM named n`;
 
-export function productivityQuery(ctx: QueryContext, p: QueryMethods['productivity']['params'], metrics: ProductivityMetricSource = ROLLUP_METRICS): ProductivityDto {
+export function productivityQuery(ctx: QueryContext, p: QueryMethods['productivity']['params']): ProductivityDto {
   const r = rangeBuckets(p.range, ctx.nowMs);
   const inRange = [r.b0, r.b1];
   // An open start ("all") draws from the first activity, not from 1970.
@@ -376,21 +206,26 @@ export function productivityQuery(ctx: QueryContext, p: QueryMethods['productivi
     fromMs = first != null ? first * BUCKET_MS : Math.max(0, r.toMs - 86_400_000);
   }
   const bucket: SeriesBucket = seriesBucketFor(fromMs, r.toMs);
-  const periods = periodFigures(ctx, r.b0, r.b1, bucket, metrics);
+  const periods = periodFigures(ctx, r.b0, r.b1, bucket);
 
-  // ---- per session in SQL, then per repository, per user and team, and the totals: a few rows to JS
-  const m = sessionMetricsSql(ctx, metrics, r.b0, r.b1);
-  // Dict ids of the config-rule and hook decision sources, looked up once (a subquery per row was the cost).
-  const autoIds = ctx.sql.all<{ id: number }>(`SELECT id FROM dict WHERE value IN (${AUTO_IN}) ORDER BY id`).map((x) => x.id);
-  const rows = ctx.sql.all<GroupRow>(GROUPS_SQL(m.sql, autoIds), [...m.params, ...inRange, ...inRange, ...inRange]);
-  const totalsRow = rows.find((x) => x.kind === 'totals');
-  const t = totalsRow ?? ({ u: 0, c: 0, k: 0, pr: 0, la: 0, lr: 0, acc: 0, rej: 0, uacc: 0, urej: 0, sessions: 0, metric_sessions: 0, cost: 0, active_cost: 0, active_seconds: 0 } as GroupRow);
-  const totals = figuresOfRow(t);
-  const costUsd = t.cost;
+  // ---- per repository, per user and team, and the totals: a few rows to JS
+  const rows = ctx.sql.all<GroupRow>(GROUPS_SQL, inRange);
+  const t = rows.find((x) => x.kind === 'totals');
+  // Lines and decisions: the sessions of the range. Active time, commits and pull requests: every point of
+  // the range, also those without session.id (the series' sums).
+  const totals = t ? figuresOfRow(t) : zeroFigures();
+  totals.activeSecondsUser = totals.activeSecondsCli = totals.commits = totals.pullRequests = 0;
+  for (const f of periods.values()) {
+    totals.activeSecondsUser += f.activeSecondsUser;
+    totals.activeSecondsCli += f.activeSecondsCli;
+    totals.commits += f.commits;
+    totals.pullRequests += f.pullRequests;
+  }
+  const costUsd = t?.cost_usd ?? 0;
   const changed = totals.linesAdded + totals.linesRemoved;
 
   // ---- groups: sorted here (few rows; localeCompare as before), the first max kept
-  const groupOf = (x: GroupRow): ProductivityGroupDto => ({ ...figuresOfRow(x), sessions: x.sessions, costUsd: x.cost });
+  const groupOf = (x: GroupRow): ProductivityGroupDto => ({ ...figuresOfRow(x), sessions: x.sessions, costUsd: x.cost_usd });
   const sorted = (kind: GroupRow['kind']) => {
     const activity = (g: ProductivityGroupDto) => g.activeSecondsUser + g.activeSecondsCli;
     return rows
@@ -413,10 +248,10 @@ export function productivityQuery(ctx: QueryContext, p: QueryMethods['productivi
     series,
     totals: {
       ...totals,
-      sessions: t.sessions,
-      metricSessions: t.metric_sessions,
+      sessions: t?.sessions ?? 0,
+      metricSessions: t?.metric_sessions ?? 0,
       costUsd,
-      costPerActiveHourUsd: t.active_seconds > 0 ? t.active_cost / (t.active_seconds / 3600) : null,
+      costPerActiveHourUsd: t && t.active_seconds > 0 ? t.active_cost_usd / (t.active_seconds / 3600) : null,
       costPerLineChangedUsd: changed > 0 ? costUsd / changed : null,
       editAcceptRate: rate(totals.editAccepts, totals.editRejects),
     },

@@ -32,6 +32,7 @@ import { compareUsage, repoOf } from '../transcripts/parse';
 import type { TranscriptPrompt, TranscriptRequest, TranscriptSession, TranscriptToolUse, TranscriptUsage } from '../transcripts/transcriptRecords';
 import { bucketOf } from '../time/range';
 import { BatchRows } from './batchRows';
+import { bucketSpan, ProductivityFigures } from './productivityFigures';
 import { noteSeriesIdentity, rollupProductivityPoint } from './productivityRollup';
 import {
   ErrorKind, NO_STATUS, Origin, PriceSourceCode, RequestSource, SESSION_USAGE_COLUMNS, USAGE_COLUMNS, sessionUsageColumn, type TokenColumn,
@@ -198,12 +199,16 @@ export class Applier {
   private readonly usageRows: BatchRows;
   private readonly effRows: BatchRows;
   private readonly estimateRows: BatchRows;
+  /** The productivity figures with their per-session rules (productivityFigures.ts). */
+  private readonly figures: ProductivityFigures;
   /** Column positions of the hot tables, looked up by name once. */
   private readonly sessionCol: {
     touch: readonly number[];
     apiRequestEvents: number;
     hasLinesMetric: number;
     hasEditDecisionMetric: number;
+    firstMs: number;
+    lastMs: number;
   };
   /** Column position of each SESSION_INCS counter in the sessions rows. */
   private readonly sessionIncCol: Readonly<Record<(typeof SESSION_INCS)[number], number>>;
@@ -225,6 +230,7 @@ export class Applier {
     this.usageRows = new BatchRows(sql, USAGE_SPEC);
     this.effRows = new BatchRows(sql, EFF_SPEC);
     this.estimateRows = new BatchRows(sql, ESTIMATE_SPEC);
+    this.figures = new ProductivityFigures(sql);
     this.learner = this.loadLearner();
     const col = (n: string) => this.sessions.col(n);
     this.sessionIncCol = Object.fromEntries(SESSION_INCS.map((c) => [c, col(c)])) as Record<(typeof SESSION_INCS)[number], number>;
@@ -233,6 +239,8 @@ export class Applier {
       apiRequestEvents: col('api_request_events'),
       hasLinesMetric: col('has_lines_metric'),
       hasEditDecisionMetric: col('has_edit_decision_metric'),
+      firstMs: col('first_ms'),
+      lastMs: col('last_ms'),
     };
   }
 
@@ -259,6 +267,7 @@ export class Applier {
     this.usageRows.flush();
     this.effRows.flush();
     this.estimateRows.flush();
+    this.figures.flush(); // after sessions: it reads each session's identity
     this.sessionModels.clear();
   }
 
@@ -271,6 +280,7 @@ export class Applier {
     this.usageRows.discard();
     this.effRows.discard();
     this.estimateRows.discard();
+    this.figures.discard();
     this.sessionModels.clear();
   }
 
@@ -328,7 +338,26 @@ export class Applier {
     if (!sid) return;
     // The touch part is the first SESSION_TOUCH.length columns of SESSION_SPEC (upsert takes a prefix).
     this.sessions.upsert([sid], [timeMs, timeMs, this.intern(r.repo), this.intern(r.userId), this.intern(r.serviceVersion)]);
-    this.activity.upsert([bucketOf(timeMs), sid], [1, ...ACT_COLS.map((c) => act[c] ?? 0)]);
+    const bucket = bucketOf(timeMs);
+    this.activity.upsert([bucket, sid], [1, ...ACT_COLS.map((c) => act[c] ?? 0)]);
+    this.figures.touch(sid, bucket);
+    // Lines by the summary's rule: the metric's once the session sent one (metric() retracts the events'
+    // then), the events' before.
+    if (act.lines_added_metrics || act.lines_removed_metrics) {
+      this.figures.add(bucket, sid, 'lines_added', act.lines_added_metrics ?? 0);
+      this.figures.add(bucket, sid, 'lines_removed', act.lines_removed_metrics ?? 0);
+    }
+    if ((act.lines_added_events || act.lines_removed_events) && !this.sessions.get([sid], this.sessionCol.hasLinesMetric)) {
+      this.figures.add(bucket, sid, 'lines_added', act.lines_added_events ?? 0);
+      this.figures.add(bucket, sid, 'lines_removed', act.lines_removed_events ?? 0);
+    }
+  }
+
+  /** The session's bucket span so far (its sessions row, pending or stored). */
+  private sessionSpan(sid: number): [number, number] | undefined {
+    const first = this.sessions.get([sid], this.sessionCol.firstMs);
+    const last = this.sessions.get([sid], this.sessionCol.lastMs);
+    return first === undefined || last === undefined ? undefined : bucketSpan(first, last);
   }
 
   private bumpSession(sid: number, inc: SessionInc): void {
@@ -351,7 +380,10 @@ export class Applier {
   private usageByIds(bucket: number, sid: number, modelId: number, repoId: number, userId: number, qsId: number, origin: Origin, u: Usage, effective: boolean): void {
     const vals = USAGE_COLUMNS.map((c) => u[c]);
     this.usageRows.upsert([bucket, sid, modelId, repoId, userId, qsId, origin], vals);
-    if (effective) this.effRows.upsert([bucket, modelId], vals);
+    if (effective) {
+      this.effRows.upsert([bucket, modelId], vals);
+      if (sid) this.figures.add(bucket, sid, 'cost_usd', u.cost_usd);
+    }
   }
 
   // ---- events ----
@@ -469,6 +501,7 @@ export class Applier {
       this.usageRows.write((key) => key[1] === f.sid && key[6] === Origin.Metrics);
       for (const row of this.sql.all<Record<string, number>>(RETRACT_SQL, [f.sid])) {
         this.effRows.upsert([row.bucket, row.model_id], USAGE_COLUMNS.map((c) => row[c]));
+        this.figures.add(row.bucket, f.sid, 'cost_usd', row.cost_usd);
       }
     }
     const u: Usage = {
@@ -680,6 +713,7 @@ export class Applier {
       // with no cwd on any line gets that guess from its requests (applyTranscriptRequest).
       const touch = [t.timeMs, t.timeMs, t.cwd ? this.intern(repoOf(t.cwd, projectDir)) : 0, 0, this.intern(t.version)];
       this.sessions.upsert([sid], touch); // the sessions row only: a session line is not an activity record
+      this.figures.identityChanged(sid); // its repository may be known now
     }
     this.sql.run(
       `INSERT INTO session_details (session_id, title, title_source, cwd, git_branch, entrypoint) VALUES (?, ?, ?, ?, ?, ?)
@@ -842,7 +876,25 @@ export class Applier {
     );
   }
 
+  /** A lines metric: when it is the session's first, its event lines so far leave the productivity figures. */
+  private firstLinesMetric(sid: number): void {
+    if (this.sessions.get([sid], this.sessionCol.hasLinesMetric) !== 0) return; // set already, or no session yet (nothing to take back)
+    const span = this.sessionSpan(sid);
+    if (!span) return;
+    this.activity.write((key) => key[1] === sid); // the retraction reads activity_rollup
+    this.figures.retractEventLines(sid, span[0], span[1]);
+  }
+
+  /** A decision metric: when it is the session's first, its tool_decision events so far leave the productivity figures. */
+  private firstDecisionMetric(sid: number): void {
+    if (this.sessions.get([sid], this.sessionCol.hasEditDecisionMetric) !== 0) return;
+    const span = this.sessionSpan(sid);
+    if (span) this.figures.retractEventDecisions(sid, span[0], span[1]);
+  }
+
   private editDecision(bucket: number, sid: number, toolId: number, langId: number, srcId: number, origin: Origin, acc: number, rej: number): void {
+    // Acceptance's rule: the decision metric's once the session sent one, tool_decision events before.
+    if (origin === Origin.Metrics || !this.sessions.get([sid], this.sessionCol.hasEditDecisionMetric)) this.figures.addDecisions(bucket, sid, srcId, acc, rej);
     this.sql.run(
       `INSERT INTO edit_decision_rollup (bucket, session_id, tool_id, language_id, decision_source_id, from_metrics, accepts, rejects)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -946,7 +998,7 @@ export class Applier {
       ]);
     }
     const bucket = bucketOf(r.timeMs);
-    rollupProductivityPoint(this.sql, bucket, sid, r, delta);
+    rollupProductivityPoint(this.figures, bucket, sid, r, delta);
     if (!sid) return true;
     const act: ActInc = {};
     if (r.name === 'claude_code.cost.usage' || r.name === 'claude_code.token.usage') {
@@ -971,6 +1023,7 @@ export class Applier {
       return true;
     }
     if (r.name === 'claude_code.lines_of_code.count') {
+      this.firstLinesMetric(sid);
       const t = r.attrs.type;
       if (t === 'added') act.lines_added_metrics = delta;
       if (t === 'removed') act.lines_removed_metrics = delta;
@@ -983,6 +1036,7 @@ export class Applier {
       // Carries language for every decision (tool_decision events do not): the source of acceptance by language.
       const a = r.attrs;
       const s = (k: string) => (typeof a[k] === 'string' ? (a[k] as string) : undefined);
+      this.firstDecisionMetric(sid);
       this.touchSession(sid, r, r.timeMs, act);
       this.sessions.set([sid], this.sessionCol.hasEditDecisionMetric, 1);
       this.editDecision(bucket, sid, this.intern(s('tool_name')), this.intern(s('language')), this.intern(s('source')), Origin.Metrics,

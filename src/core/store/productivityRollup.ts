@@ -1,5 +1,5 @@
-// What the productivity query needs from Claude Code's metrics, kept at ingest (schema v9) so the query
-// reads no raw metric point and no metric series JSON:
+// What the productivity query needs, kept at ingest so it reads neither raw metric points (schema v9) nor
+// a row per session of its range (schema v10; the per-session rules live in productivityFigures.ts):
 // - productivity_rollup: per 15-minute bucket and session, the deltas of active time (user / cli),
 //   commits and pull requests. Fed by apply.ts `metric()` with each new point's delta (cumulative
 //   series already converted, resets and late points handled there), so the sums are the sums of
@@ -10,6 +10,7 @@
 //   `user.email` of its series (what max(json_extract(metric_series.attrs, ...)) gave), written when a
 //   series is first stored.
 import type { MetricPoint } from '../otlp/records';
+import type { ProductivityFigures } from './productivityFigures';
 import type { StatementCache } from './statementCache';
 
 /** Metric names and the figure columns they feed; active time splits by its `type` attribute. */
@@ -19,8 +20,9 @@ export const PRODUCTIVITY_METRIC_NAMES = {
   pullRequests: 'claude_code.pull_request.count',
 } as const;
 
-export const PRODUCTIVITY_COLUMNS = ['active_seconds_user', 'active_seconds_cli', 'commits', 'pull_requests'] as const;
-export type ProductivityColumn = (typeof PRODUCTIVITY_COLUMNS)[number];
+/** The metric figures' columns (schema v9); v10 adds the per-session-rule figures (productivityFigures.ts). */
+const V9_COLUMNS = ['active_seconds_user', 'active_seconds_cli', 'commits', 'pull_requests'] as const;
+export type ProductivityColumn = (typeof V9_COLUMNS)[number];
 
 /** The column a point of `name` with attribute `type` adds to, or undefined (not a productivity figure). */
 export function productivityColumn(name: string, type: unknown): ProductivityColumn | undefined {
@@ -33,17 +35,10 @@ export function productivityColumn(name: string, type: unknown): ProductivityCol
   return undefined;
 }
 
-const UPSERT = Object.fromEntries(
-  PRODUCTIVITY_COLUMNS.map((c) => [
-    c,
-    `INSERT INTO productivity_rollup (bucket, session_id, ${c}) VALUES (?, ?, ?) ON CONFLICT (bucket, session_id) DO UPDATE SET ${c} = ${c} + excluded.${c}`,
-  ]),
-) as Record<ProductivityColumn, string>;
-
 /** Adds a new metric point's delta (the caller stored the point; a duplicate never gets here). */
-export function rollupProductivityPoint(sql: StatementCache, bucket: number, sessionId: number, r: MetricPoint, delta: number): void {
+export function rollupProductivityPoint(figures: ProductivityFigures, bucket: number, sessionId: number, r: MetricPoint, delta: number): void {
   const col = productivityColumn(r.name, r.attrs.type);
-  if (col) sql.run(UPSERT[col], [bucket, sessionId, delta]);
+  if (col) figures.add(bucket, sessionId, col, delta);
 }
 
 const IDENTITY_SQL = `INSERT INTO session_identity (session_id, team, email) VALUES (?, ?, ?)
@@ -70,15 +65,15 @@ export function noteSeriesIdentity(sql: StatementCache, sessionId: number, attrs
   sql.run(IDENTITY_SQL, [sessionId, text(attrs['team.id']), text(attrs['user.email'])]);
 }
 
-/** Schema v9 DDL and the backfill from the metric points and series an older version kept. */
-export const PRODUCTIVITY_SCHEMA = `
+/** Schema v9 DDL and the backfill from the metric points and series an older version kept (fixed: migration v9). */
+export const PRODUCTIVITY_SCHEMA_V9 = `
 CREATE TABLE productivity_rollup (
   bucket INTEGER NOT NULL, session_id INTEGER NOT NULL,
-  ${PRODUCTIVITY_COLUMNS.map((c) => `${c} REAL NOT NULL DEFAULT 0`).join(', ')},
+  ${V9_COLUMNS.map((c) => `${c} REAL NOT NULL DEFAULT 0`).join(', ')},
   PRIMARY KEY (bucket, session_id)
 ) WITHOUT ROWID;
 CREATE TABLE session_identity (session_id INTEGER PRIMARY KEY, team TEXT, email TEXT);
-INSERT INTO productivity_rollup (bucket, session_id, ${PRODUCTIVITY_COLUMNS.join(', ')})
+INSERT INTO productivity_rollup (bucket, session_id, ${V9_COLUMNS.join(', ')})
   SELECT * FROM (
     SELECT CAST(p.time_ms / 900000 AS INTEGER) AS b, ms.session_id AS sid,
       total(CASE WHEN n.value = '${PRODUCTIVITY_METRIC_NAMES.activeTime}' AND t.value = 'user' THEN p.delta ELSE 0 END),

@@ -4,6 +4,7 @@
 // changes them.
 import { BUCKET_MS } from '../time/range';
 import type { LedgerDb } from './ledgerDb';
+import { pruneSessionFigures } from './productivityFigures';
 import type { RetentionOptions } from './options';
 
 /** Raw tables: `order` is the column that follows arrival (rowid, or metric_points' time-first key). */
@@ -19,7 +20,7 @@ const RAW_TABLES: readonly { table: string; time: string; order: string; ms: num
 ];
 const ROLLUP_TABLES: readonly string[] = [
   'effective_usage', 'usage_rollup', 'activity_rollup', 'file_rollup', 'tool_rollup', 'tool_hist', 'decision_rollup', 'edit_decision_rollup',
-  'error_rollup', 'estimate_rollup', 'productivity_rollup',
+  'error_rollup', 'estimate_rollup', 'productivity_rollup', 'productivity_buckets',
 ];
 
 export interface PruneStep {
@@ -71,5 +72,8 @@ export function pruneStep(db: LedgerDb, opts: RetentionOptions, nowMs: number): 
     );
     if (n > 0) return { deleted: n, what: `${table} older than ${opts.rollupDays} days` };
   }
+  // Sessions that started before the rollups left: cut to what the rollups still hold (productivityFigures.ts).
+  const cut = db.transaction(() => pruneSessionFigures(db.sql, rollupCutoff, batch));
+  if (cut > 0) return { deleted: cut, what: `productivity figures of ${cut} sessions older than ${opts.rollupDays} days` };
   return { deleted: 0, what: 'nothing to prune' };
 }

@@ -12,7 +12,8 @@
 //   never changes them.
 import type { Database } from 'sql.js';
 import { SchemaTooNewError } from './errors';
-import { PRODUCTIVITY_SCHEMA } from './productivityRollup';
+import { PRODUCTIVITY_SCHEMA_V9 } from './productivityRollup';
+import { PRODUCTIVITY_SCHEMA_V10 } from './productivityFigures';
 
 const V1 = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
@@ -402,7 +403,7 @@ CREATE INDEX api_requests_time ON api_requests(time_ms);
  *   api_requests_time's 17. Nothing else read requests by time (the CSV export pages by rowid).
  */
 const V9 = `
-${PRODUCTIVITY_SCHEMA}
+${PRODUCTIVITY_SCHEMA_V9}
 DROP INDEX api_requests_time;
 CREATE INDEX api_requests_hour ON api_requests(CAST(time_ms / 3600000 AS INTEGER));
 `;
@@ -411,7 +412,17 @@ CREATE INDEX api_requests_hour ON api_requests(CAST(time_ms / 3600000 AS INTEGER
  * Forward migrations; index i brings a database from version i to i + 1. A new database runs them all
  * (v1's short names are renamed by v3), so a fresh and a migrated database have the same schema.
  */
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9];
+/**
+ * v10: the productivity query without a row per session of its range (issue 11; productivityFigures.ts).
+ * - productivity_rollup gains the figures whose source is chosen per session (lines, edit decisions,
+ *   cost), with the rule applied at ingest;
+ * - session_productivity: each session's whole figures, activity span and identity;
+ * - productivity_groups: those sessions summed per first bucket x identity.
+ * Backfilled from the rollups held, by the rules the v9 query applied.
+ */
+const V10 = PRODUCTIVITY_SCHEMA_V10;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export function readSchemaVersion(db: Database): number {
@@ -469,7 +480,10 @@ export const TABLE_MEANINGS: Record<string, string> = {
   decision_rollup: 'Rollup of tool_decision events by bucket x tool x language x decision source: accepts and rejects.',
   edit_decision_rollup: 'Edit-tool accepts/rejects by bucket x session x tool x language x decision source x from_metrics (1 = the code_edit_tool.decision metric, 0 = tool_decision events with the language of their file). Count from_metrics = sessions.has_edit_decision_metric only.',
   estimate_rollup: 'Estimated requests (no cost reported by Claude Code) by bucket x model x source (0 OTLP, 1 transcript) x price_source (1 learned, 2 override, 3 table, 4 none); requests with a reported cost are not in it.',
-  productivity_rollup: 'Rollup of Claude Code\'s active time (active_seconds_user / active_seconds_cli), commit and pull request metrics by bucket x session (session_id 0 = points without session.id).',
+  productivity_rollup: 'Rollup by bucket x session of Claude Code\'s active time (active_seconds_user / active_seconds_cli), commit and pull request metrics (session_id 0 = points without session.id), and of lines, edit decisions (own_ = not by a config rule or hook) and effective cost, each from the source the session\'s rule picks (the metric when the session sent it, else events).',
+  session_productivity: 'Per session with activity: its productivity_rollup figures summed, the bucket span of its activity (first_bucket, last_bucket) and its identity (repo_id, user_id, email, team; \'\' = none).',
+  productivity_buckets: 'productivity_rollup summed per bucket (all sessions): the productivity series.',
+  productivity_groups: 'session_productivity summed per first_bucket x repo_id x user_id x email x team: sessions, metric_sessions, cost and seconds of sessions with active time, figures.',
   session_identity: 'Per session that sent metrics: the team.id and user.email of its metric series (null when not sent).',
   error_rollup: 'Rollup by bucket x kind (0 api_error, 1 retries exhausted, 2 refusal) x HTTP status (-1 = none).',
   rate_limit_snapshots: 'Plan limits from Claude Code\'s status line (subscribers): one row per distinct snapshot per account (user.id of the session, \'\' when unknown); five_hour_percent / seven_day_percent 0-100, *_resets_ms epoch ms; first_ms/last_ms when these numbers were first and last reported.',

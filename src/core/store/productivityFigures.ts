@@ -1,0 +1,331 @@
+// The productivity query's figures with their per-session rules applied at ingest (schema v10), so the
+// query reads a row per bucket for its series and a row per (first bucket x identity) for its groups,
+// not a row per session of its range (661 ms over 34k sessions in 30 days at 5M records).
+//
+// The rules (the query applied them per session before v10; ARCHITECTURE "productivity"):
+// - lines: the claude_code.lines_of_code.count metric when the session sent one, else its tool events /
+//   transcript lines (summary's rule);
+// - edit decisions: the code_edit_tool.decision metric when the session sent one, else tool_decision
+//   events (acceptance's rule); "own" = not decided by a config rule or hook;
+// - cost: the effective usage (api_request events when the session has any, else its cost metric).
+// Each rule flips once per session (no source -> metric / events). The flip takes back what the other
+// source had put in (retractEventLines / retractEventDecisions, and apply.ts's metric-cost retraction),
+// so the stored figures always equal the rule applied to everything the session sent so far.
+//
+// Tables:
+// - productivity_rollup (bucket x session): every figure; the sessions at the edges of a range read it.
+//   Session 0 = metric points without session.id (metric figures only).
+// - productivity_buckets (bucket): the same summed over sessions; the series read it.
+// - session_productivity (a row per session with activity): the session's whole figures, the bucket
+//   span of its activity, and its identity (repository, user, e-mail, team) at the last flush.
+// - productivity_groups (first bucket x identity): the sums of the sessions that start in that bucket,
+//   with the per-session parts (session counts, cost of sessions with active time). A range takes the
+//   groups of its buckets and corrects for the few sessions crossing its edges (queries/productivity.ts).
+//   A group is recomputed from its sessions whenever one of them changes: exact, no drift.
+import { BUCKET_MS } from '../time/range';
+import { BatchRows } from './batchRows';
+import type { StatementCache } from './statementCache';
+
+/** Every figure column of productivity_rollup, session_productivity and productivity_groups (all summed). */
+export const FIGURE_COLUMNS = [
+  'active_seconds_user', 'active_seconds_cli', 'commits', 'pull_requests',
+  'lines_added', 'lines_removed', 'edit_accepts', 'edit_rejects', 'own_edit_accepts', 'own_edit_rejects', 'cost_usd',
+] as const;
+export type FigureColumn = (typeof FIGURE_COLUMNS)[number];
+
+/** The columns schema v10 adds to productivity_rollup (v9 had the four metric figures). */
+const V10_COLUMNS = FIGURE_COLUMNS.slice(4);
+
+/** Edit-decision sources that are not the person's own decision (acceptance and productivity split on them). */
+export const AUTO_DECISION_SOURCES: ReadonlySet<string> = new Set(['config', 'hook']);
+const AUTO_IN = [...AUTO_DECISION_SOURCES].map((s) => `'${s.replace(/'/g, "''")}'`).join(', ');
+
+/** The identity a session is grouped by: '' for none (e-mail and team: text values only, as the query took them). */
+const IDENTITY_SQL = `SELECT s.repo_id AS repo_id, s.user_id AS user_id,
+    CASE WHEN typeof(si.email) = 'text' THEN si.email ELSE '' END AS email,
+    CASE WHEN typeof(si.team) = 'text' THEN si.team ELSE '' END AS team,
+    si.session_id IS NOT NULL AS has_metrics
+  FROM sessions s LEFT JOIN session_identity si ON si.session_id = s.id WHERE s.id = ?`;
+
+const GROUP_KEY = ['first_bucket', 'repo_id', 'user_id', 'email', 'team'] as const;
+const KEY_WHERE = GROUP_KEY.map((k) => `${k} = ?`).join(' AND ');
+/** A session counts as active (for the cost per active hour) when it has active time. */
+const ACTIVE = 'active_seconds_user + active_seconds_cli > 0';
+/** A group's row from its sessions (the per-session parts are computed per session here). */
+const GROUP_SELECT = `SELECT ${GROUP_KEY.join(', ')}, count(*), total(has_metrics),
+    total(CASE WHEN ${ACTIVE} THEN cost_usd ELSE 0 END), total(CASE WHEN ${ACTIVE} THEN active_seconds_user + active_seconds_cli ELSE 0 END),
+    ${FIGURE_COLUMNS.map((c) => `total(${c})`).join(', ')}
+  FROM session_productivity`;
+
+type GroupKey = [number, number, number, string, string];
+interface SessionRow {
+  first_bucket: number;
+  last_bucket: number;
+  repo_id: number;
+  user_id: number;
+  email: string;
+  team: string;
+  has_metrics: number;
+}
+interface Identity {
+  repo_id: number;
+  user_id: number;
+  email: string;
+  team: string;
+  has_metrics: number;
+}
+
+/** What a batch changed of one session: its activity span and figure deltas (in FIGURE_COLUMNS order). */
+interface SessionChange {
+  lo: number;
+  hi: number;
+  delta: number[];
+}
+
+const FIGURE_INDEX = Object.fromEntries(FIGURE_COLUMNS.map((c, i) => [c, i])) as Record<FigureColumn, number>;
+
+export class ProductivityFigures {
+  private readonly rollup: BatchRows;
+  private readonly buckets: BatchRows;
+  private readonly changed = new Map<number, SessionChange>();
+  /** Decision source dict id -> decided by a config rule or hook (ids never change meaning within a transaction). */
+  private readonly autoSource = new Map<number, boolean>();
+
+  constructor(private readonly sql: StatementCache) {
+    const cols = FIGURE_COLUMNS.map((name) => ({ name, op: 'sum' as const }));
+    this.rollup = new BatchRows(sql, { table: 'productivity_rollup', keys: ['bucket', 'session_id'], cols });
+    this.buckets = new BatchRows(sql, { table: 'productivity_buckets', keys: ['bucket'], cols });
+  }
+
+  private change(sid: number): SessionChange {
+    let c = this.changed.get(sid);
+    if (!c) this.changed.set(sid, (c = { lo: Infinity, hi: -Infinity, delta: FIGURE_COLUMNS.map(() => 0) }));
+    return c;
+  }
+
+  /** The session had activity in `bucket` (apply.ts touchSession: every record that writes activity_rollup). */
+  touch(sid: number, bucket: number): void {
+    if (!sid) return;
+    const c = this.change(sid);
+    if (bucket < c.lo) c.lo = bucket;
+    if (bucket > c.hi) c.hi = bucket;
+  }
+
+  /** The session's identity (repository, e-mail, team) may have changed: its group is looked at again at flush. */
+  identityChanged(sid: number): void {
+    if (sid) this.change(sid);
+  }
+
+  /** Adds to one figure of (bucket, session); session 0 only to the rollup (metric points without session.id). */
+  add(bucket: number, sid: number, col: FigureColumn, v: number): void {
+    if (!v) return;
+    const vals = FIGURE_COLUMNS.map(() => 0);
+    const i = FIGURE_INDEX[col];
+    vals[i] = v;
+    this.rollup.upsert([bucket, sid], vals);
+    this.buckets.upsert([bucket], vals);
+    if (!sid) return;
+    this.change(sid).delta[i] += v;
+  }
+
+  /** Adds edit decisions (accepts, rejects) by a decision source; `own` splits on AUTO_DECISION_SOURCES. */
+  addDecisions(bucket: number, sid: number, sourceId: number, accepts: number, rejects: number): void {
+    this.add(bucket, sid, 'edit_accepts', accepts);
+    this.add(bucket, sid, 'edit_rejects', rejects);
+    if (this.isAutoSource(sourceId)) return;
+    this.add(bucket, sid, 'own_edit_accepts', accepts);
+    this.add(bucket, sid, 'own_edit_rejects', rejects);
+  }
+
+  private isAutoSource(id: number): boolean {
+    if (!id) return false;
+    let auto = this.autoSource.get(id);
+    if (auto === undefined) {
+      const v = this.sql.get<{ value: string }>('SELECT value FROM dict WHERE id = ?', [id])?.value;
+      auto = v !== undefined && AUTO_DECISION_SOURCES.has(v);
+      this.autoSource.set(id, auto);
+    }
+    return auto;
+  }
+
+  /**
+   * The session's first lines metric: its event lines so far leave the figures (summary's rule). The
+   * caller wrote the session's pending activity rows; [b0, b1] is the session's span so far.
+   */
+  retractEventLines(sid: number, b0: number, b1: number): void {
+    for (const x of this.sql.all<{ bucket: number; la: number; lr: number }>(
+      `SELECT bucket, lines_added_events AS la, lines_removed_events AS lr FROM activity_rollup
+       WHERE bucket >= ? AND bucket <= ? AND session_id = ? AND (lines_added_events <> 0 OR lines_removed_events <> 0)`,
+      [b0, b1, sid],
+    )) {
+      this.add(x.bucket, sid, 'lines_added', -x.la);
+      this.add(x.bucket, sid, 'lines_removed', -x.lr);
+    }
+  }
+
+  /** The session's first decision metric: its tool_decision events so far leave the figures (acceptance's rule). */
+  retractEventDecisions(sid: number, b0: number, b1: number): void {
+    for (const x of this.sql.all<{ bucket: number; source: number; acc: number; rej: number }>(
+      `SELECT bucket, decision_source_id AS source, accepts AS acc, rejects AS rej FROM edit_decision_rollup
+       WHERE bucket >= ? AND bucket <= ? AND session_id = ? AND from_metrics = 0`,
+      [b0, b1, sid],
+    )) {
+      this.addDecisions(x.bucket, sid, x.source, -x.acc, -x.rej);
+    }
+  }
+
+  /**
+   * Writes the batch: the rollup rows, then each changed session's row (span, identity, figures) and
+   * the groups it left and joined. The caller flushed the sessions rows first (identity).
+   */
+  flush(): void {
+    this.rollup.flush();
+    this.buckets.flush();
+    const groups = new Map<string, GroupKey>();
+    const regroup = (k: GroupKey) => groups.set(k.join('\u0001'), k);
+    for (const [sid, c] of this.changed) {
+      const old = this.sql.get<SessionRow>(
+        `SELECT first_bucket, last_bucket, repo_id, user_id, email, team, has_metrics FROM session_productivity WHERE session_id = ?`,
+        [sid],
+      );
+      if (!old && c.lo === Infinity) continue; // no activity yet: nothing to show (a figure always comes with activity)
+      const id = this.sql.get<Identity>(IDENTITY_SQL, [sid]);
+      if (!id) continue; // no sessions row: not a session the query shows (none is written without one)
+      const first = old ? Math.min(old.first_bucket, c.lo) : c.lo;
+      const last = old ? Math.max(old.last_bucket, c.hi) : c.hi;
+      const sets = FIGURE_COLUMNS.map((col) => `${col} = ${col} + ?`).join(', ');
+      if (old) {
+        this.sql.run(
+          `UPDATE session_productivity SET first_bucket = ?, last_bucket = ?, repo_id = ?, user_id = ?, email = ?, team = ?, has_metrics = ?, ${sets}
+           WHERE session_id = ?`,
+          [first, last, id.repo_id, id.user_id, id.email, id.team, id.has_metrics, ...c.delta, sid],
+        );
+        regroup([old.first_bucket, old.repo_id, old.user_id, old.email, old.team]);
+      } else {
+        this.sql.run(
+          `INSERT INTO session_productivity (session_id, first_bucket, last_bucket, repo_id, user_id, email, team, has_metrics, ${FIGURE_COLUMNS.join(', ')})
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${FIGURE_COLUMNS.map(() => '?').join(', ')})`,
+          [sid, first, last, id.repo_id, id.user_id, id.email, id.team, id.has_metrics, ...c.delta],
+        );
+      }
+      regroup([first, id.repo_id, id.user_id, id.email, id.team]);
+    }
+    this.changed.clear();
+    for (const k of groups.values()) regroupSessions(this.sql, k);
+  }
+
+  /** Drops what the batch had pending (after a rollback). */
+  discard(): void {
+    this.rollup.discard();
+    this.buckets.discard();
+    this.changed.clear();
+    this.autoSource.clear();
+  }
+}
+
+/** Rewrites one productivity_groups row from its sessions (deleted when none is left). */
+function regroupSessions(sql: StatementCache, key: GroupKey): void {
+  sql.run(`DELETE FROM productivity_groups WHERE ${KEY_WHERE}`, key);
+  sql.run(`INSERT INTO productivity_groups ${GROUP_SELECT} WHERE ${KEY_WHERE} GROUP BY ${GROUP_KEY.join(', ')}`, key);
+}
+
+/**
+ * Retention: rollups older than `cutoffBucket` are gone, so sessions that started before it are cut to
+ * what is left (or dropped when nothing is), at most `batch` sessions per call. Returns the sessions changed.
+ */
+export function pruneSessionFigures(sql: StatementCache, cutoffBucket: number, batch: number): number {
+  const stale = sql.all<SessionRow & { session_id: number }>(
+    `SELECT session_id, first_bucket, last_bucket, repo_id, user_id, email, team, has_metrics FROM session_productivity WHERE first_bucket < ? LIMIT ?`,
+    [cutoffBucket, batch],
+  );
+  const groups = new Map<string, GroupKey>();
+  const regroup = (k: GroupKey) => groups.set(k.join('\u0001'), k);
+  for (const s of stale) {
+    regroup([s.first_bucket, s.repo_id, s.user_id, s.email, s.team]);
+    const first = s.last_bucket < cutoffBucket
+      ? null
+      : sql.get<{ b: number | null }>(`SELECT min(bucket) AS b FROM activity_rollup WHERE bucket >= ? AND bucket <= ? AND session_id = ?`, [cutoffBucket, s.last_bucket, s.session_id])?.b ?? null;
+    if (first === null) {
+      sql.run('DELETE FROM session_productivity WHERE session_id = ?', [s.session_id]);
+      continue;
+    }
+    sql.run(
+      `UPDATE session_productivity SET first_bucket = ?, (${FIGURE_COLUMNS.join(', ')}) =
+         (SELECT ${FIGURE_COLUMNS.map((c) => `total(${c})`).join(', ')} FROM productivity_rollup WHERE bucket >= ? AND bucket <= ? AND session_id = ?)
+       WHERE session_id = ?`,
+      [first, first, s.last_bucket, s.session_id, s.session_id],
+    );
+    regroup([first, s.repo_id, s.user_id, s.email, s.team]);
+  }
+  for (const k of groups.values()) regroupSessions(sql, k);
+  return stale.length;
+}
+
+/** The bucket span [first, last] of a session from its sessions row's first_ms / last_ms. */
+export const bucketSpan = (firstMs: number, lastMs: number): [number, number] => [Math.floor(firstMs / BUCKET_MS), Math.floor(lastMs / BUCKET_MS)];
+
+/**
+ * Schema v10 DDL and the backfill: the rules applied to the rollups an older version kept (the SQL the
+ * v9 query ran per request), then the sessions and their groups.
+ */
+export const PRODUCTIVITY_SCHEMA_V10 = `
+${V10_COLUMNS.map((c) => `ALTER TABLE productivity_rollup ADD COLUMN ${c} REAL NOT NULL DEFAULT 0;`).join('\n')}
+INSERT INTO productivity_rollup (bucket, session_id, lines_added, lines_removed)
+  SELECT * FROM (
+    SELECT a.bucket, a.session_id,
+      CASE WHEN s.has_lines_metric THEN a.lines_added_metrics ELSE a.lines_added_events END,
+      CASE WHEN s.has_lines_metric THEN a.lines_removed_metrics ELSE a.lines_removed_events END
+    FROM activity_rollup a JOIN sessions s ON s.id = a.session_id
+  ) WHERE true
+  ON CONFLICT (bucket, session_id) DO UPDATE SET lines_added = excluded.lines_added, lines_removed = excluded.lines_removed;
+INSERT INTO productivity_rollup (bucket, session_id, edit_accepts, edit_rejects, own_edit_accepts, own_edit_rejects)
+  SELECT * FROM (
+    SELECT x.bucket, x.session_id, total(x.accepts), total(x.rejects),
+      total(CASE WHEN d.value IN (${AUTO_IN}) THEN 0 ELSE x.accepts END),
+      total(CASE WHEN d.value IN (${AUTO_IN}) THEN 0 ELSE x.rejects END)
+    FROM edit_decision_rollup x JOIN sessions s ON s.id = x.session_id LEFT JOIN dict d ON d.id = x.decision_source_id
+    WHERE x.from_metrics = s.has_edit_decision_metric
+    GROUP BY x.bucket, x.session_id
+  ) WHERE true
+  ON CONFLICT (bucket, session_id) DO UPDATE SET edit_accepts = excluded.edit_accepts, edit_rejects = excluded.edit_rejects,
+    own_edit_accepts = excluded.own_edit_accepts, own_edit_rejects = excluded.own_edit_rejects;
+INSERT INTO productivity_rollup (bucket, session_id, cost_usd)
+  SELECT * FROM (
+    SELECT u.bucket, u.session_id, total(u.cost_usd)
+    FROM usage_rollup u JOIN sessions s ON s.id = u.session_id
+    WHERE u.from_metrics = 0 OR s.api_request_events = 0
+    GROUP BY u.bucket, u.session_id
+  ) WHERE true
+  ON CONFLICT (bucket, session_id) DO UPDATE SET cost_usd = excluded.cost_usd;
+CREATE TABLE productivity_buckets (
+  bucket INTEGER PRIMARY KEY,
+  ${FIGURE_COLUMNS.map((c) => `${c} REAL NOT NULL DEFAULT 0`).join(', ')}
+);
+INSERT INTO productivity_buckets SELECT bucket, ${FIGURE_COLUMNS.map((c) => `total(${c})`).join(', ')} FROM productivity_rollup GROUP BY bucket;
+CREATE TABLE session_productivity (
+  session_id INTEGER PRIMARY KEY,
+  first_bucket INTEGER NOT NULL, last_bucket INTEGER NOT NULL,
+  repo_id INTEGER NOT NULL, user_id INTEGER NOT NULL, email TEXT NOT NULL, team TEXT NOT NULL, has_metrics INTEGER NOT NULL,
+  ${FIGURE_COLUMNS.map((c) => `${c} REAL NOT NULL DEFAULT 0`).join(', ')}
+);
+CREATE INDEX session_productivity_group ON session_productivity(${GROUP_KEY.join(', ')});
+CREATE INDEX session_productivity_span ON session_productivity(last_bucket, first_bucket);
+INSERT INTO session_productivity
+  SELECT a.session_id, a.first_bucket, a.last_bucket, s.repo_id, s.user_id,
+    CASE WHEN typeof(si.email) = 'text' THEN si.email ELSE '' END,
+    CASE WHEN typeof(si.team) = 'text' THEN si.team ELSE '' END,
+    si.session_id IS NOT NULL,
+    ${FIGURE_COLUMNS.map((c) => `coalesce(p.${c}, 0)`).join(', ')}
+  FROM (SELECT session_id, min(bucket) AS first_bucket, max(bucket) AS last_bucket FROM activity_rollup GROUP BY session_id) a
+  JOIN sessions s ON s.id = a.session_id
+  LEFT JOIN session_identity si ON si.session_id = a.session_id
+  LEFT JOIN (SELECT session_id, ${FIGURE_COLUMNS.map((c) => `total(${c}) AS ${c}`).join(', ')} FROM productivity_rollup GROUP BY session_id) p
+    ON p.session_id = a.session_id;
+CREATE TABLE productivity_groups (
+  first_bucket INTEGER NOT NULL, repo_id INTEGER NOT NULL, user_id INTEGER NOT NULL, email TEXT NOT NULL, team TEXT NOT NULL,
+  sessions INTEGER NOT NULL, metric_sessions INTEGER NOT NULL, active_cost_usd REAL NOT NULL, active_seconds REAL NOT NULL,
+  ${FIGURE_COLUMNS.map((c) => `${c} REAL NOT NULL`).join(', ')},
+  PRIMARY KEY (${GROUP_KEY.join(', ')})
+) WITHOUT ROWID;
+INSERT INTO productivity_groups ${GROUP_SELECT} GROUP BY ${GROUP_KEY.join(', ')};
+`;
