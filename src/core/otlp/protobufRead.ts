@@ -75,6 +75,8 @@ interface MessagePlan {
    * (ATTRIBUTE_BYTES); 0 for none. Data points only.
    */
   attributeBytesOf: number;
+  /** The tag of a read `attributes` field (its KeyValues are read without the field plan); -1 for none (0 is a tag: field number 0, refused). */
+  attributesTag: number;
   /**
    * The prototype of a new message, for defaults normalize reads through: only KeyValue.key (attrsOf keeps
    * a key-less KeyValue under protobufjs' default ''); null: a plain object.
@@ -91,7 +93,7 @@ function planOf(type: protobuf.Type, reading: boolean): MessagePlan {
   let plans = PLANS.get(type);
   if (!plans) {
     const defaults = type.name === 'KeyValue' ? { key: '' } : null;
-    plans = { read: { fields: [], attributeBytesOf: 0, defaults }, check: { fields: [], attributeBytesOf: 0, defaults } };
+    plans = { read: { fields: [], attributeBytesOf: 0, attributesTag: -1, defaults }, check: { fields: [], attributeBytesOf: 0, attributesTag: -1, defaults } };
     PLANS.set(type, plans); // before the fields: recursive types (AnyValue) find it
     const readNames = READ[type.fullName.replace(/^\.otlp\./, '')] ?? [];
     for (const field of type.fieldsArray) {
@@ -104,6 +106,7 @@ function planOf(type: protobuf.Type, reading: boolean): MessagePlan {
       const base = { name: field.name, id: field.id, repeated: field.repeated, wire, scalar: isMessage ? '' : resolved instanceof protobuf.Enum ? 'int32' : field.type };
       const flatten = read && isMessage && field.repeated && field.name === 'attributes' && resolved.name === 'KeyValue';
       plans.read.fields[field.id] = { ...base, sub: isMessage ? planOf(resolved, read) : undefined, read, flatten };
+      if (flatten) plans.read.attributesTag = (field.id << 3) | 2;
       if (flatten && type.name.endsWith('DataPoint')) plans.read.attributeBytesOf = field.id;
       plans.check.fields[field.id] = { ...base, sub: isMessage ? planOf(resolved, false) : undefined, read: false, flatten: false };
     }
@@ -129,7 +132,12 @@ export function readProtobufRequest(signal: Signal, body: Uint8Array): DecodedRe
 function readMessage(plan: MessagePlan, r: protobuf.Reader, end: number, depth: number, trail: string[], into: Obj): Obj {
   if (depth > MAX_DEPTH) throw tooDeep(trail);
   if (plan.attributeBytesOf !== 0) return readDataPoint(plan, r, end, depth, trail, into);
-  while (r.pos < end) readField(plan, r.tag(), r, end, depth, trail, into);
+  const attributesTag = plan.attributesTag;
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === attributesTag) readAttributesField(r, end, depth, trail, into);
+    else readField(plan, tag, r, end, depth, trail, into);
+  }
   return into;
 }
 
@@ -139,18 +147,30 @@ function readMessage(plan: MessagePlan, r: protobuf.Reader, end: number, depth: 
  * attributes, so normalize keys its series memo on them without sorting and serializing the attributes.
  */
 function readDataPoint(plan: MessagePlan, r: protobuf.Reader, end: number, depth: number, trail: string[], into: Obj): Obj {
+  const attributesTag = plan.attributesTag;
   let first = -1;
   let last = -1;
   let oneRun = true;
   while (r.pos < end) {
     const at = r.pos;
     const tag = r.tag();
-    readField(plan, tag, r, end, depth, trail, into);
-    if (tag >>> 3 === plan.attributeBytesOf) {
+    if (tag === attributesTag) {
+      readAttributesField(r, end, depth, trail, into);
       if (first < 0) first = at;
       else if (at !== last) oneRun = false;
       last = r.pos;
-    }
+    } else if (tag === START_TIME_TAG) {
+      // start_time_unix_nano and time_unix_nano are fields 2 and 3 (fixed64) of every data point type.
+      const t = readFixed64(r, true);
+      if (t.low || t.high) into.startTimeUnixNano = t;
+      else if (into.startTimeUnixNano !== undefined) delete into.startTimeUnixNano;
+      if (r.pos > end) throw pastEnd(trail, 'startTimeUnixNano');
+    } else if (tag === TIME_TAG) {
+      const t = readFixed64(r, true);
+      if (t.low || t.high) into.timeUnixNano = t;
+      else if (into.timeUnixNano !== undefined) delete into.timeUnixNano;
+      if (r.pos > end) throw pastEnd(trail, 'timeUnixNano');
+    } else readField(plan, tag, r, end, depth, trail, into);
   }
   if (first < 0) setAttributeBytes(into, '');
   else if (oneRun) setAttributeBytes(into, latin1(r.buf, first, last));
@@ -199,6 +219,18 @@ function readField(plan: MessagePlan, tag: number, r: protobuf.Reader, end: numb
 }
 
 const newMessage = (plan: MessagePlan): Obj => (plan.defaults ? (Object.create(plan.defaults) as Obj) : {});
+
+/**
+ * One element of a read `attributes` field (its tag read), as readField reads it without the plan
+ * lookups: records are mostly attributes.
+ */
+function readAttributesField(r: protobuf.Reader, end: number, depth: number, trail: string[], into: Obj): void {
+  const subEnd = subMessageEnd(r, end, trail, 'attributes');
+  trail.push('attributes');
+  readAttribute(r, subEnd, depth + 1, trail, flatAttributes(into));
+  trail.pop();
+  r.pos = subEnd;
+}
 
 /** Reads a length; the end of the message it announces, which must lie within `end`. */
 function subMessageEnd(r: protobuf.Reader, end: number, trail: string[], name: string): number {
@@ -456,6 +488,8 @@ const STRING_VALUE_TAG = (1 << 3) | 2;
 const BOOL_VALUE_TAG = (2 << 3) | 0;
 const INT_VALUE_TAG = (3 << 3) | 0;
 const DOUBLE_VALUE_TAG = (4 << 3) | 1;
+const START_TIME_TAG = (2 << 3) | 1;
+const TIME_TAG = (3 << 3) | 1;
 
 let keyValuePlan: MessagePlan | undefined;
 let anyValuePlan: MessagePlan | undefined;
