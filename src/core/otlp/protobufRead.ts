@@ -10,10 +10,10 @@
 // skipped. test/unit/protobufRead.test.ts compares the records of both paths on every fixture and on
 // generated edge cases.
 import * as protobuf from 'protobufjs';
-import type { Attrs, Signal } from './records';
+import type { Attrs, AttrValue, Signal } from './records';
 import { MAX_NESTING, requestType, requestMessageName, wrongWire, WIRE_OF, type DecodedRequest } from './decode';
 import { OtlpDecodeError } from './responses';
-import { anyValue, ATTRIBUTE_BYTES, FLAT_ATTRIBUTES, type Obj } from './normalize';
+import { anyValue, ATTRIBUTE_BYTES, FLAT_ATTRIBUTES, int, type Obj } from './normalize';
 import { otlpTypes } from './otlpSchema';
 
 /** The fields normalize.ts reads, per message (schema names, camelCase). Every other field is checked and skipped. */
@@ -63,6 +63,8 @@ interface FieldPlan {
   sub: MessagePlan | undefined;
   /** Read into the result; false: checked and skipped. */
   read: boolean;
+  /** A read trace or span id (bytes): read as lowercase hex, the text normalize's idHex makes of it. */
+  hexId: boolean;
   /** A read `repeated KeyValue attributes`: flattened into one Attrs object under FLAT_ATTRIBUTES. */
   flatten: boolean;
 }
@@ -105,10 +107,11 @@ function planOf(type: protobuf.Type, reading: boolean): MessagePlan {
       if (read && !isMessage && field.repeated) throw new Error(`protobufRead: repeated scalars are not read (${type.name}.${field.name})`);
       const base = { name: field.name, id: field.id, repeated: field.repeated, wire, scalar: isMessage ? '' : resolved instanceof protobuf.Enum ? 'int32' : field.type };
       const flatten = read && isMessage && field.repeated && field.name === 'attributes' && resolved.name === 'KeyValue';
-      plans.read.fields[field.id] = { ...base, sub: isMessage ? planOf(resolved, read) : undefined, read, flatten };
+      const hexId = read && field.type === 'bytes' && /^(trace|span|parentSpan)Id$/.test(field.name);
+      plans.read.fields[field.id] = { ...base, sub: isMessage ? planOf(resolved, read) : undefined, read, hexId, flatten };
       if (flatten) plans.read.attributesTag = (field.id << 3) | 2;
       if (flatten && type.name.endsWith('DataPoint')) plans.read.attributeBytesOf = field.id;
-      plans.check.fields[field.id] = { ...base, sub: isMessage ? planOf(resolved, false) : undefined, read: false, flatten: false };
+      plans.check.fields[field.id] = { ...base, sub: isMessage ? planOf(resolved, false) : undefined, read: false, hexId: false, flatten: false };
     }
   }
   return reading ? plans.read : plans.check;
@@ -258,7 +261,7 @@ function readScalar(f: FieldPlan, r: protobuf.Reader, into: Obj): void {
       break;
     }
     case 'bytes': {
-      const b = r.bytes();
+      const b = f.hexId ? readHex(r) : r.bytes();
       v = b;
       set = b.length > 0;
       break;
@@ -300,6 +303,17 @@ function readScalar(f: FieldPlan, r: protobuf.Reader, into: Obj): void {
   }
   if (set) into[f.name] = v;
   else if (Object.prototype.hasOwnProperty.call(into, f.name)) delete into[f.name];
+}
+
+/** r.bytes() as lowercase hex, straight from the body (no Buffer view per id). */
+function readHex(r: protobuf.Reader): string {
+  const len = (r as unknown as { size(): number }).size();
+  const start = r.pos;
+  const end = start + len;
+  if (end > r.len) throw new RangeError(`index out of range: ${start} + ${len} > ${r.len}`);
+  r.pos = end;
+  const buf = r.buf;
+  return (Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)).toString('hex', start, end);
 }
 
 /**
@@ -395,8 +409,10 @@ function flatAttributes(message: Obj): Attrs {
 function readAttribute(r: protobuf.Reader, end: number, depth: number, trail: string[], attrs: Attrs): void {
   if (depth > MAX_DEPTH) throw tooDeep(trail);
   let key = '';
-  /** The value while it is one string member and nothing else (the usual AnyValue): no object for it. */
-  let text: string | undefined;
+  /** The tag of the value's one member while it has no other (the usual AnyValue): no object for it. 0: none. */
+  let member = 0;
+  /** That member's value as protobufjs reads it. */
+  let raw: unknown;
   /** The value as protobufjs' AnyValue object otherwise (other members, or a value merged from several). */
   let value: Obj | undefined;
   while (r.pos < end) {
@@ -406,19 +422,20 @@ function readAttribute(r: protobuf.Reader, end: number, depth: number, trail: st
       if (r.pos > end) throw pastEnd(trail, 'key');
     } else if (tag === VALUE_TAG) {
       const subEnd = subMessageEnd(r, end, trail, 'value');
-      if (text === undefined && value === undefined && r.pos < subEnd && r.buf[r.pos] === STRING_VALUE_TAG && depth + 1 <= MAX_DEPTH) {
+      const first = r.pos < subEnd ? r.buf[r.pos] : 0;
+      if (member === 0 && value === undefined && MEMBER_NAME[first] !== undefined && depth + 1 <= MAX_DEPTH) {
         r.pos++;
-        const s = readString(r);
-        if (r.pos > subEnd) throw new OtlpDecodeError(`${trail.join('.')}.value.stringValue: value runs past the end of its message`);
-        if (r.pos === subEnd) text = s;
+        raw = readMember(first, r);
+        if (r.pos > subEnd) throw new OtlpDecodeError(`${trail.join('.')}.value.${MEMBER_NAME[first]}: value runs past the end of its message`);
+        if (r.pos === subEnd) member = first;
         else {
           trail.push('value');
-          value = readAnyValue(r, subEnd, depth + 1, trail, s.length > 0 ? { stringValue: s } : {});
+          value = readAnyValue(r, subEnd, depth + 1, trail, memberObject(first, raw));
           trail.pop();
         }
       } else {
-        if (text !== undefined) value = text.length > 0 ? { stringValue: text } : {};
-        text = undefined;
+        if (member !== 0) value = memberObject(member, raw);
+        member = 0;
         trail.push('value');
         value = readAnyValue(r, subEnd, depth + 1, trail, value ?? {});
         trail.pop();
@@ -426,15 +443,48 @@ function readAttribute(r: protobuf.Reader, end: number, depth: number, trail: st
       r.pos = subEnd;
     } else {
       const kv: Obj = {};
-      if (text !== undefined) kv.value = text.length > 0 ? { stringValue: text } : {};
+      if (member !== 0) kv.value = memberObject(member, raw);
       else if (value) kv.value = value;
-      text = undefined;
+      member = 0;
       readField(KEY_VALUE(), tag, r, end, depth, trail, kv);
       value = kv.value as Obj | undefined;
     }
   }
-  // An empty string member is no own property in protobufjs' AnyValue: anyValue gives null.
-  attrs[key] = text !== undefined ? (text.length > 0 ? text : null) : flatValue(value, 0);
+  attrs[key] = member !== 0 ? memberValue(member, raw) : flatValue(value, 0);
+}
+
+/** The AnyValue members read without an object, by their (one-byte) tag. */
+const MEMBER_NAME: Readonly<Record<number, string>> = {
+  [(1 << 3) | 2]: 'stringValue',
+  [(2 << 3) | 0]: 'boolValue',
+  [(3 << 3) | 0]: 'intValue',
+  [(4 << 3) | 1]: 'doubleValue',
+};
+
+function readMember(tag: number, r: protobuf.Reader): unknown {
+  if (tag === STRING_VALUE_TAG) return readString(r);
+  if (tag === BOOL_VALUE_TAG) return r.bool();
+  if (tag === INT_VALUE_TAG) return r.int64();
+  return r.double();
+}
+
+/** Whether protobufjs' proto3 decoder sets the member (a default value is no own property). */
+function memberSet(tag: number, raw: unknown): boolean {
+  if (tag === STRING_VALUE_TAG) return (raw as string).length > 0;
+  if (tag === BOOL_VALUE_TAG) return raw === true;
+  if (tag === INT_VALUE_TAG) return ((raw as { low: number; high: number }).low || (raw as { low: number; high: number }).high) !== 0;
+  return !Object.is(raw, 0);
+}
+
+/** The AnyValue object protobufjs builds for one member. */
+function memberObject(tag: number, raw: unknown): Obj {
+  return memberSet(tag, raw) ? { [MEMBER_NAME[tag]]: raw } : {};
+}
+
+/** anyValue(memberObject(tag, raw)) without the object. */
+function memberValue(tag: number, raw: unknown): AttrValue {
+  if (!memberSet(tag, raw)) return null;
+  return tag === INT_VALUE_TAG ? (intOf(raw) ?? null) : (raw as AttrValue);
 }
 
 /** An AnyValue as protobufjs' decoder leaves it (own properties for set members), merged into `m`. */
@@ -500,5 +550,6 @@ const ANY_VALUE = () => (anyValuePlan ??= planOf(otlpTypes().root.lookupType('ot
 // is a getter call each time it is read.
 const MAX_DEPTH = MAX_NESTING;
 const flatValue = anyValue;
+const intOf = int;
 const FLAT: typeof FLAT_ATTRIBUTES = FLAT_ATTRIBUTES;
 const BYTES: typeof ATTRIBUTE_BYTES = ATTRIBUTE_BYTES;
