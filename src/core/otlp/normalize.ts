@@ -118,10 +118,12 @@ function longMs(v: LongLike): { ms: number; rem: number } | undefined {
 }
 
 /**
- * The last two unsigned Long times and their decimal text: a batch's points repeat a few start and end
- * times (every point of one export has the same end time), and the text costs more than the compare.
+ * The last eight unsigned Long times and their decimal text: a batch's points repeat a few start and end
+ * times (every point of one export has the same end time; Claude Code's metrics have one start time per
+ * instrument, ~6 in an export), and the text costs more than the compares.
  */
-const lastNanos: { high: number; low: number; text: string }[] = [{ high: 0, low: 0, text: '0' }, { high: 0, low: 0, text: '0' }];
+const LAST_NANOS = 8;
+const lastNanos: { high: number; low: number; text: string }[] = Array.from({ length: LAST_NANOS }, () => ({ high: 0, low: 0, text: '0' }));
 let lastNanosNext = 0;
 
 /** 64-bit nanosecond times as exact decimal strings ('0' when absent). */
@@ -131,13 +133,13 @@ function nanos(v: unknown): string {
   if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? BigInt(Math.trunc(v)).toString() : '0';
   if (isLong(v)) {
     if (v.unsigned) {
-      for (let i = 0; i < 2; i++) if (lastNanos[i].high === v.high && lastNanos[i].low === v.low) return lastNanos[i].text;
+      for (let i = 0; i < LAST_NANOS; i++) if (lastNanos[i].high === v.high && lastNanos[i].low === v.low) return lastNanos[i].text;
     }
     const p = longMs(v);
     if (!p) return v.toString();
     const text = p.ms === 0 ? String(p.rem) : `${p.ms}${String(p.rem).padStart(6, '0')}`;
     lastNanos[lastNanosNext] = { high: v.high, low: v.low, text };
-    lastNanosNext ^= 1;
+    lastNanosNext = (lastNanosNext + 1) % LAST_NANOS;
     return text;
   }
   return '0';
