@@ -187,22 +187,26 @@ test('unknown fields of every wire type are skipped, in every message', () => {
   assert.ok('batch' in ref && ref.batch.records.length === 1);
 });
 
-test('attributes not in one run still key the same series as in one run', () => {
-  const point = (split: boolean) => {
-    const attrs = [kv('a', str('1')), kv('b', str('2'))];
+test('attribute runs: a known run is reused, attributes after it are added to a copy, never to the memo', () => {
+  const point = (extra: 'none' | 'split' | 'after') => {
     const p = field(w(), 3, 1).fixed64(7);
-    p.uint32((7 << 3) | 2).bytes(attrs[0].finish());
-    if (split) field(p, 4, 1).double(1); // as_double between the two attributes
-    p.uint32((7 << 3) | 2).bytes(attrs[1].finish());
-    if (!split) field(p, 4, 1).double(1);
+    p.uint32((7 << 3) | 2).bytes(kv('a', str('1')).finish());
+    if (extra === 'split') field(p, 4, 1).double(1); // as_double between the two attributes
+    p.uint32((7 << 3) | 2).bytes(kv('b', str('2')).finish());
+    if (extra !== 'split') field(p, 4, 1).double(1);
+    if (extra === 'after') p.uint32((7 << 3) | 2).bytes(kv('c', str('3')).finish()); // after the run of a, b
     return p;
   };
-  const metric = (split: boolean) => message(field(w(), 1, 2).string('m'), 5, message(w(), 1, point(split))); // a gauge
-  const bodyOf = (split: boolean) => message(w(), 1, message(w(), 2, message(w(), 2, metric(split)))).finish();
-  assertSame('metrics', bodyOf(true), 'split attributes');
-  assertSame('metrics', bodyOf(false), 'one run');
-  const key = (split: boolean) => (viaReader('metrics', bodyOf(split)).records[0] as { seriesKey: string }).seriesKey;
-  assert.equal(key(true), key(false));
+  const metric = (extra: 'none' | 'split' | 'after') => message(field(w(), 1, 2).string('m'), 5, message(w(), 1, point(extra))); // a gauge
+  const bodyOf = (extra: 'none' | 'split' | 'after') => message(w(), 1, message(w(), 2, message(w(), 2, metric(extra)))).finish();
+  const attrsOf = (extra: 'none' | 'split' | 'after') => (viaReader('metrics', bodyOf(extra)).records[0] as { attrs: object }).attrs;
+  for (const extra of ['none', 'after', 'none', 'split', 'after', 'none'] as const) assertSame('metrics', bodyOf(extra), `attributes ${extra}`);
+  assert.deepEqual(attrsOf('none'), { a: '1', b: '2' });
+  assert.deepEqual(attrsOf('after'), { a: '1', b: '2', c: '3' });
+  assert.deepEqual(attrsOf('none'), { a: '1', b: '2' }, 'the known run was not written');
+  const key = (extra: 'none' | 'split' | 'after') => (viaReader('metrics', bodyOf(extra)).records[0] as { seriesKey: string }).seriesKey;
+  assert.equal(key('split'), key('none'));
+  assert.notEqual(key('after'), key('none'));
 });
 
 test('refusals: wrong wire types name the same field as before, nesting is bounded, invalid UTF-8 refused', () => {

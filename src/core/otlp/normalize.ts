@@ -36,8 +36,15 @@ export type Obj = Record<string, unknown>;
  */
 export const FLAT_ATTRIBUTES: unique symbol = Symbol('flat attributes');
 
-/** A data point's attributes as their raw bytes (latin1), set by protobufRead.ts: the key of normalize's series memo. */
-export const ATTRIBUTE_BYTES: unique symbol = Symbol('attribute bytes');
+/**
+ * A protobuf data point's attribute run (protobufRead.ts): one object per distinct run of attribute
+ * bytes, shared by every point that carries those bytes, so it can hold the series keys computed for
+ * them (`seriesKeys`, written by normalize only).
+ */
+export const ATTRIBUTE_RUN: unique symbol = Symbol('attribute run');
+export interface AttributeRun {
+  seriesKeys: RunSeriesKey | undefined;
+}
 
 export function has(o: unknown, k: string): boolean {
   return o !== null && typeof o === 'object' && Object.prototype.hasOwnProperty.call(o, k);
@@ -691,24 +698,24 @@ function seriesKeyOf(prefix: string, attrsJson: string): string {
 }
 
 /**
- * Series keys of protobuf points by the raw bytes of their attributes (ATTRIBUTE_BYTES, set by
- * protobufRead.ts), checked against the resource + scope (`origin`) and metric name they were computed
- * for: equal bytes are equal attributes, so a hit skips sorting and serializing them (measured: most of a
- * metric point's normalize time). One Map lookup per point; `origin` is made one string object per text
- * (ORIGINS) so its check is a pointer compare. Bounded like SERIES_KEYS; points without the bytes
- * (OTLP/JSON, attributes not in one run) take seriesKeyOf.
+ * Series keys of protobuf points, kept on their attribute run (ATTRIBUTE_RUN, from protobufRead.ts: one
+ * object per distinct attribute bytes, and equal bytes are equal attributes) for the resource + scope
+ * (`origin`) and metric name they were computed for: a hit skips sorting and serializing the attributes
+ * and hashing the text (measured: most of a metric point's normalize time). `origin` is one string object
+ * per text (ORIGINS), so its check is a pointer compare. Points without a run (OTLP/JSON, attributes not in
+ * one run) take seriesKeyOf.
  */
-interface BytesSeriesKey {
+export interface RunSeriesKey {
   origin: string;
   name: string;
   key: string;
-  next: BytesSeriesKey | undefined;
+  next: RunSeriesKey | undefined;
 }
-const SERIES_KEYS_BY_BYTES = new Map<string, BytesSeriesKey>();
-let bytesSeriesKeyCount = 0; // entries, chained ones included
+/** Series keys held per run (metrics x resources sharing the same attribute bytes); the oldest go first. */
+const RUN_SERIES_KEYS_MAX = 32;
 const ORIGINS = new Map<string, string>();
 
-/** The one string object of an origin text (bounded with the memo it serves). */
+/** The one string object of an origin text (bounded like SERIES_KEYS). */
 function canonicalOrigin(origin: string): string {
   const known = ORIGINS.get(origin);
   if (known !== undefined) return known;
@@ -718,17 +725,12 @@ function canonicalOrigin(origin: string): string {
 }
 
 function pointSeriesKey(dp: Obj, prefix: string, origin: string, name: string, a: Attrs): string {
-  const bytes = (dp as { [ATTRIBUTE_BYTES]?: string })[ATTRIBUTE_BYTES];
-  if (bytes === undefined) return seriesKeyOf(prefix, sortedJson(a));
-  const first = SERIES_KEYS_BY_BYTES.get(bytes);
-  for (let e = first; e !== undefined; e = e.next) if (e.origin === origin && e.name === name) return e.key;
+  const run = (dp as { [ATTRIBUTE_RUN]?: AttributeRun })[ATTRIBUTE_RUN];
+  if (run === undefined) return seriesKeyOf(prefix, sortedJson(a));
+  let n = 0;
+  for (let e = run.seriesKeys; e !== undefined; e = e.next, n++) if (e.origin === origin && e.name === name) return e.key;
   const key = seriesKeyOf(prefix, sortedJson(a));
-  if (bytesSeriesKeyCount >= SERIES_KEYS_MAX) {
-    SERIES_KEYS_BY_BYTES.clear();
-    bytesSeriesKeyCount = 0;
-  }
-  SERIES_KEYS_BY_BYTES.set(bytes, { origin, name, key, next: SERIES_KEYS_BY_BYTES.has(bytes) ? first : undefined });
-  bytesSeriesKeyCount++;
+  run.seriesKeys = { origin, name, key, next: n < RUN_SERIES_KEYS_MAX ? run.seriesKeys : undefined };
   return key;
 }
 

@@ -13,7 +13,7 @@ import * as protobuf from 'protobufjs';
 import type { Attrs, AttrValue, Signal } from './records';
 import { MAX_NESTING, requestType, requestMessageName, wrongWire, WIRE_OF, type DecodedRequest } from './decode';
 import { OtlpDecodeError } from './responses';
-import { anyValue, ATTRIBUTE_BYTES, FLAT_ATTRIBUTES, int, type Obj } from './normalize';
+import { anyValue, ATTRIBUTE_RUN, FLAT_ATTRIBUTES, int, type AttributeRun, type Obj } from './normalize';
 import { otlpTypes } from './otlpSchema';
 
 /** The fields normalize.ts reads, per message (schema names, camelCase). Every other field is checked and skipped. */
@@ -72,10 +72,7 @@ interface FieldPlan {
 interface MessagePlan {
   /** Field plans by field number. */
   fields: (FieldPlan | undefined)[];
-  /**
-   * The number of a read `attributes` field whose raw bytes also key the metric series memo
-   * (ATTRIBUTE_BYTES); 0 for none. Data points only.
-   */
+  /** The number of a data point's `attributes` field (readDataPoint, its attribute runs); 0 for none. */
   attributeBytesOf: number;
   /** The tag of a read `attributes` field (its KeyValues are read without the field plan); -1 for none (0 is a tag: field number 0, refused). */
   attributesTag: number;
@@ -145,22 +142,47 @@ function readMessage(plan: MessagePlan, r: protobuf.Reader, end: number, depth: 
 }
 
 /**
- * A metric data point, plus the raw bytes of its attributes as a latin1 string under ATTRIBUTE_BYTES
- * when they are one run (the usual encoding; '' when there are none): equal bytes decode to equal
- * attributes, so normalize keys its series memo on them without sorting and serializing the attributes.
+ * A metric data point. Its attributes are usually one run of KeyValue fields, and an exporter sends the
+ * same series again every interval: a run's bytes key a memo of its attributes (RUNS), so a known run is
+ * not read again; the point then shares the run's Attrs object (normalize never writes it) and carries the
+ * run itself (ATTRIBUTE_RUN), where normalize keeps the series keys of those attributes. Equal bytes are
+ * equal attributes, and data points sit at one depth of the request, so the checks a known run passed
+ * hold again.
  */
 function readDataPoint(plan: MessagePlan, r: protobuf.Reader, end: number, depth: number, trail: string[], into: Obj): Obj {
   const attributesTag = plan.attributesTag;
   let first = -1;
   let last = -1;
+  /** End of the run scanned at the first attributes field; -1 when it could not be scanned. */
+  let runEnd = -1;
+  /** The run's bytes when not known yet (remembered at the end if the point has no other attributes). */
+  let runBytes: string | undefined;
+  let run: AttributeRun | undefined;
   let oneRun = true;
   while (r.pos < end) {
     const at = r.pos;
     const tag = r.tag();
     if (tag === attributesTag) {
+      if (first < 0) {
+        first = at;
+        runEnd = attributeRunEnd(r.buf, at, end, attributesTag);
+        if (runEnd > 0) {
+          runBytes = latin1(r.buf, at, runEnd);
+          const known = RUNS.get(runBytes);
+          if (known !== undefined) {
+            run = known;
+            setFlatAttributes(into, known.attrs);
+            r.pos = last = runEnd;
+            continue;
+          }
+        }
+      } else if (at >= runEnd) {
+        // Attributes after the run: this point's attributes are not the run's.
+        oneRun = false;
+        if (run !== undefined) rereadRun(r, first, runEnd, end, depth, trail, into);
+        run = undefined;
+      }
       readAttributesField(r, end, depth, trail, into);
-      if (first < 0) first = at;
-      else if (at !== last) oneRun = false;
       last = r.pos;
     } else if (tag === START_TIME_TAG) {
       // start_time_unix_nano and time_unix_nano are fields 2 and 3 (fixed64) of every data point type.
@@ -175,13 +197,70 @@ function readDataPoint(plan: MessagePlan, r: protobuf.Reader, end: number, depth
       if (r.pos > end) throw pastEnd(trail, 'timeUnixNano');
     } else readField(plan, tag, r, end, depth, trail, into);
   }
-  if (first < 0) setAttributeBytes(into, '');
-  else if (oneRun) setAttributeBytes(into, latin1(r.buf, first, last));
+  if (first < 0) setRun(into, NO_ATTRIBUTES);
+  else if (oneRun && run !== undefined) setRun(into, run);
+  else if (oneRun && runBytes !== undefined && last === runEnd) setRun(into, remember(runBytes, flatAttributes(into)));
   return into;
 }
 
-function setAttributeBytes(message: Obj, bytes: string): void {
-  (message as { [BYTES]?: string })[BYTES] = bytes;
+interface KnownRun extends AttributeRun {
+  attrs: Attrs;
+}
+
+/** Attribute runs by their bytes (latin1); cleared when full, like normalize's SERIES_KEYS. */
+const RUNS = new Map<string, KnownRun>();
+const RUNS_MAX = 4_096;
+const NO_ATTRIBUTES: AttributeRun = { seriesKeys: undefined };
+
+function remember(bytes: string, attrs: Attrs): KnownRun {
+  if (RUNS.size >= RUNS_MAX) RUNS.clear();
+  const run: KnownRun = { attrs, seriesKeys: undefined };
+  RUNS.set(bytes, run);
+  return run;
+}
+
+/**
+ * The end of the run of fields with the one-byte tag `tag` from `at` (each: tag, varint length, bytes),
+ * -1 when a length is malformed or runs past `end` (the reader then reads, and refuses, it field by field).
+ */
+function attributeRunEnd(buf: Uint8Array, at: number, end: number, tag: number): number {
+  if (tag > 0x7f) return -1;
+  let p = at;
+  while (p < end && buf[p] === tag) {
+    p++;
+    let len = 0;
+    let shift = 0;
+    let b: number;
+    do {
+      if (p >= end || shift > 28) return -1;
+      b = buf[p++];
+      len += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (b & 0x80);
+    p += len;
+    if (p > end) return -1;
+  }
+  return p;
+}
+
+/** A known run's attributes read again into the point's own object, before more are added to it. */
+function rereadRun(r: protobuf.Reader, first: number, runEnd: number, end: number, depth: number, trail: string[], into: Obj): void {
+  const resume = r.pos;
+  setFlatAttributes(into, {});
+  r.pos = first;
+  while (r.pos < runEnd) {
+    r.tag();
+    readAttributesField(r, end, depth, trail, into);
+  }
+  r.pos = resume;
+}
+
+function setRun(message: Obj, run: AttributeRun): void {
+  (message as { [RUN]?: AttributeRun })[RUN] = run;
+}
+
+function setFlatAttributes(message: Obj, attrs: Attrs): void {
+  (message as { [FLAT]?: Attrs })[FLAT] = attrs;
 }
 
 function latin1(buf: Uint8Array, start: number, end: number): string {
@@ -552,4 +631,4 @@ const MAX_DEPTH = MAX_NESTING;
 const flatValue = anyValue;
 const intOf = int;
 const FLAT: typeof FLAT_ATTRIBUTES = FLAT_ATTRIBUTES;
-const BYTES: typeof ATTRIBUTE_BYTES = ATTRIBUTE_BYTES;
+const RUN: typeof ATTRIBUTE_RUN = ATTRIBUTE_RUN;
