@@ -5,10 +5,12 @@
 // What it builds is what protobufjs would build for the fields normalize reads (READ below), with the
 // same presence rules (proto3: a scalar equal to its default is not set; a repeated singular message is
 // merged), except that `attributes` lists are flattened to one Attrs object under FLAT_ATTRIBUTES as they
-// are read. Every other field of the schema is still checked (wire type, bounds, UTF-8 of strings, nested
-// messages) and skipped, so a body refused by the checked decode is refused here too. Unknown fields are
-// skipped. test/unit/protobufRead.test.ts compares the records of both paths on every fixture and on
-// generated edge cases.
+// are read, trace and span ids are read as hex text and fixed64 values as { low, high, unsigned }. Two
+// memos keep it fast on what exporters repeat: short ASCII strings (readString) and the attribute runs
+// of metric data points (readDataPoint). Every other field of the schema is still checked (wire type,
+// bounds, UTF-8 of strings, nested messages) and dropped, so a body refused by the checked decode is
+// refused here too. Unknown fields are skipped. test/unit/protobufRead.test.ts compares the records of
+// both paths on every fixture, generated edge cases, truncations and corruptions.
 import * as protobuf from 'protobufjs';
 import type { Attrs, AttrValue, Signal } from './records';
 import { MAX_NESTING, requestType, requestMessageName, wrongWire, WIRE_OF, type DecodedRequest } from './decode';
@@ -72,8 +74,8 @@ interface FieldPlan {
 interface MessagePlan {
   /** Field plans by field number. */
   fields: (FieldPlan | undefined)[];
-  /** The number of a data point's `attributes` field (readDataPoint, its attribute runs); 0 for none. */
-  attributeBytesOf: number;
+  /** A metric data point: read by readDataPoint (attribute runs). */
+  dataPoint: boolean;
   /** The tag of a read `attributes` field (its KeyValues are read without the field plan); -1 for none (0 is a tag: field number 0, refused). */
   attributesTag: number;
   /**
@@ -92,7 +94,7 @@ function planOf(type: protobuf.Type, reading: boolean): MessagePlan {
   let plans = PLANS.get(type);
   if (!plans) {
     const defaults = type.name === 'KeyValue' ? { key: '' } : null;
-    plans = { read: { fields: [], attributeBytesOf: 0, attributesTag: -1, defaults }, check: { fields: [], attributeBytesOf: 0, attributesTag: -1, defaults } };
+    plans = { read: { fields: [], dataPoint: false, attributesTag: -1, defaults }, check: { fields: [], dataPoint: false, attributesTag: -1, defaults } };
     PLANS.set(type, plans); // before the fields: recursive types (AnyValue) find it
     const readNames = READ[type.fullName.replace(/^\.otlp\./, '')] ?? [];
     for (const field of type.fieldsArray) {
@@ -107,7 +109,7 @@ function planOf(type: protobuf.Type, reading: boolean): MessagePlan {
       const hexId = read && field.type === 'bytes' && /^(trace|span|parentSpan)Id$/.test(field.name);
       plans.read.fields[field.id] = { ...base, sub: isMessage ? planOf(resolved, read) : undefined, read, hexId, flatten };
       if (flatten) plans.read.attributesTag = (field.id << 3) | 2;
-      if (flatten && type.name.endsWith('DataPoint')) plans.read.attributeBytesOf = field.id;
+      if (flatten && type.name.endsWith('DataPoint')) plans.read.dataPoint = true;
       plans.check.fields[field.id] = { ...base, sub: isMessage ? planOf(resolved, false) : undefined, read: false, hexId: false, flatten: false };
     }
   }
@@ -131,7 +133,7 @@ export function readProtobufRequest(signal: Signal, body: Uint8Array): DecodedRe
  */
 function readMessage(plan: MessagePlan, r: protobuf.Reader, end: number, depth: number, trail: string[], into: Obj): Obj {
   if (depth > MAX_DEPTH) throw tooDeep(trail);
-  if (plan.attributeBytesOf !== 0) return readDataPoint(plan, r, end, depth, trail, into);
+  if (plan.dataPoint) return readDataPoint(plan, r, end, depth, trail, into);
   const attributesTag = plan.attributesTag;
   while (r.pos < end) {
     const tag = r.tag();
@@ -221,7 +223,8 @@ function remember(bytes: string, attrs: Attrs): KnownRun {
 
 /**
  * The end of the run of fields with the one-byte tag `tag` from `at` (each: tag, varint length, bytes),
- * -1 when a length is malformed or runs past `end` (the reader then reads, and refuses, it field by field).
+ * -1 when there is none (a longer encoding of the tag) or a length is malformed or runs past `end` (the
+ * reader then reads, and refuses, it field by field).
  */
 function attributeRunEnd(buf: Uint8Array, at: number, end: number, tag: number): number {
   if (tag > 0x7f) return -1;
@@ -240,7 +243,7 @@ function attributeRunEnd(buf: Uint8Array, at: number, end: number, tag: number):
     p += len;
     if (p > end) return -1;
   }
-  return p;
+  return p > at ? p : -1;
 }
 
 /** A known run's attributes read again into the point's own object, before more are added to it. */
@@ -434,6 +437,7 @@ const SHORT_STRING = 96;
 function readString(r: protobuf.Reader): string {
   const buf = r.buf;
   const at = r.pos;
+  if (at >= r.len) return r.stringVerify(); // throws: nothing left to read
   const len = buf[at];
   const start = at + 1;
   const end = start + len;
