@@ -336,7 +336,7 @@ CREATE TABLE session_productivity (
   repo_id INTEGER NOT NULL, user_id INTEGER NOT NULL, email TEXT NOT NULL, team TEXT NOT NULL, has_metrics INTEGER NOT NULL,
   ${FIGURE_COLUMNS.map((c) => `${c} REAL NOT NULL DEFAULT 0`).join(', ')}
 );
-CREATE INDEX session_productivity_group ON session_productivity(${GROUP_KEY.join(', ')});
+CREATE INDEX session_productivity_first ON session_productivity(first_bucket);
 CREATE INDEX session_productivity_span ON session_productivity(last_bucket, first_bucket);
 INSERT INTO session_productivity
   SELECT a.session_id, a.first_bucket, a.last_bucket, s.repo_id, s.user_id,
