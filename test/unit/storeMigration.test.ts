@@ -239,7 +239,7 @@ test('a schema v8 database (written by the v8 code) migrates to v9: backfilled p
 
 const V9_DB = path.join(ROOT, 'test/fixtures/store/schema-v9.db');
 
-test('a schema v9 database (written by the v9 code) migrates to v10: backfilled productivity figures, sessions and groups, same answers', async () => {
+test('a schema v9 database (written by the v9 code) migrates to v10: backfilled productivity figures, sessions, groups and decisions by language, same answers', async () => {
   const SQL = await sqlJs();
   const recs = allRecords();
   const old = LedgerDb.open(SQL, readFileSync(V9_DB));
@@ -255,11 +255,12 @@ test('a schema v9 database (written by the v9 code) migrates to v10: backfilled 
     productivity_buckets: 'bucket',
     session_productivity: 'session_id',
     productivity_groups: 'first_bucket, repo_id, user_id, email, team',
+    edit_language_rollup: 'bucket, language_id',
   };
   for (const [table, order] of Object.entries(tables)) {
     const rows = (sql: StatementCache) => sql.all<Record<string, number | string>>(`SELECT * FROM ${table} ORDER BY ${order}`);
     const migrated = rows(old.sql);
-    const expected = rows(fresh.sql).filter((r) => table !== 'productivity_buckets' || Object.entries(r).some(([k, v]) => k !== 'bucket' && v !== 0));
+    const expected = rows(fresh.sql).filter((r) => (table !== 'productivity_buckets' && table !== 'edit_language_rollup') || Object.entries(r).some(([k, v]) => k !== 'bucket' && v !== 0));
     assert.equal(migrated.length, expected.length, `${table}: rows`);
     assert.ok(migrated.length > 0, `${table}: the fixture fills it`);
     migrated.forEach((r, i) => {

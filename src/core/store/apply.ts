@@ -902,8 +902,9 @@ export class Applier {
   }
 
   private editDecision(bucket: number, sid: number, toolId: number, langId: number, srcId: number, origin: Origin, acc: number, rej: number): void {
-    // Acceptance's rule: the decision metric's once the session sent one, tool_decision events before.
-    if (origin === Origin.Metrics || !this.sessions.get([sid], this.sessionCol.hasEditDecisionMetric)) this.figures.addDecisions(bucket, sid, srcId, acc, rej);
+    // Acceptance's rule (productivity, acceptance by language): the decision metric's once the session sent
+    // one, tool_decision events before.
+    if (origin === Origin.Metrics || !this.sessions.get([sid], this.sessionCol.hasEditDecisionMetric)) this.figures.addDecisions(bucket, sid, langId, srcId, acc, rej);
     this.sql.run(
       `INSERT INTO edit_decision_rollup (bucket, session_id, tool_id, language_id, decision_source_id, from_metrics, accepts, rejects)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)

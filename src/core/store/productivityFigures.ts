@@ -18,6 +18,8 @@
 // - productivity_buckets (bucket): the same summed over sessions; the series read it.
 // - session_productivity (a row per session with activity): the session's whole figures, the bucket
 //   span of its activity, and its identity (repository, user, e-mail, team) at the last flush.
+// - edit_language_rollup (bucket x language): edit decisions by the same rule, for acceptance by
+//   language (it read every edit-decision rollup row of its range with its session's flag).
 // - productivity_groups (first bucket x identity): the sums of the sessions that start in that bucket,
 //   with the per-session parts (session counts, cost of sessions with active time). A range takes the
 //   groups of its buckets and corrects for the few sessions crossing its edges (queries/productivity.ts).
@@ -97,6 +99,7 @@ export class ProductivityFigures {
   private readonly rollup: BatchRows;
   private readonly buckets: BatchRows;
   private readonly groups: BatchRows;
+  private readonly languages: BatchRows;
   private readonly changed = new Map<number, SessionChange>();
   /** Decision source dict id -> decided by a config rule or hook (ids never change meaning within a transaction). */
   private readonly autoSource = new Map<number, boolean>();
@@ -105,6 +108,7 @@ export class ProductivityFigures {
     const cols = FIGURE_COLUMNS.map((name) => ({ name, op: 'sum' as const }));
     this.rollup = new BatchRows(sql, { table: 'productivity_rollup', keys: ['bucket', 'session_id'], cols });
     this.buckets = new BatchRows(sql, { table: 'productivity_buckets', keys: ['bucket'], cols });
+    this.languages = new BatchRows(sql, { table: 'edit_language_rollup', keys: ['bucket', 'language_id'], cols: [{ name: 'accepts', op: 'sum' }, { name: 'rejects', op: 'sum' }] });
     this.groups = new BatchRows(sql, { table: 'productivity_groups', keys: GROUP_KEY, cols: GROUP_COLUMNS.map((name) => ({ name, op: 'sum' as const })) });
   }
 
@@ -144,8 +148,9 @@ export class ProductivityFigures {
     this.change(sid).delta[i] += v;
   }
 
-  /** Adds edit decisions (accepts, rejects) by a decision source; `own` splits on AUTO_DECISION_SOURCES. */
-  addDecisions(bucket: number, sid: number, sourceId: number, accepts: number, rejects: number): void {
+  /** Adds edit decisions (accepts, rejects) of a language by a decision source; `own` splits on AUTO_DECISION_SOURCES. */
+  addDecisions(bucket: number, sid: number, languageId: number, sourceId: number, accepts: number, rejects: number): void {
+    if (accepts || rejects) this.languages.upsert([bucket, languageId], [accepts, rejects]);
     this.add(bucket, sid, 'edit_accepts', accepts);
     this.add(bucket, sid, 'edit_rejects', rejects);
     if (this.isAutoSource(sourceId)) return;
@@ -181,12 +186,12 @@ export class ProductivityFigures {
 
   /** The session's first decision metric: its tool_decision events so far leave the figures (acceptance's rule). */
   retractEventDecisions(sid: number, b0: number, b1: number): void {
-    for (const x of this.sql.all<{ bucket: number; source: number; acc: number; rej: number }>(
-      `SELECT bucket, decision_source_id AS source, accepts AS acc, rejects AS rej FROM edit_decision_rollup
+    for (const x of this.sql.all<{ bucket: number; language: number; source: number; acc: number; rej: number }>(
+      `SELECT bucket, language_id AS language, decision_source_id AS source, accepts AS acc, rejects AS rej FROM edit_decision_rollup
        WHERE bucket >= ? AND bucket <= ? AND session_id = ? AND from_metrics = 0`,
       [b0, b1, sid],
     )) {
-      this.addDecisions(x.bucket, sid, x.source, -x.acc, -x.rej);
+      this.addDecisions(x.bucket, sid, x.language, x.source, -x.acc, -x.rej);
     }
   }
 
@@ -197,6 +202,7 @@ export class ProductivityFigures {
   flush(sessionIds: SessionIds): void {
     this.rollup.flush();
     this.buckets.flush();
+    this.languages.flush();
     const left: GroupKey[] = [];
     for (const [sid, c] of this.changed) {
       const old = this.sql.get<SessionRow>(
@@ -246,6 +252,7 @@ export class ProductivityFigures {
     this.rollup.discard();
     this.buckets.discard();
     this.groups.discard();
+    this.languages.discard();
     this.changed.clear();
     this.autoSource.clear();
   }
@@ -325,6 +332,15 @@ INSERT INTO productivity_rollup (bucket, session_id, cost_usd)
     GROUP BY u.bucket, u.session_id
   ) WHERE true
   ON CONFLICT (bucket, session_id) DO UPDATE SET cost_usd = excluded.cost_usd;
+CREATE TABLE edit_language_rollup (
+  bucket INTEGER NOT NULL, language_id INTEGER NOT NULL, accepts INTEGER NOT NULL DEFAULT 0, rejects INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (bucket, language_id)
+) WITHOUT ROWID;
+INSERT INTO edit_language_rollup
+  SELECT x.bucket, x.language_id, sum(x.accepts), sum(x.rejects)
+  FROM edit_decision_rollup x JOIN sessions s ON s.id = x.session_id
+  WHERE x.from_metrics = s.has_edit_decision_metric
+  GROUP BY x.bucket, x.language_id;
 CREATE TABLE productivity_buckets (
   bucket INTEGER PRIMARY KEY,
   ${FIGURE_COLUMNS.map((c) => `${c} REAL NOT NULL DEFAULT 0`).join(', ')}
