@@ -26,6 +26,7 @@ import { migrate } from '../../src/core/store/schema';
 import { BUCKET_MS } from '../../src/core/time/range';
 import { emptyCounts } from '../../src/core/transcripts/importSummary';
 import type { RangeSpec } from '../../src/protocol/dto';
+import { assertSame, rng } from '../support/compare';
 import { productivityQuery as productivityV9 } from '../support/productivityV9';
 import { records, sqlJs } from './storeTestSupport';
 import { ctxFor, parseFile, scenarios as transcriptScenarios, transcriptFiles } from './transcriptFixtures';
@@ -33,31 +34,7 @@ import { ctxFor, parseFile, scenarios as transcriptScenarios, transcriptFiles } 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
-/** Deep equality where numbers may differ by float summation order (1e-9 relative, 1e-9 absolute near 0). */
-function assertSame(a: unknown, b: unknown, path = ''): void {
-  if (typeof a === 'number' && typeof b === 'number') {
-    assert.ok(a === b || Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b)), `${path}: ${a} vs ${b}`);
-    return;
-  }
-  if (a && b && typeof a === 'object' && typeof b === 'object') {
-    assert.deepEqual(Object.keys(a).sort(), Object.keys(b).sort(), `${path}: keys`);
-    for (const k of Object.keys(a)) assertSame((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`);
-    return;
-  }
-  assert.deepEqual(a, b, path);
-}
 
-/** A deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Ranges around the data: the keyed ones, and custom ones whose edges fall inside sessions. */
 function ranges(nowMs: number, startMs: number, rand: () => number): RangeSpec[] {
