@@ -16,6 +16,7 @@ import type { Signal } from '../../src/core/otlp/records';
 import { startLedgerServer, type LedgerServer } from '../../src/server/httpServer';
 import { StoreClient } from '../../src/server/storeClient';
 import { FIXTURES, fixturePayloads, rawRequest, ROOT } from './mcpHarness';
+import { rng } from '../support/compare';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x1ed6e4);
 const CASES = Number(process.env.FUZZ_CASES ?? 1200);
@@ -40,17 +41,6 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** mulberry32: small, seedable, good enough to pick mutations. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Base {
   name: string;

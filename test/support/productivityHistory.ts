@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './claudeRunner';
+import { rng } from './compare';
 
 const TEMPLATE = join(REPO_ROOT, 'test/fixtures/claude-code-git/k-git-commit-pr-json/metrics-001.json');
 
@@ -47,16 +48,6 @@ type Kv = { key: string; value: Record<string, unknown> };
 interface Point { attributes: Kv[]; startTimeUnixNano: string; timeUnixNano: string; asDouble: number }
 interface Metric { name: string; description: string; unit: string; sum: { aggregationTemporality: number; isMonotonic: boolean; dataPoints: Point[] } }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const hex = (r: () => number, n: number) => Array.from({ length: n }, () => Math.floor(r() * 16).toString(16)).join('');
 const uuid = (r: () => number) => `${hex(r, 8)}-${hex(r, 4)}-4${hex(r, 3)}-a${hex(r, 3)}-${hex(r, 12)}`;

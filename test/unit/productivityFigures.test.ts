@@ -8,6 +8,7 @@
 //   days, batches that roll back, and retention cutting sessions at the cutoff;
 // - every fixture scenario with its transcripts, imported before and after the OTLP records (transcript
 //   requests replaced by OTLP ones).
+// Acceptance by language (edit_language_rollup, the same rule) is compared with the v9 SQL the same way.
 // Also: the stored tables equal their definition (session rows = sums of the rollup, groups = sums of
 // their sessions), and the migration from v9 computes the same as ingest.
 import assert from 'node:assert/strict';
@@ -15,6 +16,8 @@ import { test } from 'node:test';
 import type { ApiRequestEvent, Identity, MetricPoint, NormRecord, ToolDecisionEvent, ToolResultEvent, UserPromptEvent } from '../../src/core/otlp/records';
 import type { QueryContext } from '../../src/core/queries/common';
 import { productivityQuery } from '../../src/core/queries/productivity';
+import { acceptanceQuery } from '../../src/core/queries/acceptance';
+import { rangeBuckets } from '../../src/core/queries/common';
 import { FIGURE_COLUMNS } from '../../src/core/store/productivityFigures';
 import { LedgerDb } from '../../src/core/store/ledgerDb';
 import { DEFAULT_RETENTION_OPTIONS } from '../../src/core/store/options';
@@ -23,6 +26,7 @@ import { migrate } from '../../src/core/store/schema';
 import { BUCKET_MS } from '../../src/core/time/range';
 import { emptyCounts } from '../../src/core/transcripts/importSummary';
 import type { RangeSpec } from '../../src/protocol/dto';
+import { assertSame, rng } from '../support/compare';
 import { productivityQuery as productivityV9 } from '../support/productivityV9';
 import { records, sqlJs } from './storeTestSupport';
 import { ctxFor, parseFile, scenarios as transcriptScenarios, transcriptFiles } from './transcriptFixtures';
@@ -30,31 +34,7 @@ import { ctxFor, parseFile, scenarios as transcriptScenarios, transcriptFiles } 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
-/** Deep equality where numbers may differ by float summation order (1e-9 relative, 1e-9 absolute near 0). */
-function assertSame(a: unknown, b: unknown, path = ''): void {
-  if (typeof a === 'number' && typeof b === 'number') {
-    assert.ok(a === b || Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b)), `${path}: ${a} vs ${b}`);
-    return;
-  }
-  if (a && b && typeof a === 'object' && typeof b === 'object') {
-    assert.deepEqual(Object.keys(a).sort(), Object.keys(b).sort(), `${path}: keys`);
-    for (const k of Object.keys(a)) assertSame((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`);
-    return;
-  }
-  assert.deepEqual(a, b, path);
-}
 
-/** A deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Ranges around the data: the keyed ones, and custom ones whose edges fall inside sessions. */
 function ranges(nowMs: number, startMs: number, rand: () => number): RangeSpec[] {
@@ -67,12 +47,28 @@ function ranges(nowMs: number, startMs: number, rand: () => number): RangeSpec[]
   return out;
 }
 
-/** v10 against v9 for every range; returns the v10 answers. */
+/** The v9 acceptance query's by-language SQL, verbatim: the rule applied per rollup row. */
+function languagesV9(ctx: QueryContext, range: RangeSpec): Record<string, [number, number]> {
+  const r = rangeBuckets(range, ctx.nowMs);
+  const rows = ctx.sql.all<{ lang: string; accepts: number; rejects: number }>(
+    `SELECT ld.value AS lang, g.accepts, g.rejects
+     FROM (SELECT x.language_id, sum(x.accepts) AS accepts, sum(x.rejects) AS rejects
+           FROM edit_decision_rollup x JOIN sessions s ON s.id = x.session_id
+           WHERE x.bucket >= ? AND x.bucket < ? AND x.from_metrics = s.has_edit_decision_metric GROUP BY x.language_id) g
+     JOIN dict ld ON ld.id = g.language_id`,
+    [r.b0, r.b1],
+  );
+  return Object.fromEntries(rows.filter((x) => x.accepts || x.rejects).map((x) => [x.lang, [x.accepts, x.rejects]]));
+}
+
+/** v10 against v9 for every range (productivity, acceptance by language); returns the v10 productivity answers. */
 function compare(db: LedgerDb, nowMs: number, rs: RangeSpec[], what: string) {
   const ctx: QueryContext = { sql: db.sql, nowMs, dataVersion: db.dataVersion, lastEventMs: db.lastEventMs };
   return rs.map((range) => {
     const now = productivityQuery(ctx, { range });
     assertSame(now, productivityV9(ctx, { range }), `${what} ${JSON.stringify(range)}`);
+    const byLanguage = Object.fromEntries(acceptanceQuery(ctx, { range }).byLanguage.filter((x) => x.accepts || x.rejects).map((x) => [x.key, [x.accepts, x.rejects]]));
+    assertSame(byLanguage, languagesV9(ctx, range), `${what} ${JSON.stringify(range)} acceptance by language`);
     return now;
   });
 }
@@ -107,6 +103,7 @@ const PEOPLE = [
 ];
 const REPOS = ['acme-web', 'billing-api', undefined];
 const SOURCES = ['config', 'hook', 'user_permanent', 'user_temporary'];
+const LANGUAGES = ['TypeScript', 'Python', 'Markdown', undefined];
 
 function identity(sessionId: string, person: (typeof PEOPLE)[number], repo: string | undefined, withEmail: boolean): Identity {
   return {
@@ -143,7 +140,8 @@ function sessionRecords(rand: () => number, n: number, startMs: number): NormRec
     const t = startMs + f * hours * HOUR + rand() * 60_000;
     const id = identity(sid, person, f > 0.3 || n % 2 ? repo : undefined, f >= emailAt);
     const kind = Math.floor(rand() * 8);
-    const tool = { toolName: rand() < 0.8 ? 'Edit' : 'Write', toolUseId: `${sid}-t${i}`, language: rand() < 0.7 ? 'TypeScript' : undefined };
+    const language = LANGUAGES[Math.floor(rand() * LANGUAGES.length)];
+    const tool = { toolName: rand() < 0.8 ? 'Edit' : 'Write', toolUseId: `${sid}-t${i}`, language };
     if (kind === 0) out.push({ ...event(id, 'user_prompt', t), kind: 'userPrompt', promptLength: 10 } as UserPromptEvent);
     if (kind === 1) {
       out.push({ ...event(id, 'tool_decision', t), ...tool, kind: 'toolDecision', decision: rand() < 0.8 ? 'accept' : 'reject', source: SOURCES[Math.floor(rand() * 4)] } as ToolDecisionEvent);
@@ -151,7 +149,7 @@ function sessionRecords(rand: () => number, n: number, startMs: number): NormRec
     }
     if (kind === 2 && f >= linesMetricAt) out.push(metric(id, 'claude_code.lines_of_code.count', t, 1 + Math.floor(rand() * 30), { type: rand() < 0.7 ? 'added' : 'removed' }));
     if (kind === 3 && f >= decisionMetricAt) {
-      out.push(metric(id, 'claude_code.code_edit_tool.decision', t, 1, { decision: rand() < 0.75 ? 'accept' : 'reject', source: SOURCES[Math.floor(rand() * 4)], tool_name: 'Edit', language: 'TypeScript' }));
+      out.push(metric(id, 'claude_code.code_edit_tool.decision', t, 1, { decision: rand() < 0.75 ? 'accept' : 'reject', source: SOURCES[Math.floor(rand() * 4)], tool_name: 'Edit', language: LANGUAGES[Math.floor(rand() * 3)]! }));
     }
     if (kind === 4 && f >= requestsAt) {
       out.push({ ...event(id, 'api_request', t), kind: 'apiRequest', requestId: `${sid}-r${i}`, model: 'claude-sonnet-4-5', modelNorm: 'claude-sonnet-4-5',
@@ -220,6 +218,8 @@ test('generated sessions: flips, late records, late identities, long sessions, r
   const all = answers[0];
   assert.ok(all.totals.linesAdded > 0 && all.totals.editAccepts > 0 && all.totals.userEditAccepts < all.totals.editAccepts && all.totals.costUsd > 0, JSON.stringify(all.totals));
   assert.ok(all.byUser.length >= 4 && all.byRepo.length >= 3, `${all.byUser.length} users, ${all.byRepo.length} repos`);
+  const ctx: QueryContext = { sql: db.sql, nowMs: END, dataVersion: db.dataVersion, lastEventMs: db.lastEventMs };
+  assert.equal(Object.keys(languagesV9(ctx, { key: 'all' })).length, 3, 'three languages decided on');
 
   // Retention at 12 days cuts the sessions that started before it; the figures follow the rollups.
   const opts = { ...DEFAULT_RETENTION_OPTIONS, rawDays: 12, rollupDays: 12 };
@@ -238,7 +238,7 @@ test('the migration from v9 computes the figures ingest keeps', async () => {
   const ingested = db.export();
   const v9 = new SQL.Database(ingested);
   // Back to v9: the v10 tables and columns dropped (what a v9 store holds), then migrated forward.
-  v9.exec(`DROP TABLE session_productivity; DROP TABLE productivity_groups; DROP TABLE productivity_buckets;
+  v9.exec(`DROP TABLE session_productivity; DROP TABLE productivity_groups; DROP TABLE productivity_buckets; DROP TABLE edit_language_rollup;
     ${FIGURE_COLUMNS.slice(4).map((c) => `ALTER TABLE productivity_rollup DROP COLUMN ${c};`).join('\n')}
     UPDATE meta SET value = 9 WHERE key = 'schema_version';`);
   assert.deepEqual(migrate(v9), { from: 9, to: 10 });

@@ -20,6 +20,7 @@ import { decodeAndNormalize } from '../../src/core/otlp/ingest';
 import { DEFAULT_INGEST_OPTIONS, type NormRecord } from '../../src/core/otlp/records';
 import { GIT_FIXTURES, records, scenarios, sqlJs } from './storeTestSupport';
 import { generateProductivityHistory } from '../support/productivityHistory';
+import { assertSame } from '../support/compare';
 
 const DAY = 86_400_000;
 
@@ -62,19 +63,6 @@ const RAW_METRICS: ProductivityMetricSource = {
 const OLD_IDENTITY = `SELECT session_id AS sid, max(json_extract(attrs, '$."team.id"')) AS team, max(json_extract(attrs, '$."user.email"')) AS email
   FROM metric_series WHERE session_id <> 0 AND (attrs IS NULL OR json_valid(attrs)) GROUP BY session_id ORDER BY session_id`;
 
-/** Deep equality where numbers may differ by float summation order (1e-9 relative), everything else exactly. */
-function assertSame(a: unknown, b: unknown, path = ''): void {
-  if (typeof a === 'number' && typeof b === 'number') {
-    assert.ok(a === b || Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b)), `${path}: ${a} vs ${b}`);
-    return;
-  }
-  if (a && b && typeof a === 'object' && typeof b === 'object') {
-    assert.deepEqual(Object.keys(a).sort(), Object.keys(b).sort(), `${path}: keys`);
-    for (const k of Object.keys(a)) assertSame((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`);
-    return;
-  }
-  assert.deepEqual(a, b, path);
-}
 
 function metricsBody(points: { name: string; sid?: string; attrs?: Record<string, string>; start: number; time: number; value: number; temporality: 1 | 2 }[]): NormRecord[] {
   const kv = (o: Record<string, string>) => Object.entries(o).map(([key, s]) => ({ key, value: { stringValue: s } }));

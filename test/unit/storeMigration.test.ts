@@ -205,18 +205,36 @@ test('an existing v7 data directory migrates forward through DurableStore and re
   reopened.close();
 });
 
-const V8_DB = path.join(ROOT, 'test/fixtures/store/schema-v8.db');
-
-test('a schema v8 database (written by the v8 code) migrates to v9: backfilled productivity rollup and identities, same answers, same indexes', async () => {
+/**
+ * A fixture database written by an older version, opened (migrated) beside a fresh store that ingested the
+ * same payloads: same tables, columns, keys and indexes. `finish` checks every named query and export
+ * dataset answer alike and a replay adds nothing, then closes both.
+ */
+async function migratedBesideFresh(file: string, version: number) {
   const SQL = await sqlJs();
   const recs = allRecords();
-  const old = LedgerDb.open(SQL, readFileSync(V8_DB));
-  assert.equal(old.migratedFrom, 8);
+  const old = LedgerDb.open(SQL, readFileSync(file));
+  assert.equal(old.migratedFrom, version);
   const fresh = LedgerDb.open(SQL);
   for (const b of recs) fresh.apply(b);
   assert.deepEqual(columnsOf(old.sql), columnsOf(fresh.sql), 'same tables, views, columns and keys');
   const indexes = (sql: StatementCache) => sql.all<{ name: string; sql: string | null }>(`SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name`);
   assert.deepEqual(indexes(old.sql), indexes(fresh.sql), 'same indexes');
+  const finish = () => {
+    const now = nowOf(recs);
+    const ctxOf = (sql: StatementCache) => ({ sql, nowMs: now, dataVersion: fresh.dataVersion, lastEventMs: fresh.lastEventMs });
+    assert.ok(sameAnswers(old.sql, fresh.sql, ctxOf) > 30);
+    for (const b of recs) assert.equal(old.apply(b).applied, 0);
+    old.close();
+    fresh.close();
+  };
+  return { old, fresh, finish, indexes };
+}
+
+const V8_DB = path.join(ROOT, 'test/fixtures/store/schema-v8.db');
+
+test('a schema v8 database (written by the v8 code) migrates to v9: backfilled productivity rollup and identities, same answers, same indexes', async () => {
+  const { old, fresh, finish, indexes } = await migratedBesideFresh(V8_DB, 8);
   assert.ok(indexes(old.sql).some((i) => i.name === 'api_requests_hour') && !indexes(old.sql).some((i) => i.name === 'api_requests_time'));
   // The backfill from the v8 metric points and series equals what apply maintains on a fresh store.
   const rollup = (sql: StatementCache) => sql.all<Record<string, number>>('SELECT * FROM productivity_rollup ORDER BY bucket, session_id');
@@ -229,37 +247,25 @@ test('a schema v8 database (written by the v8 code) migrates to v9: backfilled p
   });
   const identity = (sql: StatementCache) => sql.all('SELECT * FROM session_identity ORDER BY session_id');
   assert.deepEqual(identity(old.sql), identity(fresh.sql));
-  const now = nowOf(recs);
-  const ctxOf = (sql: StatementCache) => ({ sql, nowMs: now, dataVersion: fresh.dataVersion, lastEventMs: fresh.lastEventMs });
-  assert.ok(sameAnswers(old.sql, fresh.sql, ctxOf) > 30);
-  for (const b of recs) assert.equal(old.apply(b).applied, 0);
-  old.close();
-  fresh.close();
+  finish();
 });
 
 const V9_DB = path.join(ROOT, 'test/fixtures/store/schema-v9.db');
 
-test('a schema v9 database (written by the v9 code) migrates to v10: backfilled productivity figures, sessions and groups, same answers', async () => {
-  const SQL = await sqlJs();
-  const recs = allRecords();
-  const old = LedgerDb.open(SQL, readFileSync(V9_DB));
-  assert.equal(old.migratedFrom, 9);
-  const fresh = LedgerDb.open(SQL);
-  for (const b of recs) fresh.apply(b);
-  assert.deepEqual(columnsOf(old.sql), columnsOf(fresh.sql), 'same tables, views, columns and keys');
-  const indexes = (sql: StatementCache) => sql.all<{ name: string; sql: string | null }>(`SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name`);
-  assert.deepEqual(indexes(old.sql), indexes(fresh.sql), 'same indexes');
+test('a schema v9 database (written by the v9 code) migrates to v10: backfilled productivity figures, sessions, groups and decisions by language, same answers', async () => {
+  const { old, fresh, finish, indexes } = await migratedBesideFresh(V9_DB, 9);
   // The backfill (the v9 query's rules over the v9 rollups) equals what ingest maintains on a fresh store.
   const tables = {
     productivity_rollup: 'bucket, session_id',
     productivity_buckets: 'bucket',
     session_productivity: 'session_id',
     productivity_groups: 'first_bucket, repo_id, user_id, email, team',
+    edit_language_rollup: 'bucket, language_id',
   };
   for (const [table, order] of Object.entries(tables)) {
     const rows = (sql: StatementCache) => sql.all<Record<string, number | string>>(`SELECT * FROM ${table} ORDER BY ${order}`);
     const migrated = rows(old.sql);
-    const expected = rows(fresh.sql).filter((r) => table !== 'productivity_buckets' || Object.entries(r).some(([k, v]) => k !== 'bucket' && v !== 0));
+    const expected = rows(fresh.sql).filter((r) => (table !== 'productivity_buckets' && table !== 'edit_language_rollup') || Object.entries(r).some(([k, v]) => k !== 'bucket' && v !== 0));
     assert.equal(migrated.length, expected.length, `${table}: rows`);
     assert.ok(migrated.length > 0, `${table}: the fixture fills it`);
     migrated.forEach((r, i) => {
@@ -270,10 +276,5 @@ test('a schema v9 database (written by the v9 code) migrates to v10: backfilled 
     });
   }
   assert.ok(old.sql.get<{ n: number }>('SELECT count(*) AS n FROM productivity_rollup WHERE lines_added <> 0 AND edit_accepts <> 0 AND cost_usd <> 0')!.n > 0, 'lines, decisions and cost backfilled');
-  const now = nowOf(recs);
-  const ctxOf = (sql: StatementCache) => ({ sql, nowMs: now, dataVersion: fresh.dataVersion, lastEventMs: fresh.lastEventMs });
-  assert.ok(sameAnswers(old.sql, fresh.sql, ctxOf) > 30);
-  for (const b of recs) assert.equal(old.apply(b).applied, 0);
-  old.close();
-  fresh.close();
+  finish();
 });

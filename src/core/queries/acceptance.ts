@@ -1,14 +1,16 @@
 // acceptance(range): accept/reject rates overall, by tool, language and decision source. Decisions a
 // person made are kept apart from automatic ones (config rules / permission mode, hooks).
 // Overall, by tool and by source come from tool_decision events (decision_rollup). By language comes
-// from edit_decision_rollup: the claude_code.code_edit_tool.decision metric for sessions that sent it
-// (it names the language of every edit decision), else tool_decision events whose tool_result named a
-// file; per session one or the other, never both.
+// from edit_language_rollup (schema v10, kept at ingest: store/productivityFigures.ts): the
+// claude_code.code_edit_tool.decision metric for sessions that sent it (it names the language of every
+// edit decision), else tool_decision events whose tool_result named a file; per session one or the
+// other, never both.
 import type { AcceptanceDto, QueryMethods, RateDto } from '../../protocol/dto';
+import { AUTO_DECISION_SOURCES } from '../store/productivityFigures';
 import { rangeBuckets, rate, type QueryContext } from './common';
 
 /** Decision sources that are not a person deciding. */
-export const AUTO_SOURCES: ReadonlySet<string> = new Set(['config', 'hook']);
+export const AUTO_SOURCES: ReadonlySet<string> = AUTO_DECISION_SOURCES;
 
 export function acceptanceQuery(ctx: QueryContext, p: QueryMethods['acceptance']['params']): AcceptanceDto {
   const r = rangeBuckets(p.range, ctx.nowMs);
@@ -22,9 +24,8 @@ export function acceptanceQuery(ctx: QueryContext, p: QueryMethods['acceptance']
   );
   const langRows = ctx.sql.all<{ lang: string; accepts: number; rejects: number }>(
     `SELECT ld.value AS lang, g.accepts, g.rejects
-     FROM (SELECT x.language_id, sum(x.accepts) AS accepts, sum(x.rejects) AS rejects
-           FROM edit_decision_rollup x JOIN sessions s ON s.id = x.session_id
-           WHERE x.bucket >= ? AND x.bucket < ? AND x.from_metrics = s.has_edit_decision_metric GROUP BY x.language_id) g
+     FROM (SELECT language_id, sum(accepts) AS accepts, sum(rejects) AS rejects FROM edit_language_rollup
+           WHERE bucket >= ? AND bucket < ? GROUP BY language_id) g
      JOIN dict ld ON ld.id = g.language_id`,
     [r.b0, r.b1],
   );

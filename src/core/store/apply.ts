@@ -209,6 +209,8 @@ export class Applier {
     hasEditDecisionMetric: number;
     firstMs: number;
     lastMs: number;
+    repoId: number;
+    userId: number;
   };
   /** Column position of each SESSION_INCS counter in the sessions rows. */
   private readonly sessionIncCol: Readonly<Record<(typeof SESSION_INCS)[number], number>>;
@@ -241,6 +243,8 @@ export class Applier {
       hasEditDecisionMetric: col('has_edit_decision_metric'),
       firstMs: col('first_ms'),
       lastMs: col('last_ms'),
+      repoId: col('repo_id'),
+      userId: col('user_id'),
     };
   }
 
@@ -262,12 +266,17 @@ export class Applier {
       this.sql.run(`INSERT OR REPLACE INTO learned_prices (key, state) VALUES ('state', ?)`, [JSON.stringify(this.learner.toJSON())]);
       this.learnerDirty = false;
     }
+    // Before the sessions rows are written: it reads their repository and user from the pending rows.
+    this.figures.flush((sid) => {
+      const repoId = this.sessions.get([sid], this.sessionCol.repoId);
+      const userId = this.sessions.get([sid], this.sessionCol.userId);
+      return repoId === undefined || userId === undefined ? undefined : { repoId, userId };
+    });
     this.sessions.flush();
     this.activity.flush();
     this.usageRows.flush();
     this.effRows.flush();
     this.estimateRows.flush();
-    this.figures.flush(); // after sessions: it reads each session's identity
     this.sessionModels.clear();
   }
 
@@ -713,7 +722,7 @@ export class Applier {
       // with no cwd on any line gets that guess from its requests (applyTranscriptRequest).
       const touch = [t.timeMs, t.timeMs, t.cwd ? this.intern(repoOf(t.cwd, projectDir)) : 0, 0, this.intern(t.version)];
       this.sessions.upsert([sid], touch); // the sessions row only: a session line is not an activity record
-      this.figures.identityChanged(sid); // its repository may be known now
+      this.figures.repositoryChanged(sid); // its repository may be known now
     }
     this.sql.run(
       `INSERT INTO session_details (session_id, title, title_source, cwd, git_branch, entrypoint) VALUES (?, ?, ?, ?, ?, ?)
@@ -893,8 +902,9 @@ export class Applier {
   }
 
   private editDecision(bucket: number, sid: number, toolId: number, langId: number, srcId: number, origin: Origin, acc: number, rej: number): void {
-    // Acceptance's rule: the decision metric's once the session sent one, tool_decision events before.
-    if (origin === Origin.Metrics || !this.sessions.get([sid], this.sessionCol.hasEditDecisionMetric)) this.figures.addDecisions(bucket, sid, srcId, acc, rej);
+    // Acceptance's rule (productivity, acceptance by language): the decision metric's once the session sent
+    // one, tool_decision events before.
+    if (origin === Origin.Metrics || !this.sessions.get([sid], this.sessionCol.hasEditDecisionMetric)) this.figures.addDecisions(bucket, sid, langId, srcId, acc, rej);
     this.sql.run(
       `INSERT INTO edit_decision_rollup (bucket, session_id, tool_id, language_id, decision_source_id, from_metrics, accepts, rejects)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -958,7 +968,10 @@ export class Applier {
       'INSERT OR IGNORE INTO metric_series (key, name_id, session_id, model_id, type_id, attrs) VALUES (?, ?, ?, ?, ?, ?)',
       [r.seriesKey, this.intern(r.name), sid, this.intern(r.modelNorm), this.intern(type), attrs],
     );
-    if (added) noteSeriesIdentity(this.sql, sid, attrs);
+    if (added) {
+      noteSeriesIdentity(this.sql, sid, attrs);
+      this.figures.metricIdentityChanged(sid);
+    }
     const row = this.sql.get<{ id: number }>('SELECT id FROM metric_series WHERE key = ?', [r.seriesKey]);
     if (!row) throw new Error(`metric_series: could not intern series of ${r.name}`);
     if (this.seriesCache.size > 100_000) this.seriesCache.clear();

@@ -41,7 +41,7 @@ import { DataDirLockedError, SchemaTooNewError, StoreClosedError } from './error
 import type { IngestResult } from './ingestResult';
 import { JournalFile, type Encoding, type JournalFrame } from './journal';
 import { removeForwardDir, spoolDirOf } from './forwardSpool';
-import { LedgerDb, pageTrackerOf, readDbFile } from './ledgerDb';
+import { LedgerDb, pageTrackerOf, readDbFile, type CheckSlice } from './ledgerDb';
 import { DEFAULT_RETENTION_OPTIONS, DEFAULT_SNAPSHOT_OPTIONS, ROWS_PAGE_DEFAULT, ROWS_PAGE_MAX, type RetentionOptions, type SnapshotOptions } from './options';
 import { applyRedoSteps, buildRedoSteps, failpoint, fsyncDir, recoverRedo, runSteps, writeFullSteps, writeRedoSteps, type Steps } from './pageSnapshot';
 import { pruneStep } from './retention';
@@ -179,7 +179,7 @@ export class DurableStore {
   /** The snapshot or deferred check running in steps, if any. */
   private run: StepRun | undefined;
   /** Deferred quick_check: the slices (SQL) not run yet (deferCheck). */
-  private checkQueue: string[] = [];
+  private checkQueue: CheckSlice[] = [];
   /** Changes that are neither journaled nor counted in dataVersion (migration, audit rows). */
   private dirty = false;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -222,7 +222,7 @@ export class DurableStore {
       if (recovered) log('info', recovered);
       let loaded = false;
       if (existsSync(dbPath)) {
-        const bytes = readDbFile(dbPath);
+        const bytes = readDbFile(dbPath, {}); // loaded as SQLite reaches it (lazyFile.ts)
         try {
           this.db = LedgerDb.open(this.SQL, bytes, { priceOverrides: this.opts.priceOverrides }, this.opts.deferCheck ? 'deferred' : 'now');
           if (this.opts.deferCheck) this.checkQueue = this.db.checkSlices();

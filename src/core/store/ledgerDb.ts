@@ -9,6 +9,7 @@ import { localPeriodStart } from '../time/range';
 import type { ImportCounts } from '../transcripts/importSummary';
 import type { TranscriptItem } from '../transcripts/transcriptRecords';
 import { Applier, DEFAULT_APPLY_OPTIONS, type ApplyOptions } from './apply';
+import { LazyFile } from './lazyFile';
 import { CHUNK_BYTES, PageTracker } from './pageTracker';
 import { migrate, SCHEMA_VERSION } from './schema';
 import { sqliteApiOf, StatementCache, type SqliteApi } from './statementCache';
@@ -17,6 +18,8 @@ const sqlJsCache = new Map<string, Promise<SqlJsStatic>>();
 const trackers = new WeakMap<SqlJsStatic, PageTracker>();
 /** SQLite's C API of a sql.js instance loaded by loadSqlJs (statementCache.ts binds through it). */
 const cApis = new WeakMap<SqlJsStatic, SqliteApi>();
+/** Bytes returned by readDbFile(file, lazy) -> their loader. */
+const lazyFiles = new WeakMap<Uint8Array, LazyFile>();
 
 /**
  * Loads sql.js once per wasm path, with a PageTracker on its file syscalls (pageTracker.ts): snapshots
@@ -59,29 +62,44 @@ export function loadSqlJs(wasmPath: string): Promise<SqlJsStatic> {
  * Reads a database file for LedgerDb.open with room to grow. sql.js' MEMFS keeps the first write of a
  * new file as `buffer.slice(0, length)` (a view for a Node Buffer) and treats that array's length as
  * the file's capacity; the first write past it reallocates the file at 1.125x and copies it (at 5M
- * events a ~3 s stall and +650 MB at the first ingest after start, measured). Here the file is read
- * into an ArrayBuffer of twice its size and `slice` hands MEMFS the whole of it, so the file grows in
- * place; the room is never written until the file grows into it, so it costs address space, not memory.
+ * events a ~3 s stall and +650 MB at the first ingest after start, measured). Here the file goes into an
+ * ArrayBuffer of twice its size and `slice` hands MEMFS the whole of it, so the file grows in place; the
+ * room is never written until the file grows into it, so it costs address space, not memory.
  * The returned array is the file's bytes (length = file size) for every other use.
+ *
+ * `lazy`: nothing is read yet; LedgerDb.open loads blocks as SQLite reaches them (lazyFile.ts), so a
+ * large database answers its first query after reading a few blocks (2.5 s to read 600 MB first).
+ * Without page tracking (another sql.js build) the file is read whole at open.
  */
-export function readDbFile(file: string): Uint8Array {
+export function readDbFile(file: string, lazy: false | { blockBytes?: number; capacity?: number } = false): Uint8Array {
   const fd = openSync(file, 'r');
+  let keepOpen = false;
   try {
     const size = fstatSync(fd).size;
-    const capacity = Math.min(bufferConstants.MAX_LENGTH, Math.max(2 * size, size + (64 << 20)));
+    const capacity = lazy && lazy.capacity !== undefined ? Math.max(size, lazy.capacity) : Math.min(bufferConstants.MAX_LENGTH, Math.max(2 * size, size + (64 << 20)));
     const room = new ArrayBuffer(capacity);
     const bytes = new Uint8Array(room, 0, size);
+    Object.defineProperty(bytes, 'slice', { value: (start = 0) => new Uint8Array(room, start) });
+    if (lazy) {
+      lazyFiles.set(bytes, new LazyFile(fd, size, new Uint8Array(room), lazy.blockBytes));
+      keepOpen = true;
+      return bytes;
+    }
     let at = 0;
     while (at < size) {
       const n = readSync(fd, bytes, at, Math.min(1 << 30, size - at), at);
       if (n === 0) throw new Error(`${file} shrank while it was read`);
       at += n;
     }
-    Object.defineProperty(bytes, 'slice', { value: (start = 0) => new Uint8Array(room, start) });
     return bytes;
   } finally {
-    closeSync(fd);
+    if (!keepOpen) closeSync(fd);
   }
+}
+
+/** The file behind bytes from readDbFile(file, lazy) (how much of it is loaded). */
+export function lazyFileOf(bytes: Uint8Array): LazyFile | undefined {
+  return lazyFiles.get(bytes);
 }
 
 /** The page tracker of a sql.js instance loaded by loadSqlJs (undefined for other instances). */
@@ -90,6 +108,14 @@ export function pageTrackerOf(SQL: SqlJsStatic): PageTracker | undefined {
 }
 
 const CHECK_SQL = 'PRAGMA quick_check';
+/** Bytes of a lazily read file loaded per check slice (~50 ms of reading into fresh memory at most). */
+const LOAD_SLICE_BYTES = 8 << 20;
+
+/** One step of the deferred check (LedgerDb.checkSlices): a problem found, or nothing. */
+export interface CheckSlice {
+  what: string;
+  run: () => string | undefined | void;
+}
 
 /** Runs a quick_check statement: undefined when it says ok, else its first lines. */
 function checkVerdict(db: Database, sql: string): string | undefined {
@@ -111,6 +137,8 @@ export class LedgerDb {
   /** The database's file in sql.js's in-memory file system. */
   private readonly file: string;
   dataVersion = 0;
+  /** The file behind a lazily read database (LedgerDb.open), for the check's load slices. */
+  private lazy: LazyFile | undefined;
   /** Set by the owner: price overrides etc. are in the applier options. */
   readonly migratedFrom: number;
 
@@ -142,7 +170,22 @@ export class LedgerDb {
    * `viaSqlJsStatements` (tests) binds through sql.js's Statement instead of SQLite's C API.
    */
   static open(SQL: SqlJsStatic, bytes?: Uint8Array, opts: Partial<ApplyOptions> = {}, check: 'now' | 'deferred' = 'now', viaSqlJsStatements = false): LedgerDb {
-    const db = bytes ? new SQL.Database(bytes) : new SQL.Database();
+    // A lazily read file is loaded through the page tracker's syscalls (its next open is this database),
+    // else now, whole.
+    const lazy = bytes && lazyFileOf(bytes);
+    const tracker = pageTrackerOf(SQL);
+    if (lazy) {
+      if (tracker?.active) tracker.adoptNextOpen(lazy);
+      else lazy.loadAll();
+    }
+    let db: Database;
+    try {
+      db = bytes ? new SQL.Database(bytes) : new SQL.Database();
+    } catch (err) {
+      tracker?.adoptNextOpen(undefined);
+      lazy?.close();
+      throw err;
+    }
     try {
       // quick_check reads every page: corrupt bytes fail here instead of on a later query.
       if (bytes && check === 'now') {
@@ -150,9 +193,11 @@ export class LedgerDb {
         if (problem) throw new Error(problem);
       }
       const { from } = migrate(db);
-      return new LedgerDb(db, { ...DEFAULT_APPLY_OPTIONS, ...opts }, from, pageTrackerOf(SQL), viaSqlJsStatements ? undefined : cApis.get(SQL));
+      const ledger = new LedgerDb(db, { ...DEFAULT_APPLY_OPTIONS, ...opts }, from, pageTrackerOf(SQL), viaSqlJsStatements ? undefined : cApis.get(SQL));
+      ledger.lazy = lazy || undefined;
+      return ledger;
     } catch (err) {
-      db.close();
+      db.close(); // lets go of a lazy file too (its close syscall)
       throw err;
     }
   }
@@ -177,17 +222,29 @@ export class LedgerDb {
     this.db.create_function('local_day', period(dayCache, 'day'));
   }
 
-  /** The deferred quick_check in slices (SQL statements); runCheck runs one. */
-  checkSlices(): string[] {
-    return [CHECK_SQL];
+  /**
+   * The deferred check in slices: the rest of a lazily read file in steps of LOAD_SLICE_BYTES (reads
+   * are answered between them), then PRAGMA quick_check. runCheck runs one.
+   */
+  checkSlices(): CheckSlice[] {
+    const slices: CheckSlice[] = [];
+    const lazy = this.lazy;
+    if (lazy && !lazy.complete) {
+      for (let at = 0; at < lazy.size; at += LOAD_SLICE_BYTES) {
+        const from = at;
+        slices.push({ what: `load bytes ${from}-${Math.min(lazy.size, from + LOAD_SLICE_BYTES)}`, run: () => lazy.ensure(from, LOAD_SLICE_BYTES) });
+      }
+    }
+    slices.push({ what: CHECK_SQL, run: () => checkVerdict(this.db, CHECK_SQL) });
+    return slices;
   }
 
   /** Runs one check slice; the problem found, or undefined. A slice that throws is a problem too. */
-  runCheck(sql: string): string | undefined {
+  runCheck(slice: CheckSlice): string | undefined {
     try {
-      return checkVerdict(this.db, sql);
+      return slice.run() ?? undefined;
     } catch (err) {
-      return `${sql}: ${(err as Error).message}`;
+      return `${slice.what}: ${(err as Error).message}`;
     }
   }
 
@@ -320,6 +377,9 @@ export class LedgerDb {
 
   /** The database bytes. Prepared statements and functions are re-created afterwards (sql.js frees them). */
   export(): Uint8Array {
+    // This sql.js exports through SQLite's backup API (the wrapped reads load what they reach); older ones
+    // read the file with FS.readFile, past the syscalls: a lazily read file is loaded whole first either way.
+    this.tracker?.loadAll(this.file);
     this.sql.forget();
     const bytes = this.db.export();
     this.afterOpen();

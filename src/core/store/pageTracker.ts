@@ -11,7 +11,11 @@
 // The imports have minified names, so they are recognised by the shape of their code. `selfTest`
 // checks the result against sql.js's own export() on a scratch database; when anything does not
 // match (another sql.js build), `active` stays false and the store falls back to full exports.
+//
+// The same wrappers load a lazily read database file (lazyFile.ts) before SQLite reads or writes a part
+// of it that is not in memory yet.
 import type { SqlJsStatic } from 'sql.js';
+import type { LazyFile } from './lazyFile';
 
 export const CHUNK_BYTES = 4096;
 
@@ -65,6 +69,10 @@ export class PageTracker {
   /** path -> dirty chunk numbers since the last take(). */
   private readonly dirty = new Map<string, Set<number>>();
   private static readonly IO_BYTES = 1 << 20;
+  /** path -> its file, while not all of it is loaded. */
+  private readonly lazy = new Map<string, LazyFile>();
+  /** The lazy file of the next database opened (LedgerDb.open). */
+  private pendingLazy: LazyFile | undefined;
 
   /** Wraps the file syscalls in the wasm imports (before instantiation). */
   wrapImports(imports: Imports): void {
@@ -81,12 +89,22 @@ export class PageTracker {
     mod[keys.openat] = ((...a: unknown[]) => {
       const fd = call(orig.openat, a) as number;
       if (fd >= 0) {
-        this.fdPath.set(fd, this.cString(a[1] as number));
+        const p = this.cString(a[1] as number);
+        this.fdPath.set(fd, p);
         this.fdPos.set(fd, 0);
+        if (this.pendingLazy && !/-(journal|wal|shm)$/.test(p)) {
+          this.lazy.set(p, this.pendingLazy);
+          this.pendingLazy = undefined;
+        }
       }
       return fd;
     }) as Fn;
     mod[keys.close] = ((...a: unknown[]) => {
+      const p = this.fdPath.get(a[0] as number);
+      if (p !== undefined && this.lazy.has(p)) {
+        this.lazy.get(p)!.close();
+        this.lazy.delete(p);
+      }
       this.fdPath.delete(a[0] as number);
       this.fdPos.delete(a[0] as number);
       return call(orig.close, a);
@@ -97,6 +115,7 @@ export class PageTracker {
       return r;
     }) as Fn;
     mod[keys.read] = ((...a: unknown[]) => {
+      this.lazyBefore(a[0] as number, a[1] as number, a[2] as number, false);
       const r = call(orig.read, a);
       if (r === 0) this.advance(a[0] as number, this.heap32(a[3] as number));
       return r;
@@ -104,6 +123,7 @@ export class PageTracker {
     mod[keys.write] = ((...a: unknown[]) => {
       const fd = a[0] as number;
       const pos = this.fdPos.get(fd);
+      this.lazyBefore(fd, a[1] as number, a[2] as number, true);
       const r = call(orig.write, a);
       if (r === 0) {
         const n = this.heap32(a[3] as number);
@@ -114,8 +134,9 @@ export class PageTracker {
       return r;
     }) as Fn;
     mod[keys.truncate] = ((...a: unknown[]) => {
-      const r = call(orig.truncate, a);
       const p = this.fdPath.get(a[0] as number);
+      if (p !== undefined) this.loadAll(p); // MEMFS may copy the file into a new buffer
+      const r = call(orig.truncate, a);
       // A shrink needs no chunk (the snapshot truncates the file to the database's size); a growth
       // adds zero bytes, which the next snapshot must write as well.
       if (r === 0 && p !== undefined) this.mark(p, 0, 0);
@@ -167,6 +188,36 @@ export class PageTracker {
     return this.memory?.buffer.byteLength ?? 0;
   }
 
+  /** The next database opened is `file`'s (LedgerDb.open, before sql.js opens it); undefined cancels. */
+  adoptNextOpen(file: LazyFile | undefined): void {
+    this.pendingLazy = file;
+  }
+
+  /** Loads all of a lazily read file (before something reads it without the syscalls: export()). */
+  loadAll(path: string): void {
+    const l = this.lazy.get(path);
+    if (!l) return;
+    l.loadAll();
+    this.lazy.delete(path);
+  }
+
+  /**
+   * Before a read or write of fd at its position: loads the blocks of a lazy file it touches (all of the
+   * file when a write goes past the buffer's capacity, where MEMFS would copy it).
+   */
+  private lazyBefore(fd: number, iov: number, iovcnt: number, write: boolean): void {
+    if (this.lazy.size === 0) return;
+    const p = this.fdPath.get(fd);
+    const l = p === undefined ? undefined : this.lazy.get(p);
+    const pos = this.fdPos.get(fd);
+    if (!l || pos === undefined) return;
+    let n = 0;
+    for (let i = 0; i < iovcnt; i++) n += this.heap32(iov + 8 * i + 4);
+    if (write && pos + n > l.capacity) l.loadAll();
+    else l.ensure(pos, n);
+    if (l.complete) this.lazy.delete(p!);
+  }
+
   /** Dirty chunk numbers of a file since the last take() (sorted), and forgets them. */
   take(file: string): number[] | undefined {
     const s = this.dirty.get(file);
@@ -193,6 +244,11 @@ export class PageTracker {
     if (!sys || !this.memory || !this.malloc) throw new Error(`page tracker unavailable (${this.reason})`);
     const fd = [...this.fdPath].find(([, p]) => p === file)?.[0];
     if (fd === undefined) throw new Error(`${file} is not open`);
+    const l = this.lazy.get(file);
+    if (l) {
+      l.ensure(offset, dst.length);
+      if (l.complete) this.lazy.delete(file);
+    }
     if (this.scratch === 0) this.scratch = this.malloc(PageTracker.IO_BYTES + 32);
     const meta = this.scratch; // [iov.ptr, iov.len, nread, pad, newOffset(8)] then the buffer
     const buf = meta + 32;

@@ -18,10 +18,14 @@
 // - productivity_buckets (bucket): the same summed over sessions; the series read it.
 // - session_productivity (a row per session with activity): the session's whole figures, the bucket
 //   span of its activity, and its identity (repository, user, e-mail, team) at the last flush.
+// - edit_language_rollup (bucket x language): edit decisions by the same rule, for acceptance by
+//   language (it read every edit-decision rollup row of its range with its session's flag).
 // - productivity_groups (first bucket x identity): the sums of the sessions that start in that bucket,
 //   with the per-session parts (session counts, cost of sessions with active time). A range takes the
 //   groups of its buckets and corrects for the few sessions crossing its edges (queries/productivity.ts).
-//   A group is recomputed from its sessions whenever one of them changes: exact, no drift.
+//   A changed session moves its old contribution out of its group and its new one in (a recomputation of
+//   the group from its sessions per change cost a third of apply); the sums stay within ~1e-12 of the
+//   sessions' (test/unit/productivityFigures.test.ts checks it). Retention recomputes the groups it cuts.
 import { BUCKET_MS } from '../time/range';
 import { BatchRows } from './batchRows';
 import type { StatementCache } from './statementCache';
@@ -40,34 +44,33 @@ const V10_COLUMNS = FIGURE_COLUMNS.slice(4);
 export const AUTO_DECISION_SOURCES: ReadonlySet<string> = new Set(['config', 'hook']);
 const AUTO_IN = [...AUTO_DECISION_SOURCES].map((s) => `'${s.replace(/'/g, "''")}'`).join(', ');
 
-/** The identity a session is grouped by: '' for none (e-mail and team: text values only, as the query took them). */
-const IDENTITY_SQL = `SELECT s.repo_id AS repo_id, s.user_id AS user_id,
-    CASE WHEN typeof(si.email) = 'text' THEN si.email ELSE '' END AS email,
-    CASE WHEN typeof(si.team) = 'text' THEN si.team ELSE '' END AS team,
-    si.session_id IS NOT NULL AS has_metrics
-  FROM sessions s LEFT JOIN session_identity si ON si.session_id = s.id WHERE s.id = ?`;
+/** A session's e-mail and team as it is grouped by: '' for none (text values only, as the query took them). */
+const METRIC_IDENTITY_SQL = `SELECT CASE WHEN typeof(email) = 'text' THEN email ELSE '' END AS email,
+    CASE WHEN typeof(team) = 'text' THEN team ELSE '' END AS team
+  FROM session_identity WHERE session_id = ?`;
+
+/** A session's repository and user (dict ids) from its sessions row, pending or stored; undefined without a row. */
+export type SessionIds = (sid: number) => { repoId: number; userId: number } | undefined;
 
 const GROUP_KEY = ['first_bucket', 'repo_id', 'user_id', 'email', 'team'] as const;
 const KEY_WHERE = GROUP_KEY.map((k) => `${k} = ?`).join(' AND ');
 /** A session counts as active (for the cost per active hour) when it has active time. */
 const ACTIVE = 'active_seconds_user + active_seconds_cli > 0';
-/** A group's row from its sessions (the per-session parts are computed per session here). */
+/** Columns of a session_productivity row after its session id. */
+const SESSION_COLUMNS = ['first_bucket', 'last_bucket', 'repo_id', 'user_id', 'email', 'team', 'has_metrics', ...FIGURE_COLUMNS] as const;
+/** Columns of a productivity_groups row after its key, all summed over the group's sessions. */
+const GROUP_COLUMNS = ['sessions', 'metric_sessions', 'active_cost_usd', 'active_seconds', ...FIGURE_COLUMNS] as const;
+/** A group's row from its sessions (the per-session parts are computed per session here; contribution() in JS). */
 const GROUP_SELECT = `SELECT ${GROUP_KEY.join(', ')}, count(*), total(has_metrics),
     total(CASE WHEN ${ACTIVE} THEN cost_usd ELSE 0 END), total(CASE WHEN ${ACTIVE} THEN active_seconds_user + active_seconds_cli ELSE 0 END),
     ${FIGURE_COLUMNS.map((c) => `total(${c})`).join(', ')}
   FROM session_productivity`;
 
 type GroupKey = [number, number, number, string, string];
-interface SessionRow {
+type Figures = Record<FigureColumn, number>;
+interface SessionRow extends Figures {
   first_bucket: number;
   last_bucket: number;
-  repo_id: number;
-  user_id: number;
-  email: string;
-  team: string;
-  has_metrics: number;
-}
-interface Identity {
   repo_id: number;
   user_id: number;
   email: string;
@@ -80,13 +83,23 @@ interface SessionChange {
   lo: number;
   hi: number;
   delta: number[];
+  /** session_identity was written in this batch. */
+  metricIdentity?: boolean;
 }
 
 const FIGURE_INDEX = Object.fromEntries(FIGURE_COLUMNS.map((c, i) => [c, i])) as Record<FigureColumn, number>;
 
+/** A session's part of its group, in GROUP_COLUMNS order (GROUP_SELECT's per-session terms). */
+function contribution(hasMetrics: number, f: readonly number[]): number[] {
+  const active = f[FIGURE_INDEX.active_seconds_user] + f[FIGURE_INDEX.active_seconds_cli];
+  return [1, hasMetrics, active > 0 ? f[FIGURE_INDEX.cost_usd] : 0, active > 0 ? active : 0, ...f];
+}
+
 export class ProductivityFigures {
   private readonly rollup: BatchRows;
   private readonly buckets: BatchRows;
+  private readonly groups: BatchRows;
+  private readonly languages: BatchRows;
   private readonly changed = new Map<number, SessionChange>();
   /** Decision source dict id -> decided by a config rule or hook (ids never change meaning within a transaction). */
   private readonly autoSource = new Map<number, boolean>();
@@ -95,6 +108,8 @@ export class ProductivityFigures {
     const cols = FIGURE_COLUMNS.map((name) => ({ name, op: 'sum' as const }));
     this.rollup = new BatchRows(sql, { table: 'productivity_rollup', keys: ['bucket', 'session_id'], cols });
     this.buckets = new BatchRows(sql, { table: 'productivity_buckets', keys: ['bucket'], cols });
+    this.languages = new BatchRows(sql, { table: 'edit_language_rollup', keys: ['bucket', 'language_id'], cols: [{ name: 'accepts', op: 'sum' }, { name: 'rejects', op: 'sum' }] });
+    this.groups = new BatchRows(sql, { table: 'productivity_groups', keys: GROUP_KEY, cols: GROUP_COLUMNS.map((name) => ({ name, op: 'sum' as const })) });
   }
 
   private change(sid: number): SessionChange {
@@ -111,9 +126,14 @@ export class ProductivityFigures {
     if (bucket > c.hi) c.hi = bucket;
   }
 
-  /** The session's identity (repository, e-mail, team) may have changed: its group is looked at again at flush. */
-  identityChanged(sid: number): void {
+  /** The session's repository may have changed (its sessions row): its group is looked at again at flush. */
+  repositoryChanged(sid: number): void {
     if (sid) this.change(sid);
+  }
+
+  /** The session's e-mail or team may have changed (session_identity was written): read again at flush. */
+  metricIdentityChanged(sid: number): void {
+    if (sid) this.change(sid).metricIdentity = true;
   }
 
   /** Adds to one figure of (bucket, session); session 0 only to the rollup (metric points without session.id). */
@@ -128,8 +148,9 @@ export class ProductivityFigures {
     this.change(sid).delta[i] += v;
   }
 
-  /** Adds edit decisions (accepts, rejects) by a decision source; `own` splits on AUTO_DECISION_SOURCES. */
-  addDecisions(bucket: number, sid: number, sourceId: number, accepts: number, rejects: number): void {
+  /** Adds edit decisions (accepts, rejects) of a language by a decision source; `own` splits on AUTO_DECISION_SOURCES. */
+  addDecisions(bucket: number, sid: number, languageId: number, sourceId: number, accepts: number, rejects: number): void {
+    if (accepts || rejects) this.languages.upsert([bucket, languageId], [accepts, rejects]);
     this.add(bucket, sid, 'edit_accepts', accepts);
     this.add(bucket, sid, 'edit_rejects', rejects);
     if (this.isAutoSource(sourceId)) return;
@@ -165,59 +186,73 @@ export class ProductivityFigures {
 
   /** The session's first decision metric: its tool_decision events so far leave the figures (acceptance's rule). */
   retractEventDecisions(sid: number, b0: number, b1: number): void {
-    for (const x of this.sql.all<{ bucket: number; source: number; acc: number; rej: number }>(
-      `SELECT bucket, decision_source_id AS source, accepts AS acc, rejects AS rej FROM edit_decision_rollup
+    for (const x of this.sql.all<{ bucket: number; language: number; source: number; acc: number; rej: number }>(
+      `SELECT bucket, language_id AS language, decision_source_id AS source, accepts AS acc, rejects AS rej FROM edit_decision_rollup
        WHERE bucket >= ? AND bucket <= ? AND session_id = ? AND from_metrics = 0`,
       [b0, b1, sid],
     )) {
-      this.addDecisions(x.bucket, sid, x.source, -x.acc, -x.rej);
+      this.addDecisions(x.bucket, sid, x.language, x.source, -x.acc, -x.rej);
     }
   }
 
   /**
    * Writes the batch: the rollup rows, then each changed session's row (span, identity, figures) and
-   * the groups it left and joined. The caller flushed the sessions rows first (identity).
+   * the groups it left and joined. `ids` reads the sessions rows (the caller flushes them after this).
    */
-  flush(): void {
+  flush(sessionIds: SessionIds): void {
     this.rollup.flush();
     this.buckets.flush();
-    const groups = new Map<string, GroupKey>();
-    const regroup = (k: GroupKey) => groups.set(k.join('\u0001'), k);
+    this.languages.flush();
+    const left: GroupKey[] = [];
     for (const [sid, c] of this.changed) {
       const old = this.sql.get<SessionRow>(
-        `SELECT first_bucket, last_bucket, repo_id, user_id, email, team, has_metrics FROM session_productivity WHERE session_id = ?`,
+        `SELECT first_bucket, last_bucket, repo_id, user_id, email, team, has_metrics, ${FIGURE_COLUMNS.join(', ')} FROM session_productivity WHERE session_id = ?`,
         [sid],
       );
       if (!old && c.lo === Infinity) continue; // no activity yet: nothing to show (a figure always comes with activity)
-      const id = this.sql.get<Identity>(IDENTITY_SQL, [sid]);
-      if (!id) continue; // no sessions row: not a session the query shows (none is written without one)
+      const ids = sessionIds(sid);
+      if (!ids) continue; // no sessions row: not a session the query shows (none is written without one)
+      // E-mail and team: as stored unless session_identity changed (a session's first metric series or a new one).
+      let metric: { email: string; team: string; has_metrics: number } | undefined = old;
+      if (!old || c.metricIdentity) {
+        const m = this.sql.get<{ email: string; team: string }>(METRIC_IDENTITY_SQL, [sid]);
+        metric = { email: m?.email ?? '', team: m?.team ?? '', has_metrics: m ? 1 : 0 };
+      }
+      const id = { repo_id: ids.repoId, user_id: ids.userId, ...metric! };
       const first = old ? Math.min(old.first_bucket, c.lo) : c.lo;
       const last = old ? Math.max(old.last_bucket, c.hi) : c.hi;
-      const sets = FIGURE_COLUMNS.map((col) => `${col} = ${col} + ?`).join(', ');
+      const oldFigures = FIGURE_COLUMNS.map((col) => (old ? old[col] : 0));
+      const figures = oldFigures.map((v, i) => v + c.delta[i]);
+      const row = [first, last, id.repo_id, id.user_id, id.email, id.team, id.has_metrics, ...figures];
+      // An UPDATE leaves the index entries whose columns did not change as they are.
+      if (old) this.sql.run(`UPDATE session_productivity SET ${SESSION_COLUMNS.map((col) => `${col} = ?`).join(', ')} WHERE session_id = ?`, [...row, sid]);
+      else this.sql.run(`INSERT INTO session_productivity (session_id, ${SESSION_COLUMNS.join(', ')}) VALUES (?, ${SESSION_COLUMNS.map(() => '?').join(', ')})`, [sid, ...row]);
+      // Out of the old group, into the new one (often the same row: one change of its sums).
+      const key: GroupKey = [first, id.repo_id, id.user_id, id.email, id.team];
+      const added = contribution(id.has_metrics, figures);
       if (old) {
-        this.sql.run(
-          `UPDATE session_productivity SET first_bucket = ?, last_bucket = ?, repo_id = ?, user_id = ?, email = ?, team = ?, has_metrics = ?, ${sets}
-           WHERE session_id = ?`,
-          [first, last, id.repo_id, id.user_id, id.email, id.team, id.has_metrics, ...c.delta, sid],
-        );
-        regroup([old.first_bucket, old.repo_id, old.user_id, old.email, old.team]);
-      } else {
-        this.sql.run(
-          `INSERT INTO session_productivity (session_id, first_bucket, last_bucket, repo_id, user_id, email, team, has_metrics, ${FIGURE_COLUMNS.join(', ')})
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${FIGURE_COLUMNS.map(() => '?').join(', ')})`,
-          [sid, first, last, id.repo_id, id.user_id, id.email, id.team, id.has_metrics, ...c.delta],
-        );
+        const oldKey: GroupKey = [old.first_bucket, old.repo_id, old.user_id, old.email, old.team];
+        const removed = contribution(old.has_metrics, oldFigures);
+        if (oldKey.every((k, i) => k === key[i])) {
+          this.groups.upsert(key, added.map((v, i) => v - removed[i]));
+          continue;
+        }
+        this.groups.upsert(oldKey, removed.map((v) => -v));
+        left.push(oldKey);
       }
-      regroup([first, id.repo_id, id.user_id, id.email, id.team]);
+      this.groups.upsert(key, added);
     }
     this.changed.clear();
-    for (const k of groups.values()) regroupSessions(this.sql, k);
+    this.groups.flush();
+    for (const k of left) this.sql.run(`DELETE FROM productivity_groups WHERE ${KEY_WHERE} AND sessions = 0`, k);
   }
 
   /** Drops what the batch had pending (after a rollback). */
   discard(): void {
     this.rollup.discard();
     this.buckets.discard();
+    this.groups.discard();
+    this.languages.discard();
     this.changed.clear();
     this.autoSource.clear();
   }
@@ -297,6 +332,15 @@ INSERT INTO productivity_rollup (bucket, session_id, cost_usd)
     GROUP BY u.bucket, u.session_id
   ) WHERE true
   ON CONFLICT (bucket, session_id) DO UPDATE SET cost_usd = excluded.cost_usd;
+CREATE TABLE edit_language_rollup (
+  bucket INTEGER NOT NULL, language_id INTEGER NOT NULL, accepts INTEGER NOT NULL DEFAULT 0, rejects INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (bucket, language_id)
+) WITHOUT ROWID;
+INSERT INTO edit_language_rollup
+  SELECT x.bucket, x.language_id, sum(x.accepts), sum(x.rejects)
+  FROM edit_decision_rollup x JOIN sessions s ON s.id = x.session_id
+  WHERE x.from_metrics = s.has_edit_decision_metric
+  GROUP BY x.bucket, x.language_id;
 CREATE TABLE productivity_buckets (
   bucket INTEGER PRIMARY KEY,
   ${FIGURE_COLUMNS.map((c) => `${c} REAL NOT NULL DEFAULT 0`).join(', ')}
@@ -308,7 +352,7 @@ CREATE TABLE session_productivity (
   repo_id INTEGER NOT NULL, user_id INTEGER NOT NULL, email TEXT NOT NULL, team TEXT NOT NULL, has_metrics INTEGER NOT NULL,
   ${FIGURE_COLUMNS.map((c) => `${c} REAL NOT NULL DEFAULT 0`).join(', ')}
 );
-CREATE INDEX session_productivity_group ON session_productivity(${GROUP_KEY.join(', ')});
+CREATE INDEX session_productivity_first ON session_productivity(first_bucket);
 CREATE INDEX session_productivity_span ON session_productivity(last_bucket, first_bucket);
 INSERT INTO session_productivity
   SELECT a.session_id, a.first_bucket, a.last_bucket, s.repo_id, s.user_id,

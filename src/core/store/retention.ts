@@ -20,7 +20,7 @@ const RAW_TABLES: readonly { table: string; time: string; order: string; ms: num
 ];
 const ROLLUP_TABLES: readonly string[] = [
   'effective_usage', 'usage_rollup', 'activity_rollup', 'file_rollup', 'tool_rollup', 'tool_hist', 'decision_rollup', 'edit_decision_rollup',
-  'error_rollup', 'estimate_rollup', 'productivity_rollup', 'productivity_buckets',
+  'error_rollup', 'estimate_rollup', 'productivity_rollup', 'productivity_buckets', 'edit_language_rollup',
 ];
 
 export interface PruneStep {

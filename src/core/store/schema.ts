@@ -483,6 +483,7 @@ export const TABLE_MEANINGS: Record<string, string> = {
   productivity_rollup: 'Rollup by bucket x session of Claude Code\'s active time (active_seconds_user / active_seconds_cli), commit and pull request metrics (session_id 0 = points without session.id), and of lines, edit decisions (own_ = not by a config rule or hook) and effective cost, each from the source the session\'s rule picks (the metric when the session sent it, else events).',
   session_productivity: 'Per session with activity: its productivity_rollup figures summed, the bucket span of its activity (first_bucket, last_bucket) and its identity (repo_id, user_id, email, team; \'\' = none).',
   productivity_buckets: 'productivity_rollup summed per bucket (all sessions): the productivity series.',
+  edit_language_rollup: 'Edit-tool accepts/rejects by bucket x language, from the code_edit_tool.decision metric for sessions that sent it, else tool_decision events (acceptance by language).',
   productivity_groups: 'session_productivity summed per first_bucket x repo_id x user_id x email x team: sessions, metric_sessions, cost and seconds of sessions with active time, figures.',
   session_identity: 'Per session that sent metrics: the team.id and user.email of its metric series (null when not sent).',
   error_rollup: 'Rollup by bucket x kind (0 api_error, 1 retries exhausted, 2 refusal) x HTTP status (-1 = none).',
