@@ -46,24 +46,24 @@ export interface AttributeRun {
   seriesKeys: RunSeriesKey | undefined;
 }
 
-export function has(o: unknown, k: string): boolean {
+function has(o: unknown, k: string): boolean {
   return o !== null && typeof o === 'object' && Object.prototype.hasOwnProperty.call(o, k);
 }
 
-export function list(o: unknown, k: string): Obj[] {
+function list(o: unknown, k: string): Obj[] {
   if (o === null || typeof o !== 'object') return [];
   const v = (o as Obj)[k];
   return Array.isArray(v) ? (v as Obj[]) : [];
 }
 
-export interface LongLike {
+interface LongLike {
   low: number;
   high: number;
   unsigned?: boolean;
   toString(): string;
 }
 
-export function isLong(v: unknown): v is LongLike {
+function isLong(v: unknown): v is LongLike {
   return v !== null && typeof v === 'object' && 'low' in v && 'high' in v;
 }
 
@@ -94,7 +94,7 @@ export function anyValue(v: unknown, depth = 0): AttrValue {
   return null;
 }
 
-export function attrsOf(kvs: Obj[], depth = 0): Attrs {
+function attrsOf(kvs: Obj[], depth = 0): Attrs {
   const out: Attrs = {};
   for (const kv of kvs) {
     const key = kv.key;
@@ -105,7 +105,7 @@ export function attrsOf(kvs: Obj[], depth = 0): Attrs {
 }
 
 /** A message's attributes: flattened by the protobuf reader, else its KeyValue list. */
-export function attributesOf(o: unknown): Attrs {
+function attributesOf(o: unknown): Attrs {
   if (o === null || typeof o !== 'object') return {};
   return ((o as { [FLAT_ATTRIBUTES]?: Attrs })[FLAT_ATTRIBUTES]) ?? attrsOf(list(o, 'attributes'));
 }
