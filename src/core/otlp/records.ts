@@ -308,5 +308,6 @@ export const DEFAULT_INGEST_OPTIONS: IngestOptions = {
 
 /** Strip a `[...]` suffix: `claude-opus-4-8[1m]` -> `claude-opus-4-8`. */
 export function normalizeModel(model: string): string {
-  return model.includes('[') ? model.replace(/\[[^\]]*\]\s*$/, '') : model; // the test first: one per metric point
+  // includes() before the regex: called for every metric point, and most model ids have no suffix.
+  return model.includes('[') ? model.replace(/\[[^\]]*\]\s*$/, '') : model;
 }
