@@ -75,6 +75,12 @@ test('every protobuf fixture: the same records as the checked decode, every sign
     seen.add(signal);
   }
   assert.deepEqual([...seen].sort(), ['logs', 'metrics', 'traces']);
+  for (const { name, signal, body } of bodies) {
+    // As the store's worker hands them over: a plain Uint8Array over a larger buffer.
+    const padded = new Uint8Array(body.length + 16);
+    padded.set(body, 8);
+    assertSame(signal, padded.subarray(8, 8 + body.length), `${name} as a Uint8Array view`);
+  }
   assert.ok(records > 200, `${records} records compared`);
 });
 

@@ -118,7 +118,9 @@ function planOf(type: protobuf.Type, reading: boolean): MessagePlan {
 
 export function readProtobufRequest(signal: Signal, body: Uint8Array): DecodedRequest {
   const type = requestType(signal);
-  const r = protobuf.Reader.create(body);
+  // A Buffer view (bodies from a worker message are plain Uint8Arrays): latin1 and hex text are then
+  // made straight from it, and protobufjs reads it with its BufferReader.
+  const r = protobuf.Reader.create(Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
   try {
     return readMessage(planOf(type, true), r, body.length, 0, [type.name], {});
   } catch (err) {
@@ -266,8 +268,9 @@ function setFlatAttributes(message: Obj, attrs: Attrs): void {
   (message as { [FLAT]?: Attrs })[FLAT] = attrs;
 }
 
+/** Text of the body's bytes, one char per byte (r.buf is a Buffer: readProtobufRequest). */
 function latin1(buf: Uint8Array, start: number, end: number): string {
-  return (Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)).toString('latin1', start, end);
+  return (buf as Buffer).toString('latin1', start, end);
 }
 
 /** One field of a message, its tag already read. */
@@ -394,8 +397,7 @@ function readHex(r: protobuf.Reader): string {
   const end = start + len;
   if (end > r.len) throw new RangeError(`index out of range: ${start} + ${len} > ${r.len}`);
   r.pos = end;
-  const buf = r.buf;
-  return (Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)).toString('hex', start, end);
+  return (r.buf as Buffer).toString('hex', start, end); // a Buffer: readProtobufRequest
 }
 
 /**
