@@ -258,7 +258,13 @@ export async function runSize(log: Log, target: number, fill: 'worker' | 'direct
     await store.query('status', {});
     const secondMs = performance.now() - t1;
     const peak = sampler.stop();
-    log(`start to first status answer (worker start, load ${MB(statSync(path.join(dataDir, FILES.db)).size)} MB snapshot, status query): ${fmt(firstMs, 0)} ms   [goal <= 1500 ms at 5M]; the next status query waited ${fmt(secondMs, 0)} ms (the deferred quick_check runs after the first answer); peak RSS during start +${MB(peak - rss0)} MB`);
+    log(`start to first status answer (worker start, open the ${MB(statSync(path.join(dataDir, FILES.db)).size)} MB snapshot read on demand, status query): ${fmt(firstMs, 0)} ms   [goal <= 1500 ms at 5M]; the next status query waited ${fmt(secondMs, 0)} ms (the rest of the file loads in slices after the first answer); peak RSS during start +${MB(peak - rss0)} MB`);
+    // The rest of the file and the deferred quick_check run in the background; the named queries below
+    // are measured once they are done (steady state). Each stats call is answered between two slices.
+    const t2 = performance.now();
+    let statsCalls = 0;
+    for (let s = await store.stats(); s.checkPending > 0; s = await store.stats()) statsCalls++;
+    log(`  the rest of the file loaded and quick_check passed in the background: ${fmt(performance.now() - t2, 0)} ms after that; ${statsCalls} stats calls answered meanwhile`);
   }
 
   // Named queries, round trip from the main thread.

@@ -100,7 +100,7 @@ const handlers: WorkerHandlers = {
     const h = getHeapStatistics();
     const s = need('stats');
     const m = s.memoryFacts();
-    return { result: { heapUsedBytes: h.used_heap_size, externalBytes: h.external_memory, dbBytes: s.sizeBytes(), journalBytes: s.journalBytes, ...m, lastSnapshot: s.lastSnapshot ?? null, ...groupStats } };
+    return { result: { heapUsedBytes: h.used_heap_size, externalBytes: h.external_memory, dbBytes: s.sizeBytes(), journalBytes: s.journalBytes, ...m, lastSnapshot: s.lastSnapshot ?? null, ...groupStats, checkPending: s.checkPending } };
   },
   forwardStatus: ({ status }) => {
     need('forwardStatus').setForwardStatus(status);

@@ -47,6 +47,8 @@ export interface WorkerStats {
   /** Group commit: ingest groups written (one journal write + fsync each) and the requests in them. */
   ingestGroups: number;
   groupedRequests: number;
+  /** Slices of the deferred check not run yet (the rest of a lazily read file, then quick_check); 0 = checked. */
+  checkPending: number;
 }
 
 /**

@@ -8,7 +8,8 @@
 //   days, batches that roll back, and retention cutting sessions at the cutoff;
 // - every fixture scenario with its transcripts, imported before and after the OTLP records (transcript
 //   requests replaced by OTLP ones).
-// Acceptance by language (edit_language_rollup, the same rule) is compared with the v9 SQL the same way.
+// Acceptance by language (edit_language_rollup, the same rule) and the summary's sessions, prompts,
+// decisions and lines (productivity_buckets, rangeSessions.ts) are compared with the v9 SQL the same way.
 // Also: the stored tables equal their definition (session rows = sums of the rollup, groups = sums of
 // their sessions), and the migration from v9 computes the same as ingest.
 import assert from 'node:assert/strict';
@@ -17,6 +18,7 @@ import type { ApiRequestEvent, Identity, MetricPoint, NormRecord, ToolDecisionEv
 import type { QueryContext } from '../../src/core/queries/common';
 import { productivityQuery } from '../../src/core/queries/productivity';
 import { acceptanceQuery } from '../../src/core/queries/acceptance';
+import { runQuery } from '../../src/core/queries/runQuery';
 import { rangeBuckets } from '../../src/core/queries/common';
 import { FIGURE_COLUMNS } from '../../src/core/store/productivityFigures';
 import { LedgerDb } from '../../src/core/store/ledgerDb';
@@ -44,6 +46,12 @@ function ranges(nowMs: number, startMs: number, rand: () => number): RangeSpec[]
     const b = a + rand() * (nowMs - a) * (i % 3 === 0 ? 0.1 : 1);
     out.push({ from: new Date(a).toISOString(), to: new Date(b).toISOString() });
   }
+  // Short ranges (15 minutes to 2 hours): some fall inside a long session's quiet hours (it crosses both
+  // edges without activity inside: not counted).
+  for (let i = 0; i < 12; i++) {
+    const a = startMs + rand() * (nowMs - startMs);
+    out.push({ from: new Date(a).toISOString(), to: new Date(a + (0.25 + rand() * 1.75) * HOUR).toISOString() });
+  }
   return out;
 }
 
@@ -61,7 +69,20 @@ function languagesV9(ctx: QueryContext, range: RangeSpec): Record<string, [numbe
   return Object.fromEntries(rows.filter((x) => x.accepts || x.rejects).map((x) => [x.lang, [x.accepts, x.rejects]]));
 }
 
-/** v10 against v9 for every range (productivity, acceptance by language); returns the v10 productivity answers. */
+/** The v9 summary's activity SQL, verbatim: sessions with activity, prompts, decisions, lines by the rule per row. */
+function summaryActivityV9(ctx: QueryContext, range: RangeSpec) {
+  const r = rangeBuckets(range, ctx.nowMs);
+  return ctx.sql.get<{ sessions: number; prompts: number; accepts: number; rejects: number; la: number; lr: number }>(
+    `SELECT count(DISTINCT a.session_id) AS sessions, coalesce(sum(a.prompts), 0) AS prompts, coalesce(sum(a.accepts), 0) AS accepts,
+       coalesce(sum(a.rejects), 0) AS rejects,
+       coalesce(sum(CASE WHEN s.has_lines_metric THEN a.lines_added_metrics ELSE a.lines_added_events END), 0) AS la,
+       coalesce(sum(CASE WHEN s.has_lines_metric THEN a.lines_removed_metrics ELSE a.lines_removed_events END), 0) AS lr
+     FROM activity_rollup a JOIN sessions s ON s.id = a.session_id WHERE a.bucket >= ? AND a.bucket < ?`,
+    [r.b0, r.b1],
+  )!;
+}
+
+/** v10 against v9 for every range (productivity, acceptance by language, summary's activity); returns the v10 productivity answers. */
 function compare(db: LedgerDb, nowMs: number, rs: RangeSpec[], what: string) {
   const ctx: QueryContext = { sql: db.sql, nowMs, dataVersion: db.dataVersion, lastEventMs: db.lastEventMs };
   return rs.map((range) => {
@@ -69,6 +90,9 @@ function compare(db: LedgerDb, nowMs: number, rs: RangeSpec[], what: string) {
     assertSame(now, productivityV9(ctx, { range }), `${what} ${JSON.stringify(range)}`);
     const byLanguage = Object.fromEntries(acceptanceQuery(ctx, { range }).byLanguage.filter((x) => x.accepts || x.rejects).map((x) => [x.key, [x.accepts, x.rejects]]));
     assertSame(byLanguage, languagesV9(ctx, range), `${what} ${JSON.stringify(range)} acceptance by language`);
+    const sum = runQuery(ctx, 'summary', { range });
+    const old = summaryActivityV9(ctx, range);
+    assertSame({ sessions: sum.sessions, prompts: sum.prompts, accepts: sum.accepts, rejects: sum.rejects, la: sum.linesAdded, lr: sum.linesRemoved }, old, `${what} ${JSON.stringify(range)} summary`);
     return now;
   });
 }

@@ -18,6 +18,7 @@ import type { ProductivityDto, ProductivityFiguresDto, ProductivityGroupDto, Pro
 import { fillSeries, seriesBucketFor } from '../time/buckets';
 import { BUCKET_MS, localPeriodStart, toLocalIso } from '../time/range';
 import { localPeriodKey, rangeBuckets, rate, type QueryContext } from './common';
+import { EDGE_ACTIVE, EDGES_CTE, PAST_END_FROM } from './rangeSessions';
 import { FIGURE_COLUMNS, type FigureColumn } from '../store/productivityFigures';
 import { PRODUCTIVITY_METRIC_NAMES } from '../store/productivityRollup';
 
@@ -115,17 +116,7 @@ const sessionParts = (t: string, sign: '' | '-') => `${sign}1,
 const GROUPS_SQL = `
 WITH
   -- sessions with activity on both sides of an edge of the range, with their buckets inside it
-  edges AS (
-    SELECT sp.session_id AS sid,
-      max(sp.first_bucket, ?1) AS lo,
-      min(sp.last_bucket, ?2 - 1) AS hi,
-      sp.repo_id, sp.user_id, sp.email, sp.team, sp.has_metrics
-    -- the index on (last_bucket, first_bucket) answers this from its entries (without it: every session)
-    FROM session_productivity sp INDEXED BY session_productivity_span
-    WHERE sp.last_bucket >= ?1
-      AND sp.first_bucket < ?2
-      AND (sp.first_bucket < ?1 OR sp.last_bucket >= ?2)
-  ),
+  ${EDGES_CTE},
   -- their figures inside the range
   edge_figures AS (
     SELECT e.sid, e.repo_id, e.user_id, e.email, e.team, e.has_metrics,
@@ -134,7 +125,7 @@ WITH
     -- an index on session_id over the whole table for this
     FROM edges e
     LEFT JOIN productivity_rollup x ON x.bucket >= e.lo AND x.bucket <= e.hi AND +x.session_id = e.sid
-    WHERE EXISTS (SELECT 1 FROM activity_rollup a WHERE a.bucket >= e.lo AND a.bucket <= e.hi AND +a.session_id = e.sid)
+    WHERE ${EDGE_ACTIVE}
     GROUP BY e.sid
   ),
   parts AS (
@@ -143,8 +134,7 @@ WITH
     WHERE g.first_bucket >= ?1 AND g.first_bucket < ?2
     UNION ALL
     SELECT sp.repo_id, sp.user_id, sp.email, sp.team, ${sessionParts('sp', '-')}
-    FROM session_productivity sp INDEXED BY session_productivity_span
-    WHERE sp.last_bucket >= ?2 AND sp.first_bucket >= ?1 AND sp.first_bucket < ?2
+    FROM ${PAST_END_FROM}
     UNION ALL
     SELECT ef.repo_id, ef.user_id, ef.email, ef.team, ${sessionParts('ef', '')}
     FROM edge_figures ef

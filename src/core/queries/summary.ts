@@ -6,6 +6,7 @@ import {
   tokensOf, zeroPriceSources, ZERO_TOKENS, type QueryContext, type UsageSums,
 } from './common';
 import { RequestSource } from '../store/columns';
+import { rangeSessionCount } from './rangeSessions';
 
 const GROUP_COLUMN: Record<Exclude<GroupBy, 'model' | 'day'>, string> = {
   session: 'u.session_id',
@@ -42,27 +43,31 @@ export function summaryQuery(ctx: QueryContext, p: QueryMethods['summary']['para
     estRequests += row.estimated_requests ?? 0;
     tokens = addTokens(tokens, t);
   }
-  const act = ctx.sql.get<{ sessions: number; prompts: number; accepts: number; rejects: number; la: number; lr: number }>(
-    `SELECT count(DISTINCT a.session_id) AS sessions, coalesce(sum(a.prompts), 0) AS prompts, coalesce(sum(a.accepts), 0) AS accepts,
-       coalesce(sum(a.rejects), 0) AS rejects,
-       coalesce(sum(CASE WHEN s.has_lines_metric THEN a.lines_added_metrics ELSE a.lines_added_events END), 0) AS la,
-       coalesce(sum(CASE WHEN s.has_lines_metric THEN a.lines_removed_metrics ELSE a.lines_removed_events END), 0) AS lr
-     FROM activity_rollup a JOIN sessions s ON s.id = a.session_id WHERE a.bucket >= ? AND a.bucket < ?`,
+  // Prompts and decisions per bucket; lines by the per-session rule (the lines metric when the session
+  // sent it, else events), kept per bucket at ingest; sessions with activity in the range (rangeSessions.ts).
+  const act = ctx.sql.get<{ prompts: number; accepts: number; rejects: number }>(
+    `SELECT coalesce(sum(prompts), 0) AS prompts, coalesce(sum(accepts), 0) AS accepts, coalesce(sum(rejects), 0) AS rejects
+     FROM activity_rollup WHERE bucket >= ? AND bucket < ?`,
     [r.b0, r.b1],
-  ) ?? { sessions: 0, prompts: 0, accepts: 0, rejects: 0, la: 0, lr: 0 };
+  ) ?? { prompts: 0, accepts: 0, rejects: 0 };
+  const lines = ctx.sql.get<{ la: number; lr: number }>(
+    'SELECT total(lines_added) AS la, total(lines_removed) AS lr FROM productivity_buckets WHERE bucket >= ? AND bucket < ?',
+    [r.b0, r.b1],
+  ) ?? { la: 0, lr: 0 };
+  const sessions = rangeSessionCount(ctx, r.b0, r.b1);
   const dto: SummaryDto = {
     range: r.resolved,
     costUsd: cost,
     costSource: costSourceOf({ cost, estCost, requests, estRequests }),
     requests,
-    sessions: act.sessions,
+    sessions,
     prompts: act.prompts,
     tokens,
     cacheHitRate: cacheHitRate(tokens),
     cacheSavingsUsd: savingsOf(byModel.map((m) => ({ model: m.model, cacheRead: m.tokens.cacheRead })), ctx.priceOverrides),
     byModel,
-    linesAdded: act.la,
-    linesRemoved: act.lr,
+    linesAdded: lines.la,
+    linesRemoved: lines.lr,
     accepts: act.accepts,
     rejects: act.rejects,
     unpricedModels,
