@@ -254,6 +254,7 @@ const V9_DB = path.join(ROOT, 'test/fixtures/store/schema-v9.db');
 
 test('a schema v9 database (written by the v9 code) migrates to v10: backfilled productivity figures, sessions, groups and decisions by language, same answers', async () => {
   const { old, fresh, finish, indexes } = await migratedBesideFresh(V9_DB, 9);
+  assert.ok(['session_productivity_span', 'session_productivity_first'].every((n) => indexes(old.sql).some((i) => i.name === n)), 'the v10 indexes');
   // The backfill (the v9 query's rules over the v9 rollups) equals what ingest maintains on a fresh store.
   const tables = {
     productivity_rollup: 'bucket, session_id',

@@ -35,10 +35,6 @@ export const zeroFigures = (): ProductivityFiguresDto => ({
   editAccepts: 0, editRejects: 0, userEditAccepts: 0, userEditRejects: 0,
 });
 
-function addFigures(into: ProductivityFiguresDto, x: Partial<ProductivityFiguresDto>): void {
-  for (const k of Object.keys(x) as (keyof ProductivityFiguresDto)[]) into[k] += x[k] ?? 0;
-}
-
 /** The view's name of each stored figure column. */
 const FIGURE_OF: Record<FigureColumn, keyof ProductivityFiguresDto | undefined> = {
   active_seconds_user: 'activeSecondsUser',

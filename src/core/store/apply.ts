@@ -32,7 +32,7 @@ import { compareUsage, repoOf } from '../transcripts/parse';
 import type { TranscriptPrompt, TranscriptRequest, TranscriptSession, TranscriptToolUse, TranscriptUsage } from '../transcripts/transcriptRecords';
 import { bucketOf } from '../time/range';
 import { BatchRows } from './batchRows';
-import { bucketSpan, ProductivityFigures } from './productivityFigures';
+import { ProductivityFigures } from './productivityFigures';
 import { noteSeriesIdentity, rollupProductivityPoint } from './productivityRollup';
 import {
   ErrorKind, NO_STATUS, Origin, PriceSourceCode, RequestSource, SESSION_USAGE_COLUMNS, USAGE_COLUMNS, sessionUsageColumn, type TokenColumn,
@@ -366,7 +366,7 @@ export class Applier {
   private sessionSpan(sid: number): [number, number] | undefined {
     const first = this.sessions.get([sid], this.sessionCol.firstMs);
     const last = this.sessions.get([sid], this.sessionCol.lastMs);
-    return first === undefined || last === undefined ? undefined : bucketSpan(first, last);
+    return first === undefined || last === undefined ? undefined : [bucketOf(first), bucketOf(last)];
   }
 
   private bumpSession(sid: number, inc: SessionInc): void {

@@ -26,7 +26,6 @@
 //   A changed session moves its old contribution out of its group and its new one in (a recomputation of
 //   the group from its sessions per change cost a third of apply); the sums stay within ~1e-12 of the
 //   sessions' (test/unit/productivityFigures.test.ts checks it). Retention recomputes the groups it cuts.
-import { BUCKET_MS } from '../time/range';
 import { BatchRows } from './batchRows';
 import type { StatementCache } from './statementCache';
 
@@ -295,9 +294,6 @@ export function pruneSessionFigures(sql: StatementCache, cutoffBucket: number, b
   for (const k of groups.values()) regroupSessions(sql, k);
   return stale.length;
 }
-
-/** The bucket span [first, last] of a session from its sessions row's first_ms / last_ms. */
-export const bucketSpan = (firstMs: number, lastMs: number): [number, number] => [Math.floor(firstMs / BUCKET_MS), Math.floor(lastMs / BUCKET_MS)];
 
 /**
  * Schema v10 DDL and the backfill: the rules applied to the rollups an older version kept (the SQL the
