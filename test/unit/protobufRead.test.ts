@@ -12,7 +12,7 @@ import * as protobuf from 'protobufjs';
 import { decodeRequest, MAX_NESTING, OtlpDecodeError } from '../../src/core/otlp/decode';
 import { normalize } from '../../src/core/otlp/normalize';
 import { otlpTypes } from '../../src/core/otlp/otlpSchema';
-import { readProtobufRequest } from '../../src/core/otlp/protobufRead';
+import { attributeRunMemo, readProtobufRequest } from '../../src/core/otlp/protobufRead';
 import { DEFAULT_INGEST_OPTIONS, type NormalizedBatch, type Signal } from '../../src/core/otlp/records';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'claude-code-otlp');
@@ -213,6 +213,19 @@ test('attribute runs: a known run is reused, attributes after it are added to a 
   const key = (extra: 'none' | 'split' | 'after') => (viaReader('metrics', bodyOf(extra)).records[0] as { seriesKey: string }).seriesKey;
   assert.equal(key('split'), key('none'));
   assert.notEqual(key('after'), key('none'));
+  // A run longer than the memo's bound is read every time (the memo keeps bytes): same records, no entry.
+  const longBody = (value: string) => {
+    const p = field(w(), 3, 1).fixed64(7);
+    p.uint32((7 << 3) | 2).bytes(kv('long', str(value)).finish());
+    field(p, 4, 1).double(1);
+    return message(w(), 1, message(w(), 2, message(w(), 2, message(field(w(), 1, 2).string('m'), 5, message(w(), 1, p))))).finish();
+  };
+  const before = attributeRunMemo.size();
+  assertSame('metrics', longBody('x'.repeat(attributeRunMemo.maxBytes)), 'a run past the bound');
+  assertSame('metrics', longBody('x'.repeat(attributeRunMemo.maxBytes)), 'the same run again');
+  assert.equal(attributeRunMemo.size(), before, 'a long run is not memoized');
+  assertSame('metrics', longBody('short and new'), 'a short new run');
+  assert.equal(attributeRunMemo.size(), before + 1, 'a short run is');
 });
 
 test('refusals: wrong wire types name the same field as before, nesting is bounded, invalid UTF-8 refused', () => {

@@ -170,7 +170,8 @@ function readDataPoint(plan: MessagePlan, r: protobuf.Reader, end: number, depth
       if (first < 0) {
         first = at;
         runEnd = attributeRunEnd(r.buf, at, end, attributesTag);
-        if (runEnd > 0) {
+        // Only runs of a few KB are memoized: the memo holds their bytes (RUNS_MAX x RUN_BYTES_MAX at most).
+        if (runEnd > 0 && runEnd - at <= RUN_BYTES_MAX) {
           runBytes = latin1(r.buf, at, runEnd);
           const known = RUNS.get(runBytes);
           if (known !== undefined) {
@@ -214,6 +215,11 @@ interface KnownRun extends AttributeRun {
 /** Attribute runs by their bytes (latin1); cleared when full, like normalize's SERIES_KEYS. */
 const RUNS = new Map<string, KnownRun>();
 const RUNS_MAX = 4_096;
+/** Longest run memoized (bytes): Claude Code's point attributes take a few hundred. */
+const RUN_BYTES_MAX = 2_048;
+
+/** The attribute-run memo's bound and fill (tests). */
+export const attributeRunMemo = { maxBytes: RUN_BYTES_MAX, size: (): number => RUNS.size };
 const NO_ATTRIBUTES: AttributeRun = { seriesKeys: undefined };
 
 function remember(bytes: string, attrs: Attrs): KnownRun {
