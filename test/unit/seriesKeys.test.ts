@@ -32,6 +32,11 @@ test('series keys: attribute order does not matter, value types do, nested value
   const b1 = { key: 'b', value: { intValue: '1' } };
   const bs = { key: 'b', value: { stringValue: '1' } };
   const nested = { key: 'a', value: { arrayValue: { values: [{ stringValue: 'x' }] } } };
+  // Attribute texts past the memo's bound are hashed every time, to the same keys.
+  const long = { key: 'long', value: { stringValue: 'y'.repeat(3_000) } };
+  assert.equal(key([long, a]), key([a, long]));
+  assert.equal(key([long, a]), key([long, a]));
+  assert.notEqual(key([long, a]), key([a]));
   for (let round = 0; round < 2; round++) {
     assert.equal(key([a, b1]), 'vUnalAoyjEX_mzHPdOBdFrG6Uhw');
     assert.equal(key([b1, a]), 'vUnalAoyjEX_mzHPdOBdFrG6Uhw');

@@ -669,10 +669,12 @@ function countPoints(m: Obj): number {
 /**
  * Recent series keys by their text. An exporter sends the same series every interval (and a batch often
  * holds several points of one series), and a sha1 costs ~2 us (most of it Node's Hash object), more than
- * decoding the point. A pure function's memo: cleared when full, so bounded (~2 MB at most).
+ * decoding the point. A pure function's memo: cleared when full, and only for attribute texts of at most
+ * SERIES_KEY_CHARS_MAX characters, so bounded (~16 MB at most, a few hundred KB in practice).
  */
 const SERIES_KEYS = new Map<string, Map<string, string>>();
 const SERIES_KEYS_MAX = 4_096;
+const SERIES_KEY_CHARS_MAX = 2_048;
 let seriesKeyCount = 0;
 
 /**
@@ -681,6 +683,8 @@ let seriesKeyCount = 0;
  * the long joined text.
  */
 function seriesKeyOf(prefix: string, attrsJson: string): string {
+  // Long attribute texts are hashed every time: the memo keeps its keys (SERIES_KEYS_MAX x SERIES_KEY_CHARS_MAX at most).
+  if (attrsJson.length > SERIES_KEY_CHARS_MAX) return createHash('sha1').update(prefix + attrsJson).digest('base64url');
   let byAttrs = SERIES_KEYS.get(prefix);
   let key = byAttrs?.get(attrsJson);
   if (key === undefined) {
